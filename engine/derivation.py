@@ -1,0 +1,91 @@
+"""The derivation of one state as records: what the table, the CSV and the
+command line show.  Nothing here computes a formula; the values come from the
+compiled term table and the texts from the same table's expressions."""
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import compiled, expr
+from .limits import PARAMS
+from .terms import TERMS
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str            # stable ASCII id, e.g. "dL/dW2"
+    symbol: str        # display symbol, e.g. "∂L/∂W₂"
+    formula: str       # symbolic formula, e.g. "∂L/∂z₂ × ∂z₂/∂W₂"
+    substitution: str  # the formula with the numbers in
+    value: float       # float64; for a batch, the mean over the samples
+    layer: str         # forward, 3, 2, 1 or update
+    node: str          # the diagram element it belongs to
+
+
+@functools.lru_cache(maxsize=None)
+def formula(source):
+    return expr.render(expr.parse(source), lambda name: (expr.symbol(name), False))
+
+
+def substitution(source, values):
+    def leaf(name):
+        value = values[name]
+        return expr.number(value), value < 0
+    return expr.render(expr.parse(source), leaf)
+
+
+class Derivation:
+    """Every term of one state, in the reference's order, looked up by id or position."""
+
+    def __init__(self, terms, n_samples):
+        self.terms = tuple(terms)
+        self.n_samples = n_samples
+        self._by_id = {t.id: t for t in self.terms}
+
+    def __len__(self):
+        return len(self.terms)
+
+    def __iter__(self):
+        return iter(self.terms)
+
+    def __getitem__(self, key):
+        return self._by_id[key] if isinstance(key, str) else self.terms[key]
+
+    def value(self, term_id):
+        return self._by_id[term_id].value
+
+    def first_non_finite(self):
+        return next((t for t in self.terms if not np.isfinite(t.value)), None)
+
+
+def evaluate(params, x, y, alpha, terms=TERMS):
+    """Values of every term by its Python name; per-sample arrays for a batch."""
+    mode = "scalar" if len(x) == 1 else "vector"
+    derive, _ = compiled.build(terms, mode)
+    if mode == "scalar":
+        x, y = float(x[0]), float(y[0])
+    values = dict({p: params[p] for p in PARAMS}, x=x, y=y, alpha=alpha)
+    with np.errstate(all="ignore"):
+        results = derive(*(values[p] for p in PARAMS), x, y, alpha)
+    values.update((t.var, r) for t, r in zip(terms, results))
+    return values
+
+
+def derive(params, x, y, alpha, terms=TERMS):
+    """The derivation of the state ``params`` on samples ``x``, ``y``."""
+    values = evaluate(params, x, y, alpha, terms)
+    n = len(x)
+    records = []
+    for t in terms:
+        raw = values[t.var]
+        per_sample = np.ndim(raw) > 0
+        if n == 1 or not any(np.ndim(values[v]) for v in expr.names(expr.parse(t.source))):
+            text = substitution(t.source, values)
+        elif t.mean:
+            text = f"(1/{n}) Σ over the {n} samples"
+        else:
+            text = f"per sample; the mean of {n} values is shown"
+        value = float(np.mean(raw)) if per_sample else float(raw)
+        records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node))
+    return Derivation(records, n)

@@ -1,0 +1,161 @@
+"""Turn one Python expression into display text, substituted text and code.
+
+A term of the derivation is written once, as a Python expression over the
+names of earlier terms (``"dL_dh2 * dh2_dz2"``).  This module renders that
+expression the way the reference prints it (``∂L/∂h₂ × ∂h₂/∂z₂``), renders it
+again with numbers in place of names (``−7.6878 × 0.82869``), and rewrites it
+for the compiled training loops, so the text a learner reads is the code that
+computes the value.
+"""
+
+import ast
+import copy
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_GREEK = {"alpha": "α", "yhat": "ŷ", "err": "ŷ − y"}
+_FUNCTIONS = {"tanh": "tanh"}
+
+# Binding strength: a lower number binds more loosely.
+_ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
+_BINOPS = {
+    ast.Add: (_ADD, " + "), ast.Sub: (_ADD, " − "),
+    ast.Mult: (_MUL, " × "), ast.Div: (_MUL, " / "),
+}
+
+
+def var(term_id):
+    """The Python name of a term's ASCII id (``dL/dW1`` -> ``dL_dW1``)."""
+    return term_id.replace("/", "_")
+
+
+def term_id(name):
+    """Inverse of :func:`var`."""
+    if name.startswith("d") and "_d" in name:
+        return name.replace("_d", "/d", 1)
+    return name
+
+
+def symbol(term):
+    """Display symbol of an id or a Python name: ``dL/dW2`` -> ``∂L/∂W₂``."""
+    term = term_id(term)
+    if term.endswith("_next"):
+        return symbol(term[: -len("_next")]) + "′"
+    if term.startswith("d") and "/d" in term:
+        top, bottom = term[1:].split("/d", 1)
+        return f"∂{symbol(top)}/∂{symbol(bottom)}"
+    return _GREEK.get(term, term.translate(_SUB))
+
+
+def number(value):
+    """A number as the substitution shows it: five significant digits."""
+    if isinstance(value, int):
+        return str(value).replace("-", "−")
+    return f"{value:.5g}".replace("-", "−")
+
+
+def parse(source):
+    return ast.parse(source, mode="eval").body
+
+
+def names(node):
+    """The names an expression reads (not the functions it calls)."""
+    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in called}
+
+
+def render(node, leaf):
+    """Display text of an expression; ``leaf(name)`` gives a name's text."""
+    return _render(node, leaf)[0]
+
+
+def _leaf_text(text, negative):
+    if negative:
+        return text, _NEG
+    return text, (_ADD if " " in text else _ATOM)
+
+
+def _render(node, leaf):
+    if isinstance(node, ast.Name):
+        return _leaf_text(*leaf(node.id))
+    if isinstance(node, ast.Constant):
+        return _leaf_text(number(node.value), node.value < 0)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        text, prec = _render(node.operand, leaf)
+        return "−" + _wrap(text, prec <= _NEG), _NEG
+    if isinstance(node, ast.Call):
+        args = ", ".join(_render(a, leaf)[0] for a in node.args)
+        return f"{_FUNCTIONS.get(node.func.id, node.func.id)}({args})", _ATOM
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base, prec = _render(node.left, leaf)
+        power = node.right.value
+        exponent = "²" if power == 2 else "^" + number(power)
+        return _wrap(base, prec <= _POW) + exponent, _POW
+    if isinstance(node, ast.BinOp):
+        prec, sign = _BINOPS[type(node.op)]
+        left, lprec = _render(node.left, leaf)
+        right, rprec = _render(node.right, leaf)
+        left = _wrap(left, lprec < prec)
+        # A negative number right of an operator is always bracketed, as in
+        # "0.8 × 0.8005 + (−0.2)"; so is the right side of − and /.
+        strict = isinstance(node.op, (ast.Sub, ast.Div))
+        right = _wrap(right, rprec < prec or rprec == _NEG or (strict and rprec == prec))
+        if isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Constant) and right.startswith("("):
+            return left + right, prec  # 2(ŷ − y), as the reference writes it
+        return left + sign + right, prec
+    raise ValueError(f"unsupported expression: {ast.unparse(node)}")
+
+
+def _wrap(text, needed):
+    return f"({text})" if needed else text
+
+
+# --- code generation ---------------------------------------------------------
+
+def _is_one(node):
+    return isinstance(node, ast.Constant) and node.value == 1
+
+
+class _Simplify(ast.NodeTransformer):
+    """Replace names by known aliases or constants, drop × 1, and square by
+    multiplication: ``a ** 2`` on a Python float raises OverflowError where
+    ``a * a`` gives inf, and the training loop must see inf, not an exception."""
+
+    def __init__(self, known):
+        self.known = known
+
+    def visit_Name(self, node):
+        if node.id in self.known:
+            return copy.deepcopy(self.known[node.id])
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Mult):
+            if _is_one(node.right):
+                return node.left
+            if _is_one(node.left):
+                return node.right
+        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+            return ast.BinOp(node.left, ast.Mult(), copy.deepcopy(node.left))
+        return node
+
+
+def simplify(node, known):
+    """Return a simplified copy of ``node`` given ``known`` aliases."""
+    return ast.fix_missing_locations(_Simplify(known).visit(copy.deepcopy(node)))
+
+
+def is_trivial(node):
+    """True for a bare name or constant: such a term is aliased, not computed."""
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def mean_code(node):
+    """Code for the mean over samples of a per-sample expression.
+
+    A product of two arrays becomes one dot product: a single pass with no
+    temporary array, which is what keeps a batch step close to bare numpy.
+    """
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return f"_dot({ast.unparse(node.left)}, {ast.unparse(node.right)}) / _n"
+    return f"_sum({ast.unparse(node)}) / _n"

@@ -1,0 +1,42 @@
+"""Numerical gradient check: central differences against the analytic gradient."""
+
+from dataclasses import dataclass
+
+from .derivation import evaluate
+from .limits import PARAMS
+from .terms import TERMS
+
+FLAG_ABOVE = 1e-6  # relative error above which a gradient is suspect
+
+
+@dataclass(frozen=True)
+class Check:
+    param: str
+    analytic: float
+    numeric: float
+    relative_error: float
+
+    @property
+    def suspect(self):
+        return not self.relative_error <= FLAG_ABOVE
+
+
+def relative_error(a, b):
+    """|a − b| relative to the larger magnitude; 0 when both are 0."""
+    scale = max(abs(a), abs(b))
+    return abs(a - b) / scale if scale > 0 else 0.0
+
+
+def check_gradients(params, x, y, alpha, terms=TERMS, h=1e-6):
+    """One :class:`Check` per parameter.  The step is ``h`` scaled by the
+    parameter's size, so that the difference is not lost to rounding."""
+    analytic = evaluate(params, x, y, alpha, terms)
+    checks = []
+    for p in PARAMS:
+        step = h * max(1.0, abs(params[p]))
+        up = evaluate({**params, p: params[p] + step}, x, y, alpha, terms)["L"]
+        down = evaluate({**params, p: params[p] - step}, x, y, alpha, terms)["L"]
+        numeric = float((up - down) / (2 * step))
+        exact = float(analytic[f"dL_d{p}"])
+        checks.append(Check(p, exact, numeric, relative_error(exact, numeric)))
+    return checks

@@ -1,0 +1,76 @@
+"""Every state of a training run, kept compactly.
+
+A state is one row of float64: the parameters, the loss and the gradient
+(:data:`engine.compiled.ROW`).  Rows live in fixed-size numpy chunks that the
+training loop writes into directly, so recording costs no copy and a million
+states take 104 MB with no over-allocation beyond one chunk.
+"""
+
+import numpy as np
+
+from .compiled import ROW
+
+COLUMN = {name: i for i, name in enumerate(ROW)}
+
+
+class History:
+    def __init__(self, chunk_rows=1 << 16):
+        self._chunk_rows = chunk_rows
+        self._chunks = []
+        self._len = 0
+
+    def __len__(self):
+        return self._len
+
+    def _locate(self, index):
+        if not -self._len <= index < self._len:
+            raise IndexError(f"state {index} is not in a history of {self._len} states")
+        index %= self._len
+        return divmod(index, self._chunk_rows)
+
+    def free_rows(self):
+        """A writable block of rows after the last state (never empty); the
+        caller fills some of them and then calls :meth:`commit`."""
+        chunk, used = divmod(self._len, self._chunk_rows)
+        if chunk == len(self._chunks):
+            self._chunks.append(np.empty((self._chunk_rows, len(ROW))))
+        return self._chunks[chunk][used:]
+
+    def commit(self, rows):
+        self._len += rows
+
+    def append(self, row):
+        self.free_rows()[0] = row
+        self.commit(1)
+
+    def row(self, index):
+        chunk, offset = self._locate(index)
+        return self._chunks[chunk][offset].copy()
+
+    def _blocks(self, start, stop):
+        stop = self._len if stop is None else min(stop, self._len)
+        while start < stop:
+            chunk, offset = divmod(start, self._chunk_rows)
+            take = min(self._chunk_rows - offset, stop - start)
+            yield self._chunks[chunk][offset: offset + take]
+            start += take
+
+    def rows(self, start=0, stop=None):
+        """States ``start`` to ``stop`` (exclusive) as one (k, len(ROW)) array."""
+        blocks = list(self._blocks(start, stop))
+        return np.concatenate(blocks) if blocks else np.empty((0, len(ROW)))
+
+    def column(self, name, start=0, stop=None):
+        """One column of states ``start`` to ``stop``, copied without the rest."""
+        blocks = [b[:, COLUMN[name]] for b in self._blocks(start, stop)]
+        return np.concatenate(blocks) if blocks else np.empty(0)
+
+    def truncate(self, length):
+        """Keep the first ``length`` states (at least one)."""
+        if not 1 <= length <= self._len:
+            raise IndexError(f"cannot keep {length} of {self._len} states")
+        self._len = length
+        del self._chunks[(length - 1) // self._chunk_rows + 1:]
+
+    def nbytes(self):
+        return sum(c.nbytes for c in self._chunks)

@@ -1,0 +1,120 @@
+"""Gradient descent, one update or many, recorded in a :class:`History`."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import compiled
+from .derivation import derive, evaluate
+from .history import COLUMN, History
+from .limits import LIMITS, PARAMS, InputError, check
+from .terms import GRADIENTS, TERMS
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Why training stopped: the update that would have made state ``step``
+    produced a non-finite ``quantity``."""
+    step: int
+    quantity: str
+    symbol: str
+    value: float
+
+    @property
+    def message(self):
+        return (f"Training diverged at step {self.step}: {self.symbol} ({self.quantity}) "
+                f"became {self.value!r}. The last finite state, step {self.step - 1}, is kept; "
+                f"a smaller learning rate α may help.")
+
+
+def check_samples(x, y):
+    """Samples as two equal-length float arrays, or InputError."""
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    if x.ndim != 1 or x.shape != y.shape or len(x) == 0:
+        raise InputError("x", "x and y must be two lists of the same, non-zero length")
+    for name, values in (("x", x), ("y", y)):
+        low, high = LIMITS[name]
+        bad = np.flatnonzero(~(np.isfinite(values) & (values >= low) & (values <= high)))
+        if len(bad):
+            check(name, values[bad[0]])  # raises with the message for that value
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+class Trainer:
+    """A training run: fixed samples and learning rate, a history of states."""
+
+    def __init__(self, params, x, y, alpha, terms=TERMS):
+        self.start = {p: check(p, params[p]) for p in PARAMS}
+        self.x, self.y = check_samples(x, y)
+        self.alpha = check("alpha", alpha)
+        self.terms = terms
+        self._mode = "scalar" if len(self.x) == 1 else "vector"
+        self._run = compiled.build(terms, self._mode)[1]
+        self.history = History()
+        first = self.derivation_of(self.start)
+        bad = first.first_non_finite()
+        if bad is not None:
+            raise InputError(bad.id, f"the starting state gives a non-finite {bad.symbol}")
+        self.history.append([self.start[p] for p in PARAMS] + [first.value(n) for n in ("L",) + GRADIENTS])
+        self.divergence = None
+
+    # --- reading --------------------------------------------------------
+    def __len__(self):
+        return len(self.history)
+
+    def params(self, step=-1):
+        row = self.history.row(step)
+        return {p: float(row[COLUMN[p]]) for p in PARAMS}
+
+    def derivation_of(self, params):
+        return derive(params, self.x, self.y, self.alpha, self.terms)
+
+    def derivation(self, step=-1):
+        """The full derivation of a recorded state, rebuilt exactly."""
+        return self.derivation_of(self.params(step))
+
+    def values(self, step=-1):
+        return evaluate(self.params(step), self.x, self.y, self.alpha, self.terms)
+
+    # --- training -------------------------------------------------------
+    def step(self):
+        return self.run(1)
+
+    def run(self, steps):
+        """Apply up to ``steps`` updates.  Returns a :class:`Divergence` if one
+        would give a non-finite state; that state is not recorded."""
+        if steps < 0:
+            raise InputError("steps", f"must be zero or more, got {steps}")
+        done = 0
+        while done < steps and self.divergence is None:
+            block = self.history.free_rows()
+            take = min(len(block), steps - done)
+            last = self.history.row(-1)
+            args = [last[COLUMN[p]] for p in PARAMS]
+            x, y = (float(self.x[0]), float(self.y[0])) if self._mode == "scalar" else (self.x, self.y)
+            with np.errstate(all="ignore"):
+                self._run(take, block, 0, *args, x, y, self.alpha)
+            finite = np.isfinite(block[:take]).all(axis=1)
+            good = take if finite.all() else int(np.argmin(finite))
+            self.history.commit(good)
+            done += good
+            if good < take:
+                self.divergence = self._explain(block[good])
+        return self.divergence
+
+    def _explain(self, rejected):
+        """Name the first non-finite term on the way to the rejected state."""
+        step = len(self.history)
+        bad = self.derivation().first_non_finite()
+        if bad is None and np.isfinite(rejected[:len(PARAMS)]).all():
+            bad = self.derivation_of(dict(zip(PARAMS, map(float, rejected)))).first_non_finite()
+        if bad is None:  # cannot happen: some value of the rejected row is not finite
+            name = compiled.ROW[int(np.argmin(np.isfinite(rejected)))]
+            return Divergence(step, name, name, float("nan"))
+        return Divergence(step, bad.id, bad.symbol, bad.value)
+
+    def gradients(self, step=-1):
+        row = self.history.row(step)
+        return {g: float(row[COLUMN[g]]) for g in GRADIENTS}
