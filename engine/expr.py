@@ -10,6 +10,7 @@ computes the value.
 
 import ast
 import copy
+import functools
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _GREEK = {"alpha": "α", "yhat": "ŷ", "err": "ŷ − y"}
@@ -46,14 +47,16 @@ def symbol(term):
     return _GREEK.get(term, term.translate(_SUB))
 
 
-def number(value):
-    """A number as the substitution shows it: five significant digits."""
+def number(value, digits=5):
+    """A number as a learner reads it: ``digits`` significant digits, a true minus."""
     if isinstance(value, int):
         return str(value).replace("-", "−")
-    return f"{value:.5g}".replace("-", "−")
+    return f"{value:.{digits}g}".replace("-", "−")
 
 
+@functools.lru_cache(maxsize=None)
 def parse(source):
+    """The expression tree of ``source``; shared, so callers must not mutate it."""
     return ast.parse(source, mode="eval").body
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of Backprop Explorer.  ``python -m benchmarks.engine`` measures the engine."""

@@ -1,0 +1,175 @@
+"""The derivation table: one row per chain-rule term, grouped by layer."""
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from engine import SECTION_TITLES
+from engine.expr import number
+
+COLUMNS = ("Quantity", "Formula", "Substitution", "Value")
+VALUE_DIGITS = 6
+_HIGHLIGHT = QColor(255, 225, 120)
+_SECTION_BACKGROUND = QColor(225, 232, 242)
+
+
+class DerivationModel(QAbstractTableModel):
+    """Rows are section titles and terms; a title row spans the table."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows = []          # ("section", title) or ("term", Term)
+        self._highlight = ""     # diagram element whose rows are highlighted
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # --- filling --------------------------------------------------------
+    def set_derivation(self, derivation):
+        rows, section = [], None
+        for term in derivation:
+            if term.layer != section:
+                section = term.layer
+                rows.append(("section", SECTION_TITLES[section]))
+            rows.append(("term", term))
+        if [kind for kind, _ in rows] == [kind for kind, _ in self._rows]:
+            self._rows = rows  # same shape: repaint the cells, keep selection and scroll
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+        else:
+            self.beginResetModel()
+            self._rows = rows
+            self.endResetModel()
+
+    def set_highlight(self, element):
+        if element != self._highlight:
+            self._highlight = element
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
+                                      [Qt.ItemDataRole.BackgroundRole])
+
+    # --- reading --------------------------------------------------------
+    def term(self, row):
+        """The Term of a row, or None for a section title."""
+        kind, item = self._rows[row]
+        return item if kind == "term" else None
+
+    def term_rows(self, element=None):
+        return [r for r, (kind, item) in enumerate(self._rows)
+                if kind == "term" and (element is None or item.node == element)]
+
+    def section_rows(self):
+        return [r for r, (kind, _) in enumerate(self._rows) if kind == "section"]
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self._rows[index.row()][0] == "section":
+            return Qt.ItemFlag.ItemIsEnabled
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        kind, item = self._rows[index.row()]
+        if kind == "section":
+            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
+                return item
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(_SECTION_BACKGROUND)
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (item.symbol, item.formula, item.substitution,
+                    number(item.value, VALUE_DIGITS))[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 3:
+                return repr(item.value)
+            return f"{item.symbol}  ({item.id})"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole and self._highlight and item.node == self._highlight:
+            return QBrush(_HIGHLIGHT)
+        if role == Qt.ItemDataRole.UserRole:
+            return item.id
+        return None
+
+
+class DerivationTable(QTableView):
+    """Selecting a row announces the diagram element it belongs to; Ctrl+C
+    copies the selected cells as tab-separated text."""
+
+    elementSelected = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("derivationTable")
+        self.derivation_model = DerivationModel(self)
+        self.setModel(self.derivation_model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(False)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.derivation_model.modelReset.connect(self._after_reset)
+        self.selectionModel().currentRowChanged.connect(self._on_current_row)
+
+    def set_derivation(self, derivation):
+        first = self.derivation_model.rowCount() == 0
+        self.derivation_model.set_derivation(derivation)
+        if first:
+            self.resizeColumnsToContents()
+
+    def _after_reset(self):
+        self.clearSpans()
+        for row in self.derivation_model.section_rows():
+            self.setSpan(row, 0, 1, len(COLUMNS))
+
+    def _on_current_row(self, current, _previous):
+        term = self.derivation_model.term(current.row()) if current.isValid() else None
+        self.elementSelected.emit(term.node if term else "")
+
+    def select_term(self, term_id):
+        for row in self.derivation_model.term_rows():
+            if self.derivation_model.term(row).id == term_id:
+                self.selectRow(row)
+                self.scrollTo(self.derivation_model.index(row, 0))
+                return
+
+    def copy_selection(self):
+        indexes = sorted(self.selectedIndexes(), key=lambda i: (i.row(), i.column()))
+        lines, row, cells = [], None, []
+        for index in indexes:
+            if index.row() != row and cells:
+                lines.append("\t".join(cells))
+                cells = []
+            row = index.row()
+            cells.append(str(index.data()))
+        if cells:
+            lines.append("\t".join(cells))
+        text = "\n".join(lines)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def keyPressEvent(self, event):
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)

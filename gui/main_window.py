@@ -1,0 +1,222 @@
+"""The main window: layout, actions and menus.  Wiring only: the state
+changes the engine, the views show the state."""
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QLabel, QMainWindow,
+                               QMessageBox, QSplitter, QWidget)
+
+from engine import InputError, csvio
+
+from .derivation_table import DerivationTable
+from .diagram import NetworkDiagram
+from .loss_plot import LossPlot
+from .parameters import ParameterPanel
+from .runner import FASTEST, TrainingRunner
+from .state import ExplorerState
+from .throttle import Throttle
+
+TITLE = "Backprop Explorer"
+REFRESH_MS = 33   # at most ~30 redraws a second, however fast training runs
+SPEEDS = (("1 step/s", 1), ("10 steps/s", 10), ("100 steps/s", 100), ("1,000 steps/s", 1000),
+          ("10,000 steps/s", 10000), ("As fast as possible", FASTEST))
+ABOUT = """<h3>Backprop Explorer</h3>
+<p>Every term of the chain rule, live, for the network
+x → tanh(W₁x + b₁) → tanh(W₂h₁ + b₂) → W₃h₂ + b₃ = ŷ with the loss L = (ŷ − y)².</p>
+<p>It follows the reference derivation <i>Mathematical Derivation of Gradients for
+Three-Layer Neural Network with Activations</i> (shared/reference/derivation.md),
+computing each value exactly in float64 where the reference rounds.</p>"""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(TITLE)
+        self.state = ExplorerState(self)
+        self.runner = TrainingRunner(self.state, self)
+        self._build_views()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._connect()
+        self._refresh = Throttle(REFRESH_MS, self.refresh, self)
+        self.resize(1280, 800)
+        self.refresh()
+
+    # --- construction ---------------------------------------------------
+    def _build_views(self):
+        self.parameters = ParameterPanel()
+        self.diagram = NetworkDiagram()
+        self.table = DerivationTable()
+        self.loss_plot = LossPlot()
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.parameters)
+        top.addWidget(self.diagram)
+        top.addWidget(self.loss_plot)
+        top.setStretchFactor(1, 3)
+        top.setStretchFactor(2, 2)
+        top.setSizes([190, 640, 450])
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.table)
+        split.setSizes([330, 470])
+        split.setChildrenCollapsible(False)
+        self.setCentralWidget(split)
+        self.position = QLabel()
+        self.position.setObjectName("statusPosition")
+        self.statusBar().addPermanentWidget(self.position)
+
+    def _action(self, name, text, slot, shortcut=None, tip="", checkable=False):
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        shortcut_text = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({shortcut_text})" if shortcut_text else tip)
+        action.setStatusTip(tip)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        return action
+
+    def _build_actions(self):
+        a = self._action
+        self.actionStep = a("actionStep", "&Step", self.step, "F10", "Apply one gradient-descent update")
+        self.actionRun = a("actionRun", "&Run", self._run_toggled, "F5",
+                           "Train continuously; again to pause", checkable=True)
+        self.actionReset = a("actionReset", "R&eset", self.reset, "Ctrl+R",
+                             "Back to the values last set by hand, history cleared")
+        self.actionExportDerivation = a("actionExportDerivation", "Export &Derivation…",
+                                        self.export_derivation, "Ctrl+E",
+                                        "Save the current step's derivation table as CSV")
+        self.actionExportHistory = a("actionExportHistory", "Export &History…", self.export_history,
+                                     "Ctrl+Shift+E", "Save every state of the training history as CSV")
+        self.actionLogScale = a("actionLogScale", "&Logarithmic Loss Axis", self.loss_plot.set_log,
+                                "Ctrl+L", "Show the loss on a logarithmic axis", checkable=True)
+        self.actionQuit = a("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit")
+        self.actionAbout = a("actionAbout", "&About Backprop Explorer", self.about, None,
+                             "What this program is and what it follows")
+
+    def _build_menus_and_toolbar(self):
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.actionExportDerivation, self.actionExportHistory])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actionQuit)
+        train_menu = bar.addMenu("&Training")
+        train_menu.addActions([self.actionStep, self.actionRun, self.actionReset])
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.actionLogScale)
+        bar.addMenu("&Help").addAction(self.actionAbout)
+
+        tools = self.addToolBar("Training")
+        tools.setObjectName("trainingToolBar")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tools.addActions([self.actionStep, self.actionRun, self.actionReset])
+        tools.addSeparator()
+        tools.addWidget(QLabel(" Speed: "))
+        self.speed = QComboBox()
+        self.speed.setObjectName("speed")
+        self.speed.setToolTip("Training speed while running")
+        for text, rate in SPEEDS:
+            self.speed.addItem(text, rate)
+        self.speed.currentIndexChanged.connect(
+            lambda _: self.runner.set_steps_per_second(self.speed.currentData()))
+        self.speed.setCurrentIndex(2)
+        tools.addWidget(self.speed)
+        tools.addSeparator()
+        tools.addActions([self.actionLogScale, self.actionExportDerivation, self.actionExportHistory])
+
+    def _connect(self):
+        self.parameters.edited.connect(self.set_value)
+        self.state.changed.connect(lambda: self._refresh())
+        self.state.diverged.connect(self._on_diverged)
+        self.runner.runningChanged.connect(self._on_running_changed)
+        self.table.elementSelected.connect(self.diagram.highlight)
+        self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
+
+    # --- showing the state ----------------------------------------------
+    def refresh(self):
+        state = self.state
+        derivation = state.derivation()
+        values = state.values()
+        self.parameters.show_values(values)
+        self.diagram.show_state(values, derivation)
+        self.table.set_derivation(derivation)
+        self.loss_plot.set_history(state.trainer.history, state.step_index)
+        self.position.setText(f"Step {state.step_index}   ·   L = {derivation.value('L'):.6g}"
+                              f"   ·   ŷ = {derivation.value('yhat'):.6g}")
+
+    def flush(self):
+        """Bring every view up to date now (tests and benchmarks wait on this)."""
+        self._refresh.flush()
+
+    # --- actions --------------------------------------------------------
+    def set_value(self, name, value):
+        try:
+            self.state.set_value(name, value)
+        except InputError as error:
+            self.statusBar().showMessage(f"Not applied: {error}")
+            self.parameters.show_values(self.state.values())
+            return
+        self.statusBar().clearMessage()
+
+    def step(self):
+        self.state.train(1)
+
+    def _run_toggled(self, on):
+        if on:
+            self.runner.start()
+        else:
+            self.runner.stop()
+
+    def _on_running_changed(self, running):
+        if self.actionRun.isChecked() != running:
+            self.actionRun.setChecked(running)
+        self.actionRun.setText("&Pause" if running else "&Run")
+        if not running:
+            self._refresh.flush()
+
+    def reset(self):
+        self.runner.stop()
+        self.state.reset()
+        self.statusBar().clearMessage()
+
+    def _on_diverged(self, divergence):
+        self.runner.stop()
+        self.statusBar().showMessage(divergence.message)
+
+    def _export(self, title, name, write):
+        folder = getattr(self, "_export_folder", str(Path.home()))
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name),
+                                              "CSV files (*.csv);;All files (*)")
+        if not path:
+            return None
+        self._export_folder = str(Path(path).parent)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            csvio.write_atomically(path, write)
+        except OSError as error:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.critical(self, title, f"Could not write {path}:\n{error.strerror or error}\n\n"
+                                              "Nothing was written.")
+            return None
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return path
+
+    def export_derivation(self):
+        step, derivation = self.state.step_index, self.state.derivation()
+        return self._export("Export Derivation", f"derivation-step-{step}.csv",
+                            lambda s: csvio.write_derivations(s, [(step, derivation)]))
+
+    def export_history(self):
+        history = self.state.trainer.history
+        return self._export("Export History", "history.csv", lambda s: csvio.write_history(s, history))
+
+    def about(self):
+        QMessageBox.about(self, "About Backprop Explorer", ABOUT)
+
+    def closeEvent(self, event):
+        self.runner.stop()
+        super().closeEvent(event)

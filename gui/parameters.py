@@ -1,0 +1,60 @@
+"""A spinbox for every number a learner sets: W₁…b₃, x, y and α."""
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
+
+from engine import LIMITS
+from engine.expr import symbol
+
+GROUPS = (("Layer 1", ("W1", "b1")), ("Layer 2", ("W2", "b2")), ("Layer 3", ("W3", "b3")),
+          ("Sample", ("x", "y")), ("Training", ("alpha",)))
+DECIMALS = 6
+TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
+            "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
+            "x": "the input", "y": "the target output", "alpha": "learning rate α of gradient descent"}
+
+
+class ParameterPanel(QWidget):
+    edited = Signal(str, float)   # a learner changed one value
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.spinboxes = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        for title, names in GROUPS:
+            group = QGroupBox(title)
+            form = QFormLayout(group)
+            for name in names:
+                form.addRow(f"{symbol(name)}", self._spinbox(name))
+            layout.addWidget(group)
+        layout.addStretch(1)
+
+    def _spinbox(self, name):
+        box = QDoubleSpinBox()
+        box.setObjectName(name)
+        box.setDecimals(DECIMALS)
+        box.setRange(*LIMITS[name])
+        box.setSingleStep(0.001 if name == "alpha" else 0.1)
+        box.setKeyboardTracking(False)   # typing "0.75" is one edit, not four
+        box.setAccelerated(True)
+        box.setToolTip(self._tip(name))
+        box.valueChanged.connect(lambda value, name=name: self.edited.emit(name, value))
+        self.spinboxes[name] = box
+        return box
+
+    @staticmethod
+    def _tip(name):
+        low, high = LIMITS[name]
+        return f"{symbol(name)}: {TOOLTIPS[name]} (range {low:g} to {high:g})"
+
+    def show_values(self, values):
+        """Show the state's values without echoing them back as edits."""
+        for name, box in self.spinboxes.items():
+            with QSignalBlocker(box):
+                box.setValue(values[name])
+            low, high = LIMITS[name]
+            outside = not low <= values[name] <= high
+            box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
+            box.setToolTip(f"{symbol(name)} = {values[name]!r}: training took it outside the "
+                           f"editable range {low:g} to {high:g}" if outside else self._tip(name))

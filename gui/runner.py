@@ -1,0 +1,66 @@
+"""Continuous training in timer-driven chunks, so the window never freezes
+and a pause takes effect before the next chunk."""
+
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+FASTEST = 0          # steps per second meaning "as fast as possible"
+CHUNK_SECONDS = 0.012  # work per tick at full speed: leaves the event loop room for ~60 Hz
+
+
+class TrainingRunner(QObject):
+    runningChanged = Signal(bool)
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self._state = state
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._rate = FASTEST
+        self._chunk = 64          # steps per tick at full speed, adapted to CHUNK_SECONDS
+        self._owed = 0.0
+        self._last = 0.0
+
+    @property
+    def running(self):
+        return self._timer.isActive()
+
+    @property
+    def steps_per_second(self):
+        return self._rate
+
+    def set_steps_per_second(self, rate):
+        self._rate = max(0, rate)
+        self._timer.setInterval(0 if self._rate == FASTEST else 15)
+
+    def start(self):
+        if self.running:
+            return
+        self._owed, self._last = 0.0, time.perf_counter()
+        self._timer.start(0 if self._rate == FASTEST else 15)
+        self.runningChanged.emit(True)
+
+    def stop(self):
+        if not self.running:
+            return
+        self._timer.stop()
+        self.runningChanged.emit(False)
+
+    def _tick(self):
+        now = time.perf_counter()
+        if self._rate == FASTEST:
+            steps = self._chunk
+        else:
+            self._owed += self._rate * (now - self._last)
+            steps = int(self._owed)
+            self._owed -= steps
+        self._last = now
+        if steps == 0:
+            return
+        divergence = self._state.train(steps)
+        if self._rate == FASTEST:
+            spent = max(time.perf_counter() - now, 1e-6)
+            self._chunk = max(1, min(1 << 20, int(self._chunk * min(4.0, CHUNK_SECONDS / spent))))
+        if divergence is not None:
+            self.stop()

@@ -1,0 +1,49 @@
+"""What a test reads off the window, and what it compares it with."""
+
+import math
+
+from PySide6.QtCore import Qt
+
+from engine import PARAMS, derive
+from engine.expr import number
+
+
+def shown_terms(window):
+    """{term id: (displayed value, tooltip)} of the derivation table."""
+    model = window.table.model()
+    rows = {}
+    for row in model.term_rows():
+        term_id = model.index(row, 0).data(Qt.ItemDataRole.UserRole)
+        value = model.index(row, 3)
+        rows[term_id] = (value.data(), value.data(Qt.ItemDataRole.ToolTipRole),
+                         model.index(row, 0).data(), model.index(row, 1).data(), model.index(row, 2).data())
+    return rows
+
+
+def assert_table_matches(window, derivation):
+    shown = shown_terms(window)
+    assert list(shown) == [t.id for t in derivation]
+    for term in derivation:
+        text, tip, symbol, formula, substitution = shown[term.id]
+        assert float(tip) == term.value
+        assert math.isclose(float(text.replace("−", "-")), term.value, rel_tol=1e-5, abs_tol=1e-300)
+        assert (symbol, formula, substitution) == (term.symbol, term.formula, term.substitution)
+
+
+def assert_spinboxes_match(window, values):
+    for name, value in values.items():
+        box = window.parameters.spinboxes[name]
+        assert math.isclose(box.value(), value, abs_tol=0.5 * 10 ** -box.decimals()), name
+
+
+def assert_diagram_matches(window, values, derivation):
+    texts = window.diagram.texts
+    for name in PARAMS:
+        assert texts[f"{name}.value"].text().endswith(number(values[name]))
+        assert texts[f"{name}.grad"].text().endswith(number(derivation.value(f"dL/d{name}")))
+    for node in ("h1", "h2", "yhat", "L"):
+        assert texts[f"{node}.value"].text().endswith(number(derivation.value(node)))
+
+
+def fresh_derivation(values):
+    return derive({p: values[p] for p in PARAMS}, [values["x"]], [values["y"]], values["alpha"])

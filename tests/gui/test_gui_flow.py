@@ -1,0 +1,239 @@
+"""Both directions, as a learner drives the window."""
+
+import csv
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from engine import DEFAULTS, PARAMS, Trainer, csvio
+from gui.runner import FASTEST
+from helpers import (assert_diagram_matches, assert_spinboxes_match, assert_table_matches,
+                     fresh_derivation)
+
+
+def type_into(qtbot, box, text):
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def test_start_shows_the_worked_example(window):
+    derivation = fresh_derivation(DEFAULTS)
+    assert_table_matches(window, derivation)
+    assert_spinboxes_match(window, DEFAULTS)
+    assert_diagram_matches(window, DEFAULTS, derivation)
+    assert window.loss_plot.shown_loss().tolist() == [derivation.value("L")]
+
+
+def test_typing_an_edit_recomputes_once_and_every_view_agrees(window, qtbot):
+    changes = []
+    window.state.changed.connect(lambda: changes.append(1))
+    type_into(qtbot, window.parameters.spinboxes["W2"], "0.75")
+    window.flush()
+    assert len(changes) == 1
+    expected = dict(DEFAULTS, W2=0.75)
+    derivation = fresh_derivation(expected)
+    assert_table_matches(window, derivation)
+    assert_diagram_matches(window, expected, derivation)
+    assert window.loss_plot.shown_loss().tolist() == [derivation.value("L")]
+    assert "L = " in window.position.text()
+
+
+@pytest.mark.parametrize("name,value", [("x", -1.5), ("y", 0.25), ("alpha", 0.2), ("b3", -2.0)])
+def test_every_spinbox_drives_the_engine(window, qtbot, name, value):
+    type_into(qtbot, window.parameters.spinboxes[name], f"{value}")
+    window.flush()
+    assert_table_matches(window, fresh_derivation(dict(DEFAULTS, **{name: value})))
+
+
+def test_steps_agree_with_the_engine_history(window, qtbot):
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_F10)
+    window.flush()
+    reference = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
+    reference.run(3)
+    assert window.state.step_index == 3
+    assert_spinboxes_match(window, reference.params(3))
+    assert_table_matches(window, reference.derivation(3))
+    assert window.loss_plot.shown_loss().tolist() == reference.history.column("L").tolist()
+    assert window.loss_plot.current == 3
+    assert window.position.text().startswith("Step 3")
+
+
+def test_run_then_pause_leaves_a_consistent_state(window, qtbot):
+    window.speed.setCurrentIndex(window.speed.findData(FASTEST))
+    window.actionRun.trigger()
+    assert window.runner.running
+    qtbot.waitUntil(lambda: len(window.state.trainer) > 2000, timeout=10000)
+    window.actionRun.trigger()
+    assert not window.runner.running and not window.actionRun.isChecked()
+    length = len(window.state.trainer)
+    window.flush()
+    qtbot.wait(50)  # the event loop turns: a paused runner must add nothing
+    assert len(window.state.trainer) == length
+    trainer = window.state.trainer
+    assert_spinboxes_match(window, trainer.params())
+    assert_table_matches(window, trainer.derivation())
+    np.testing.assert_array_equal(window.loss_plot.shown_loss(), trainer.history.column("L"))
+    assert window.loss_plot.current == length - 1
+
+
+def test_run_at_a_set_speed_is_paced(window, qtbot):
+    window.speed.setCurrentIndex(window.speed.findData(10))
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: len(window.state.trainer) >= 3, timeout=5000)
+    window.actionRun.trigger()
+    assert len(window.state.trainer) < 50
+
+
+def test_reset_returns_to_the_values_set_by_hand(window, qtbot):
+    type_into(qtbot, window.parameters.spinboxes["W1"], "0.3")
+    window.actionStep.trigger()
+    window.actionStep.trigger()
+    window.actionReset.trigger()
+    window.flush()
+    assert len(window.state.trainer) == 1
+    assert_spinboxes_match(window, dict(DEFAULTS, W1=0.3))
+    assert window.loss_plot.shown_loss().size == 1
+
+
+def test_divergence_stops_training_and_says_so(window, qtbot):
+    type_into(qtbot, window.parameters.spinboxes["alpha"], "50")
+    window.speed.setCurrentIndex(window.speed.findData(FASTEST))
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=10000)
+    window.flush()
+    assert not window.actionRun.isChecked()
+    assert "diverged" in window.statusBar().currentMessage()
+    trainer = window.state.trainer
+    assert trainer.divergence is not None
+    assert np.isfinite(trainer.history.rows()).all()
+    assert_table_matches(window, trainer.derivation())
+    assert all(math.isfinite(t.value) for t in trainer.derivation()[:10])
+
+
+def test_refused_value_changes_nothing(window):
+    before = window.state.values()
+    window.set_value("W1", float("nan"))
+    assert "W1" in window.statusBar().currentMessage()
+    assert window.state.values() == before
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_export_derivation(window, qtbot, tmp_path, monkeypatch):
+    window.actionStep.trigger()
+    target = tmp_path / "derivation.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV files (*.csv)"))
+    window.actionExportDerivation.trigger()
+    rows = read_csv(target)
+    expected = window.state.trainer.derivation(1)
+    assert list(rows[0]) == list(csvio.DERIVATION_COLUMNS)
+    assert [r["quantity"] for r in rows] == [t.id for t in expected]
+    assert [float(r["value"]) for r in rows] == [t.value for t in expected]
+    assert {r["step"] for r in rows} == {"1"}
+
+
+def test_export_history(window, qtbot, tmp_path, monkeypatch):
+    window.state.train(25)
+    target = tmp_path / "history.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.actionExportHistory.trigger()
+    rows = read_csv(target)
+    history = window.state.trainer.history
+    assert [int(r["step"]) for r in rows] == list(range(26))
+    assert [float(r["loss"]) for r in rows] == history.column("L").tolist()
+    assert [float(r["W3"]) for r in rows] == history.column("W3").tolist()
+
+
+def test_failing_export_reports_and_leaves_nothing(window, tmp_path, monkeypatch, no_modal_dialogs):
+    target = tmp_path / "missing-folder" / "history.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.export_history() is None
+    assert no_modal_dialogs and no_modal_dialogs[-1][0] == "critical"
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failing_write_midway_keeps_the_old_file(window, tmp_path, monkeypatch, no_modal_dialogs):
+    target = tmp_path / "history.csv"
+    target.write_text("precious\n")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+
+    def broken(stream, history, every=1):
+        stream.write("step,W1\n0,")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(csvio, "write_history", broken)
+    assert window.export_history() is None
+    assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv"]
+    assert "No space left" in no_modal_dialogs[-1][1][2]
+
+
+def test_cancelled_export_writes_nothing(window, tmp_path, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert window.export_derivation() is None
+
+
+def test_selecting_a_row_highlights_its_element(window, qtbot):
+    window.table.select_term("dL/dW2")
+    assert window.diagram._highlighted == "W2"
+    window.table.select_term("dh1/dz1")
+    assert window.diagram._highlighted == "h1"
+
+
+def test_hovering_an_element_highlights_its_rows(window, qtbot):
+    diagram = window.diagram
+    centre = diagram.mapFromScene(diagram.shapes["h2"].scenePos())
+    qtbot.mouseMove(diagram.viewport(), centre)
+    qtbot.waitUntil(lambda: diagram._hovered == "h2")
+    model = window.table.model()
+    lit = [r for r in model.term_rows() if model.index(r, 0).data(Qt.ItemDataRole.BackgroundRole) is not None]
+    assert lit and lit == model.term_rows("h2")
+    assert "dL/dz2" in [model.term(r).id for r in lit]
+    qtbot.mouseMove(diagram.viewport(), QPoint(2, 2))
+    qtbot.waitUntil(lambda: diagram._hovered == "")
+    assert all(model.index(r, 0).data(Qt.ItemDataRole.BackgroundRole) is None for r in model.term_rows())
+
+
+def test_copy_selected_cells_as_tab_separated_text(window, qtbot):
+    table = window.table
+    table.select_term("dL/dW1")
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    text = QGuiApplication.clipboard().text()
+    derivation = window.state.derivation()
+    cells = text.split("\t")
+    assert cells[0] == derivation["dL/dW1"].symbol and cells[1] == derivation["dL/dW1"].formula
+    assert len(cells) == 4 and "\n" not in text
+
+
+def test_log_scale_toggle(window):
+    window.actionLogScale.trigger()
+    assert window.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert window.loss_plot.log
+    window.actionLogScale.trigger()
+    assert not window.loss_plot.log
+
+
+def test_the_curve_is_updated_in_place(window):
+    items = window.loss_plot.getPlotItem().listDataItems()
+    curve = window.loss_plot.curve
+    for _ in range(3):
+        window.state.train(10)
+        window.flush()
+    assert window.loss_plot.getPlotItem().listDataItems() == items
+    assert window.loss_plot.curve is curve and curve in items
+    assert curve.xData.size == 31
+
+
+def test_model_passes_qt_model_tester(window, qtmodeltester):
+    qtmodeltester.check(window.table.model())
