@@ -17,7 +17,8 @@ BIASES = {"b1": "h1", "b2": "h2", "b3": "yhat"}
 # The term whose value a node shows, and the gradient reaching it.
 NODE_VALUE = {"x": "x", "h1": "h1", "h2": "h2", "yhat": "yhat", "L": "L"}
 NODE_GRADIENT = {"h1": "dL/dh1", "h2": "dL/dh2", "yhat": "dL/dyhat"}
-SPACING, RADIUS, BIAS_RISE = 200.0, 32.0, 115.0
+SPACING, RADIUS, BIAS_RISE = 225.0, 32.0, 115.0
+DIGITS = 4   # the diagram is a glance; the table has the digits
 
 
 def edge_width(value):
@@ -80,8 +81,8 @@ class NetworkDiagram(QGraphicsView):
             scene.addItem(line)
             self.shapes[name] = line
             middle = (self._centre(a) + self._centre(b)) / 2
-            self._text(f"{name}.value", middle + QPointF(0, -40), 13, True)
-            self._text(f"{name}.grad", middle + QPointF(0, -18), 11.5)
+            self._text(f"{name}.value", middle + QPointF(0, -20), 14, True)
+            self._text(f"{name}.grad", middle + QPointF(0, 40), 12.5)
         loss_edge = QGraphicsLineItem(self._centre("yhat").x() + RADIUS, 0, self._centre("L").x() - RADIUS, 0)
         loss_edge.setPen(QPen(NEUTRAL, 1.5, Qt.PenStyle.DashLine))
         scene.addItem(loss_edge)
@@ -96,9 +97,9 @@ class NetworkDiagram(QGraphicsView):
             scene.addItem(circle)
             self.shapes[node] = circle
             self._place(self._text(f"{node}.name", centre, 17, True, QColor(20, 20, 20)), symbol(node))
-            self._text(f"{node}.value", centre + QPointF(0, RADIUS + 16), 13, True)
+            self._text(f"{node}.value", centre + QPointF(0, RADIUS + 34), 14, True)
             if node in NODE_GRADIENT:
-                self._text(f"{node}.grad", centre + QPointF(0, RADIUS + 38), 11.5)
+                self._text(f"{node}.grad", centre + QPointF(0, RADIUS + 56), 12.5)
         for name, node in BIASES.items():
             centre = self._centre(node) + QPointF(0, -BIAS_RISE)
             box = QGraphicsRectItem(QRectF(-24, -16, 48, 32))
@@ -114,8 +115,8 @@ class NetworkDiagram(QGraphicsView):
             scene.addItem(link)
             self.shapes[name + ".link"] = link
             self._place(self._text(f"{name}.name", centre, 13, True, QColor(20, 20, 20)), symbol(name))
-            self._text(f"{name}.value", centre + QPointF(0, -50), 13, True)
-            self._text(f"{name}.grad", centre + QPointF(0, -28), 11.5)
+            self._text(f"{name}.value", centre + QPointF(0, -52), 14, True)
+            self._text(f"{name}.grad", centre + QPointF(0, -29), 12.5)
         rect = scene.itemsBoundingRect()
         scene.setSceneRect(rect.adjusted(-75, -90, 75, 60))
 
@@ -126,14 +127,14 @@ class NetworkDiagram(QGraphicsView):
             return values[term_id] if term_id in values else derivation.value(term_id)
 
         for node in NODES:
-            self._place(self.texts[f"{node}.value"], f"{symbol(node)} = {number(term(NODE_VALUE[node]))}")
+            self._place(self.texts[f"{node}.value"], f"{symbol(node)} = {number(term(NODE_VALUE[node]), DIGITS)}")
             if node in NODE_GRADIENT:
                 gradient = NODE_GRADIENT[node]
-                self._place(self.texts[f"{node}.grad"], f"{symbol(gradient)} = {number(term(gradient))}")
+                self._place(self.texts[f"{node}.grad"], f"{symbol(gradient)} = {number(term(gradient), DIGITS)}")
         for name in list(WEIGHTS) + list(BIASES):
             value, gradient = values[name], derivation.value(f"dL/d{name}")
-            self._place(self.texts[f"{name}.value"], f"{symbol(name)} = {number(value)}")
-            self._place(self.texts[f"{name}.grad"], f"{symbol('dL/d' + name)} = {number(gradient)}")
+            self._place(self.texts[f"{name}.value"], f"{symbol(name)} = {number(value, DIGITS)}")
+            self._place(self.texts[f"{name}.grad"], f"{symbol('dL/d' + name)} = {number(gradient, DIGITS)}")
             self.texts[f"{name}.value"].setBrush(QBrush(sign_colour(value)))
         self._values = values
         self._paint()

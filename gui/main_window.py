@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.table)
-        split.setSizes([330, 470])
+        split.setSizes([390, 410])
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
         self.position = QLabel()

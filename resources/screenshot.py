@@ -1,0 +1,75 @@
+"""Render the window on a virtual X screen (Xvfb) to resources/screenshot.png.
+
+    python -m resources.screenshot [--size 1280x800] [--out resources/screenshot.png]
+
+Needs Debian's xvfb, libxcb-icccm4 and libxcb-keysyms1.  The window is shown
+as a learner would have it a little way into training: 150 updates, with the
+row of ∂L/∂W₂ selected so that its edge lights up in the diagram.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_xvfb(size):
+    if not shutil.which("Xvfb"):
+        sys.exit("screenshot: Xvfb is missing; on Debian: apt-get install xvfb libxcb-icccm4 libxcb-keysyms1")
+    for number in range(90, 140):
+        if not Path(f"/tmp/.X{number}-lock").exists():
+            break
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    for _ in range(100):
+        if socket.exists():
+            return server, f":{number}"
+        time.sleep(0.05)
+    server.kill()
+    sys.exit("screenshot: Xvfb did not start")
+
+
+def render(out, width, height):
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui import MainWindow
+    app = QApplication([])
+    window = MainWindow()
+    window.resize(width, height)
+    window.show()
+    window.state.train(150)
+    window.table.select_term("dL/dW2")
+    window.flush()
+
+    def save():
+        window.grab().save(str(out))
+        app.quit()
+    QTimer.singleShot(800, save)   # let the window manager-less screen settle and paint
+    app.exec()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="1280x800")
+    parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
+    args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
+    server, display = start_xvfb(f"{width}x{height}")
+    try:
+        os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        render(Path(args.out), width, height)
+    finally:
+        server.terminate()
+    print(f"screenshot: saved {args.out} ({width}x{height})")
+
+
+if __name__ == "__main__":
+    main()
