@@ -62,21 +62,26 @@ def _derive_source(terms, mode):
 
 
 def _run_source(terms, mode):
-    """A loop of updates.  The prologue derives the starting state so that
-    every name the update reads exists; each turn then updates the
-    parameters, derives the new state and records its row."""
+    """A loop of updates starting from a recorded state.  The state's gradient
+    comes in as arguments (it is in the history already: deriving it again
+    would cost a whole pass over a batch); each turn updates the parameters,
+    derives the new state and records its row."""
     known = {}
     state = [t for t in terms if t.section != UPDATE]
-    derive = _header(mode) + _statements(state, mode, known)
+    derive = _statements(state, mode, known)
     updates = []
     for p in PARAMS:
         node = expr.simplify(expr.parse(next(t.source for t in terms if t.id == p + "_next")), known)
         updates.append(f"{p} = {ast.unparse(node)}")
+    # The update reads each gradient by the name it is computed under.
+    given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]
     row = ", ".join(_value(expr.var(name), known) for name in ROW)
-    loop = updates + derive[len(_header(mode)):] + [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES"]
+    loop = updates + derive + [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES"]
+    gradients = ", ".join("_" + expr.var(g) for g in GRADIENTS)
     # Globals become keyword defaults: a local lookup is what keeps the loop fast.
-    return [f"def run(_steps, _out, _at, {ARGS}, *, tanh=tanh, _pack=_pack):",
-            *("    " + line for line in derive),
+    return [f"def run(_steps, _out, _at, {ARGS}, {gradients}, *, tanh=tanh, _pack=_pack, "
+            "_ROW_BYTES=_ROW_BYTES):",
+            *("    " + line for line in _header(mode) + given),
             "    for _ in range(_steps):", *("        " + line for line in loop)]
 
 

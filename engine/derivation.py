@@ -61,6 +61,7 @@ class Derivation:
 
 def evaluate(params, x, y, alpha, terms=TERMS):
     """Values of every term by its Python name; per-sample arrays for a batch."""
+    x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
     mode = "scalar" if len(x) == 1 else "vector"
     derive, _ = compiled.build(terms, mode)
     if mode == "scalar":

@@ -51,6 +51,7 @@ def number(value, digits=5):
     """A number as a learner reads it: ``digits`` significant digits, a true minus."""
     if isinstance(value, int):
         return str(value).replace("-", "−")
+    value = value + 0.0  # −0.0 reads as 0: its sign means nothing to a learner
     return f"{value:.{digits}g}".replace("-", "−")
 
 

@@ -31,6 +31,8 @@ def check(name, value):
         number = float(value)
     except (TypeError, ValueError):
         raise InputError(name, f"not a number: {value!r}") from None
+    except OverflowError:
+        raise InputError(name, "too large for a floating-point number") from None
     if not math.isfinite(number):
         raise InputError(name, f"must be finite, got {value!r}")
     low, high = LIMITS[name]

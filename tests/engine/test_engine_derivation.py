@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import engine
 from engine_handcalc import (EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y, GRADIENT_IDS, PARAMS,
-                             close, five_point_derivative, forward, gradients, loss, update)
+                             close, five_point_derivative, forward, gradients, loss,
+                             rounding_spread, update)
 
 FIELDS = ("id", "symbol", "formula", "substitution", "value", "layer", "node")
 NEXT_IDS = tuple(f"{p}_next" for p in PARAMS)
@@ -113,8 +114,6 @@ def test_substitution_follows_the_parameters():
     assert "0.75" not in _derive()["z1"].substitution
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a -0.0 value is written '−0' without brackets "
-                   "after an operator ('0.5 − 0.01 × −0'), unlike every other negative number")
 def test_negative_zero_is_bracketed_like_other_negatives():
     # x = 0 makes dL/dW1 = (negative) × 0 = -0.0.
     d = _derive(x=0.0)
@@ -195,16 +194,18 @@ def test_gradients_match_central_differences_of_the_hand_loss(p, x, y):
 def test_random_state_matches_closed_forms(p, x, y, alpha):
     d = _derive(p, x, y, alpha)
     g = gradients(p, x, y)
+    spread = rounding_spread(p, x, y)  # room for a tanh one ulp off, where it matters
     for gid in GRADIENT_IDS:
-        assert close(d[gid].value, g[gid], abs_=1e-300), gid
-    assert close(d["L"].value, loss(p, x, y), abs_=1e-300)
+        assert close(d[gid].value, g[gid], abs_=spread[gid] + 1e-300), gid
+    assert close(d["L"].value, loss(p, x, y), abs_=spread["L"] + 1e-300)
     after = update(p, g, alpha)
     for q in PARAMS:
-        assert close(d[f"{q}_next"].value, after[q], abs_=1e-12), q
+        assert close(d[f"{q}_next"].value, after[q], abs_=1e-12 + alpha * spread[f"dL/d{q}"]), q
     # L' is very sensitive where the updated state sits at a minimum; compare it with
     # the hand loss of the engine's own updated parameters (exact same inputs).
     engine_after = {q: d[f"{q}_next"].value for q in PARAMS}
-    assert close(d["L_next"].value, loss(engine_after, x, y), abs_=1e-300)
+    assert close(d["L_next"].value, loss(engine_after, x, y),
+                 abs_=rounding_spread(engine_after, x, y)["L"] + 1e-300)
 
 
 def test_five_point_derivative_is_accurate():

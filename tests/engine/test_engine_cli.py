@@ -1,0 +1,180 @@
+"""``python main.py derive|train``, end to end in a subprocess."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import Trainer
+from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y, PARAMS
+
+ROOT = Path(__file__).resolve().parents[2]
+HISTORY_COLUMNS = ["step", "W1", "b1", "W2", "b2", "W3", "b3", "loss",
+                   "dL/dW1", "dL/db1", "dL/dW2", "dL/db2", "dL/dW3", "dL/db3"]
+
+
+def cli(*args):
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, encoding="utf-8", env=env, timeout=60)
+
+
+def _rows(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def _default_trainer(alpha=EXAMPLE_ALPHA, **overrides):
+    return Trainer({**EXAMPLE, **overrides}, EXAMPLE_X, EXAMPLE_Y, alpha)
+
+
+def _assert_derivations(rows, trainer, steps):
+    assert rows[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+    expected = [(k, t) for k in steps for t in trainer.derivation(k)]
+    assert len(rows) - 1 == len(expected)
+    for row, (k, t) in zip(rows[1:], expected):
+        assert int(row[0]) == k
+        assert row[1:6] == [t.layer, t.id, t.symbol, t.formula, t.substitution]
+        assert float(row[6]) == t.value
+
+
+def _assert_history(rows, trainer, steps):
+    assert rows[0] == HISTORY_COLUMNS
+    assert [int(r[0]) for r in rows[1:]] == list(steps)
+    for r in rows[1:]:
+        k = int(r[0])
+        d = trainer.derivation(k)
+        p = trainer.params(k)
+        expected = [p[q] for q in PARAMS] + [d["L"].value] + [d[g].value for g in HISTORY_COLUMNS[8:]]
+        assert [float(v) for v in r[1:]] == expected
+
+
+def test_derive_defaults_is_state_zero():
+    done = cli("derive")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    rows = _rows(done.stdout)
+    _assert_derivations(rows, _default_trainer(), [0])
+    by_id = {r[2]: r for r in rows[1:]}
+    assert "0.5" in by_id["z1"][5] and "2" in by_id["z1"][5]
+
+
+def test_derive_steps_to_file(tmp_path):
+    out = tmp_path / "d.csv"
+    done = cli("derive", "--steps", "3", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+    t = _default_trainer()
+    t.run(3)
+    _assert_derivations(_rows(out.read_text(encoding="utf-8")), t, [0, 1, 2, 3])
+    assert os.listdir(tmp_path) == ["d.csv"]
+
+
+def test_derive_with_options():
+    done = cli("derive", "--W1", "-0.75", "--x", "1.5", "--y", "-2", "--alpha", "0.2", "--steps", "1")
+    assert done.returncode == 0, done.stderr
+    t = Trainer({**EXAMPLE, "W1": -0.75}, 1.5, -2.0, 0.2)
+    t.run(1)
+    _assert_derivations(_rows(done.stdout), t, [0, 1])
+
+
+def test_train_every():
+    done = cli("train", "--steps", "50", "--every", "7")
+    assert done.returncode == 0, done.stderr
+    t = _default_trainer()
+    t.run(50)
+    _assert_history(_rows(done.stdout), t, [0, 7, 14, 21, 28, 35, 42, 49, 50])
+
+
+def test_train_to_file_all_states(tmp_path):
+    out = tmp_path / "h.csv"
+    done = cli("train", "--steps", "40", "--b3", "-1.25", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    t = _default_trainer(b3=-1.25)
+    t.run(40)
+    _assert_history(_rows(out.read_text(encoding="utf-8")), t, range(41))
+
+
+@pytest.mark.parametrize("args, option", [
+    (["derive", "--W1", "nan"], "--W1"),
+    (["train", "--steps", "5", "--alpha", "abc"], "--alpha"),
+    (["train", "--steps", "-1"], "--steps"),
+    (["derive", "--alpha", "1e9"], "--alpha"),
+    (["derive", "--x", "inf"], "--x"),
+    (["train", "--steps", "5", "--b2", "1001"], "--b2"),
+    (["train", "--steps", "5", "--every", "0"], "--every"),
+    (["derive", "--steps", "2.5"], "--steps"),
+])
+def test_bad_input_exit_2_one_line_no_file(tmp_path, args, option):
+    out = tmp_path / "out.csv"
+    done = cli(*args, "-o", str(out))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert option in lines[0]
+    assert done.stdout == ""
+    assert os.listdir(tmp_path) == []
+
+
+def test_train_without_steps_is_a_usage_error():
+    done = cli("train")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--steps" in lines[0]
+
+
+def test_divergence_exit_1_keeps_finite_states(tmp_path):
+    out = tmp_path / "f.csv"
+    done = cli("train", "--steps", "1000", "--alpha", "50", "-o", str(out))
+    assert done.returncode == 1
+    t = _default_trainer(alpha=50.0)
+    divergence = t.run(1000)
+    assert divergence is not None
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"step {divergence.step}" in lines[0]
+    assert divergence.quantity in lines[0]
+    rows = _rows(out.read_text(encoding="utf-8"))
+    _assert_history(rows, t, range(divergence.step))
+    assert all(v not in ("inf", "-inf", "nan") for r in rows[1:] for v in r)
+
+
+def test_derive_divergence_exit_1(tmp_path):
+    out = tmp_path / "d.csv"
+    done = cli("derive", "--steps", "200", "--alpha", "50", "-o", str(out))
+    assert done.returncode == 1
+    t = _default_trainer(alpha=50.0)
+    divergence = t.run(200)
+    assert len(done.stderr.strip().splitlines()) == 1
+    rows = _rows(out.read_text(encoding="utf-8"))
+    assert sorted({int(r[0]) for r in rows[1:]}) == list(range(divergence.step))
+
+
+def test_unwritable_output_exit_1(tmp_path):
+    out = tmp_path / "missing-folder" / "x.csv"
+    done = cli("derive", "-o", str(out))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot write" in lines[0]
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["derive", "--help"], ["train", "--help"]])
+def test_help(args):
+    done = cli(*args)
+    assert done.returncode == 0
+    assert "usage" in done.stdout.lower()
+    assert done.stderr == ""
+    if args[0] == "train":
+        assert "--every" in done.stdout
+    if args[0] == "derive":
+        assert "--steps" in done.stdout and "--every" not in done.stdout
+
+
+def test_unknown_subcommand_is_a_usage_error():
+    done = cli("fly")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
