@@ -36,10 +36,12 @@ class LossPlot(pg.PlotWidget):
 
     # --- data -----------------------------------------------------------
     def set_history(self, history, current):
-        """Show ``history``'s losses; only states not yet drawn are read."""
+        """Show the losses of ``history`` (a History or a Timeline); only states
+        not yet drawn are read, unless older states changed (a new generation)."""
         length = len(history)
-        if history is not self._source or length < self._length:
-            self._source, self._length = history, 0   # another run: start over
+        source = (history, getattr(history, "generation", 0))
+        if source != self._source or length < self._length:
+            self._source, self._length = source, 0   # older states changed: start over
         if length > len(self._loss):
             capacity = max(1024, 2 * length)  # grow geometrically: setData gets views, never copies
             self._loss = np.resize(self._loss, capacity)

@@ -5,10 +5,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QLabel, QMainWindow,
-                               QMessageBox, QSplitter, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
+                               QMainWindow, QMessageBox, QSplitter, QUndoView, QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
+from engine.expr import symbol
 
 from .derivation_table import DerivationTable
 from .diagram import NetworkDiagram
@@ -17,6 +18,7 @@ from .parameters import ParameterPanel
 from .runner import FASTEST, TrainingRunner
 from .state import ExplorerState
 from .throttle import Throttle
+from .timeline_bar import TimelineBar
 
 TITLE = "Backprop Explorer"
 REFRESH_MS = 33   # at most ~30 redraws a second, however fast training runs
@@ -36,8 +38,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(TITLE)
         self.state = ExplorerState(self)
         self.runner = TrainingRunner(self.state, self)
-        self._build_views()
+        self.loss_plot = LossPlot()
         self._build_actions()
+        self._build_views()
         self._build_menus_and_toolbar()
         self._connect()
         self._refresh = Throttle(REFRESH_MS, self.refresh, self)
@@ -49,7 +52,6 @@ class MainWindow(QMainWindow):
         self.parameters = ParameterPanel()
         self.diagram = NetworkDiagram()
         self.table = DerivationTable()
-        self.loss_plot = LossPlot()
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.parameters)
         top.addWidget(self.diagram)
@@ -57,12 +59,27 @@ class MainWindow(QMainWindow):
         top.setStretchFactor(1, 3)
         top.setStretchFactor(2, 2)
         top.setSizes([190, 640, 450])
+        self.timeline_bar = TimelineBar(self.actionStepBack, self.actionStepForward)
+        bottom = QWidget()
+        column = QVBoxLayout(bottom)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.timeline_bar)
+        column.addWidget(self.table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
-        split.addWidget(self.table)
+        split.addWidget(bottom)
         split.setSizes([390, 410])
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
+        self.undo_dock = QDockWidget("Changes", self)
+        self.undo_dock.setObjectName("undoDock")
+        undo_view = QUndoView(self.state.undo_stack)
+        undo_view.setObjectName("undoView")
+        undo_view.setEmptyLabel("Start")
+        self.undo_dock.setWidget(undo_view)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
+        self.undo_dock.hide()
         self.position = QLabel()
         self.position.setObjectName("statusPosition")
         self.statusBar().addPermanentWidget(self.position)
@@ -93,6 +110,24 @@ class MainWindow(QMainWindow):
                                      "Ctrl+Shift+E", "Save every state of the training history as CSV")
         self.actionLogScale = a("actionLogScale", "&Logarithmic Loss Axis", self.loss_plot.set_log,
                                 "Ctrl+L", "Show the loss on a logarithmic axis", checkable=True)
+        self.actionStepBack = a("actionStepBack", "Step &Back", self.state.step_back, "Ctrl+Left",
+                                "Show the state one update earlier")
+        self.actionStepForward = a("actionStepForward", "Step &Forward", self.state.step_forward,
+                                   "Ctrl+Right", "Show the state one update later; at the end, train one more")
+        self.actionUndo = a("actionUndo", "&Undo", self.undo, QKeySequence.StandardKey.Undo, "Undo the last change")
+        self.actionRedo = a("actionRedo", "&Redo", self.redo, QKeySequence.StandardKey.Redo, "Redo the change undone")
+        stack = self.state.undo_stack
+        self.actionUndo.setEnabled(False)
+        self.actionRedo.setEnabled(False)
+        stack.canUndoChanged.connect(self.actionUndo.setEnabled)
+        stack.canRedoChanged.connect(self.actionRedo.setEnabled)
+        stack.undoTextChanged.connect(lambda text: self.actionUndo.setText(f"&Undo {text}".strip()))
+        stack.redoTextChanged.connect(lambda text: self.actionRedo.setText(f"&Redo {text}".strip()))
+        self.actionConfirmBranch = a("actionConfirmBranch", "Ask Before Dropping &Later States",
+                                     lambda on: None, None,
+                                     "Ask before an edit at an earlier state drops the states after it",
+                                     checkable=True)
+        self.actionConfirmBranch.setChecked(True)
         self.actionQuit = a("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit")
         self.actionAbout = a("actionAbout", "&About Backprop Explorer", self.about, None,
                              "What this program is and what it follows")
@@ -103,16 +138,25 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.actionExportDerivation, self.actionExportHistory])
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.actionUndo, self.actionRedo])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.actionConfirmBranch)
         train_menu = bar.addMenu("&Training")
         train_menu.addActions([self.actionStep, self.actionRun, self.actionReset])
+        train_menu.addSeparator()
+        train_menu.addActions([self.actionStepBack, self.actionStepForward])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionLogScale)
+        view_menu.addAction(self.undo_dock.toggleViewAction())
         bar.addMenu("&Help").addAction(self.actionAbout)
 
         tools = self.addToolBar("Training")
         tools.setObjectName("trainingToolBar")
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         tools.addActions([self.actionStep, self.actionRun, self.actionReset])
+        tools.addSeparator()
+        tools.addActions([self.actionUndo, self.actionRedo])
         tools.addSeparator()
         tools.addWidget(QLabel(" Speed: "))
         self.speed = QComboBox()
@@ -132,6 +176,7 @@ class MainWindow(QMainWindow):
         self.state.changed.connect(lambda: self._refresh())
         self.state.diverged.connect(self._on_diverged)
         self.runner.runningChanged.connect(self._on_running_changed)
+        self.timeline_bar.moved.connect(self.state.move_to)
         self.table.elementSelected.connect(self.diagram.highlight)
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
 
@@ -143,8 +188,9 @@ class MainWindow(QMainWindow):
         self.parameters.show_values(values)
         self.diagram.show_state(values, derivation)
         self.table.set_derivation(derivation)
-        self.loss_plot.set_history(state.trainer.history, state.step_index)
-        self.position.setText(f"Step {state.step_index}   ·   L = {derivation.value('L'):.6g}"
+        self.loss_plot.set_history(state.timeline, state.cursor)
+        self.timeline_bar.show_position(state.cursor, state.last)
+        self.position.setText(f"Step {state.cursor}   ·   L = {derivation.value('L'):.6g}"
                               f"   ·   ŷ = {derivation.value('yhat'):.6g}")
 
     def flush(self):
@@ -153,24 +199,46 @@ class MainWindow(QMainWindow):
 
     # --- actions --------------------------------------------------------
     def set_value(self, name, value):
+        state = self.state
+        if state.cursor < state.last and self.actionConfirmBranch.isChecked():
+            dropped = state.last - state.cursor
+            answer = QMessageBox.question(
+                self, "Start a new branch?",
+                f"Changing {symbol(name)} at step {state.cursor:,} starts a new branch there and drops "
+                f"the {dropped:,} later state{'s' if dropped > 1 else ''}. Undo brings them back.\n\n"
+                "(Edit → Ask Before Dropping Later States switches this question off.)")
+            if answer != QMessageBox.StandardButton.Yes:
+                self.parameters.show_values(state.values())
+                return
         try:
-            self.state.set_value(name, value)
+            state.set_value(name, value)
         except InputError as error:
             self.statusBar().showMessage(f"Not applied: {error}")
-            self.parameters.show_values(self.state.values())
+            self.parameters.show_values(state.values())
             return
         self.statusBar().clearMessage()
+
+    def undo(self):
+        self.runner.stop()
+        self.state.undo_stack.undo()
+        self.statusBar().clearMessage()
+
+    def redo(self):
+        self.runner.stop()
+        self.state.undo_stack.redo()
 
     def step(self):
         self.state.train(1)
 
     def _run_toggled(self, on):
         if on:
+            self.state.move_to_end()
             self.runner.start()
         else:
             self.runner.stop()
 
     def _on_running_changed(self, running):
+        (self.state.begin_run if running else self.state.end_run)()
         if self.actionRun.isChecked() != running:
             self.actionRun.setChecked(running)
         self.actionRun.setText("&Pause" if running else "&Run")
@@ -206,12 +274,12 @@ class MainWindow(QMainWindow):
         return path
 
     def export_derivation(self):
-        step, derivation = self.state.step_index, self.state.derivation()
+        step, derivation = self.state.cursor, self.state.derivation()
         return self._export("Export Derivation", f"derivation-step-{step}.csv",
                             lambda s: csvio.write_derivations(s, [(step, derivation)]))
 
     def export_history(self):
-        history = self.state.trainer.history
+        history = self.state.timeline
         return self._export("Export History", "history.csv", lambda s: csvio.write_history(s, history))
 
     def about(self):

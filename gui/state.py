@@ -1,10 +1,17 @@
-"""The one object the window's views read: it owns the engine's trainer,
-changes it, and says when something changed.  No arithmetic of its own."""
+"""The one object the window's views read.  It owns the engine's timeline
+and the shown step, changes them only through undoable commands, and says
+when something changed.  No arithmetic of its own."""
+
+import itertools
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
 
 from engine import DEFAULTS, INPUTS, PARAMS, Trainer
 from engine.limits import check
+from engine.timeline import Timeline
+
+from .commands import EditCommand, ResetCommand, RunCommand
 
 
 class ExplorerState(QObject):
@@ -13,67 +20,92 @@ class ExplorerState(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._start = dict(DEFAULTS)  # the values the learner last set by hand
-        self._trainer = self._new_trainer(self._start)
-        self._derivation = None
+        self.timeline = Timeline(self.new_trainer(DEFAULTS))
+        self.undo_stack = QUndoStack(self)
+        self._cursor = 0
+        self._cache = (None, None)
+        self._run_ids = itertools.count(1)
+        self._run_id = None
 
     @staticmethod
-    def _new_trainer(values):
+    def new_trainer(values):
         return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"])
 
     # --- reading --------------------------------------------------------
     @property
-    def trainer(self):
-        return self._trainer
+    def cursor(self):
+        """The state on screen."""
+        return self._cursor
+
+    step_index = cursor
 
     @property
-    def step_index(self):
-        """The state on screen: the latest one."""
-        return len(self._trainer) - 1
+    def last(self):
+        return len(self.timeline) - 1
 
     @property
     def divergence(self):
-        return self._trainer.divergence
+        return self.timeline.divergence
 
-    def values(self):
-        """Every quantity a spinbox shows: the current parameters, x, y, α."""
-        trainer = self._trainer
-        return dict(trainer.params(self.step_index), x=float(trainer.x[0]), y=float(trainer.y[0]),
-                    alpha=trainer.alpha)
+    def values(self, step=None):
+        """Parameters, x, y and α of the shown state (or of ``step``)."""
+        return self.timeline.values(self._cursor if step is None else step)
+
+    def start_values(self):
+        """The values the newest segment started from: the last ones set by hand."""
+        return self.timeline.values(len(self.timeline) - self.timeline.segments[-1].length)
 
     def derivation(self):
-        if self._derivation is None:
-            self._derivation = self._trainer.derivation(self.step_index)
-        return self._derivation
+        key = (self._cursor, self.timeline.generation, len(self.timeline))
+        if self._cache[0] != key:
+            self._cache = (key, self.timeline.derivation(self._cursor))
+        return self._cache[1]
 
-    # --- changing -------------------------------------------------------
-    def _changed(self):
-        self._derivation = None
+    # --- moving (not undoable: looking is not changing) ------------------
+    def move_to(self, step):
+        self._cursor = max(0, min(step, self.last))
         self.changed.emit()
 
+    def move_to_end(self):
+        self.move_to(self.last)
+
+    def step_back(self):
+        self.move_to(self._cursor - 1)
+
+    def step_forward(self):
+        """One state later; past the end, one more update."""
+        if self._cursor < self.last:
+            self.move_to(self._cursor + 1)
+        else:
+            self.train(1)
+
+    # --- changing (each one an undoable command) ----------------------------
     def set_value(self, name, value):
-        """A hand edit: a new run starts from the shown state with ``name`` changed.
-        Raises engine.InputError, changing nothing, if the value is refused."""
+        """A hand edit at the shown state.  Raises engine.InputError, changing
+        nothing, if the value is refused."""
         if name not in PARAMS + INPUTS:
             raise KeyError(name)
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
             return
-        self._trainer = self._new_trainer(values)
-        self._start = values
-        self._changed()
+        self.new_trainer(values)   # refuses a state the engine cannot start from, before any change
+        self.undo_stack.push(EditCommand(self, name, values, self._cursor))
+
+    def begin_run(self):
+        """Chunks trained until end_run() are one command: one undo takes the whole run back."""
+        self._run_id = next(self._run_ids)
+
+    def end_run(self):
+        self._run_id = None
 
     def train(self, steps):
-        """Up to ``steps`` updates; returns the Divergence if training stopped."""
-        before = len(self._trainer)
-        divergence = self._trainer.run(steps)
-        if len(self._trainer) != before:
-            self._changed()
+        """Up to ``steps`` updates at the end; returns the Divergence if training stopped."""
+        if self.timeline.divergence is None and steps > 0:
+            self.undo_stack.push(RunCommand(self, steps, self._run_id))
+        divergence = self.timeline.divergence
         if divergence is not None:
             self.diverged.emit(divergence)
         return divergence
 
     def reset(self):
-        """Back to the values last set by hand, with the history cleared."""
-        self._trainer = self._new_trainer(self._start)
-        self._changed()
+        self.undo_stack.push(ResetCommand(self))

@@ -69,26 +69,26 @@ def test_run_then_pause_leaves_a_consistent_state(window, qtbot):
     window.speed.setCurrentIndex(window.speed.findData(FASTEST))
     window.actionRun.trigger()
     assert window.runner.running
-    qtbot.waitUntil(lambda: len(window.state.trainer) > 2000, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.state.timeline) > 2000, timeout=10000)
     window.actionRun.trigger()
     assert not window.runner.running and not window.actionRun.isChecked()
-    length = len(window.state.trainer)
+    length = len(window.state.timeline)
     window.flush()
     qtbot.wait(50)  # the event loop turns: a paused runner must add nothing
-    assert len(window.state.trainer) == length
-    trainer = window.state.trainer
-    assert_spinboxes_match(window, trainer.params())
-    assert_table_matches(window, trainer.derivation())
-    np.testing.assert_array_equal(window.loss_plot.shown_loss(), trainer.history.column("L"))
+    assert len(window.state.timeline) == length
+    timeline = window.state.timeline
+    assert_spinboxes_match(window, timeline.params(length - 1))
+    assert_table_matches(window, timeline.derivation(length - 1))
+    np.testing.assert_array_equal(window.loss_plot.shown_loss(), timeline.column("L"))
     assert window.loss_plot.current == length - 1
 
 
 def test_run_at_a_set_speed_is_paced(window, qtbot):
     window.speed.setCurrentIndex(window.speed.findData(10))
     window.actionRun.trigger()
-    qtbot.waitUntil(lambda: len(window.state.trainer) >= 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.state.timeline) >= 3, timeout=5000)
     window.actionRun.trigger()
-    assert len(window.state.trainer) < 50
+    assert len(window.state.timeline) < 50
 
 
 def test_reset_returns_to_the_values_set_by_hand(window, qtbot):
@@ -97,7 +97,7 @@ def test_reset_returns_to_the_values_set_by_hand(window, qtbot):
     window.actionStep.trigger()
     window.actionReset.trigger()
     window.flush()
-    assert len(window.state.trainer) == 1
+    assert len(window.state.timeline) == 1
     assert_spinboxes_match(window, dict(DEFAULTS, W1=0.3))
     assert window.loss_plot.shown_loss().size == 1
 
@@ -110,11 +110,11 @@ def test_divergence_stops_training_and_says_so(window, qtbot):
     window.flush()
     assert not window.actionRun.isChecked()
     assert "diverged" in window.statusBar().currentMessage()
-    trainer = window.state.trainer
-    assert trainer.divergence is not None
-    assert np.isfinite(trainer.history.rows()).all()
-    assert_table_matches(window, trainer.derivation())
-    assert all(math.isfinite(t.value) for t in trainer.derivation()[:10])
+    timeline = window.state.timeline
+    assert timeline.divergence is not None
+    assert np.isfinite(timeline.rows()).all()
+    assert_table_matches(window, timeline.derivation(len(timeline) - 1))
+    assert all(math.isfinite(t.value) for t in timeline.derivation(len(timeline) - 1)[:10])
 
 
 def test_refused_value_changes_nothing(window):
@@ -135,7 +135,7 @@ def test_export_derivation(window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV files (*.csv)"))
     window.actionExportDerivation.trigger()
     rows = read_csv(target)
-    expected = window.state.trainer.derivation(1)
+    expected = window.state.timeline.derivation(1)
     assert list(rows[0]) == list(csvio.DERIVATION_COLUMNS)
     assert [r["quantity"] for r in rows] == [t.id for t in expected]
     assert [float(r["value"]) for r in rows] == [t.value for t in expected]
@@ -148,7 +148,7 @@ def test_export_history(window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.actionExportHistory.trigger()
     rows = read_csv(target)
-    history = window.state.trainer.history
+    history = window.state.timeline
     assert [int(r["step"]) for r in rows] == list(range(26))
     assert [float(r["loss"]) for r in rows] == history.column("L").tolist()
     assert [float(r["W3"]) for r in rows] == history.column("W3").tolist()

@@ -1,0 +1,128 @@
+"""Every state a learner has made, as one numbered line of states.
+
+Training appends states; a hand edit at state k starts a new *segment* there:
+the states before k stay as they were (with the samples and learning rate they
+were made with), and state k becomes the edited state.  Each segment is a
+Trainer and how many of its states the line uses, so that dropping the later
+states of a branch, and taking that back, costs nothing: the rows stay where
+they are until no undo can reach them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .compiled import ROW
+from .history import COLUMN
+from .limits import PARAMS
+
+
+@dataclass(frozen=True)
+class Segment:
+    trainer: object
+    length: int          # the line uses states 0 .. length-1 of the trainer
+
+
+class Timeline:
+    def __init__(self, trainer):
+        self._segments = (Segment(trainer, len(trainer)),)
+        self.generation = 0   # changes whenever states other than the newest change
+
+    # --- reading --------------------------------------------------------
+    def __len__(self):
+        return sum(s.length for s in self._segments)
+
+    @property
+    def segments(self):
+        return self._segments
+
+    @property
+    def trainer(self):
+        """The segment that training extends."""
+        return self._segments[-1].trainer
+
+    @property
+    def divergence(self):
+        return self.trainer.divergence
+
+    def locate(self, step):
+        """(trainer, index in that trainer) of the global state ``step``."""
+        if not 0 <= step < len(self):
+            raise IndexError(f"state {step} is not in a timeline of {len(self)} states")
+        for segment in self._segments:
+            if step < segment.length:
+                return segment.trainer, step
+            step -= segment.length
+
+    def values(self, step):
+        """Parameters, x, y and α of a state (x, y: the first sample)."""
+        trainer, index = self.locate(step)
+        return dict(trainer.params(index), x=float(trainer.x[0]), y=float(trainer.y[0]),
+                    alpha=trainer.alpha)
+
+    def derivation(self, step):
+        trainer, index = self.locate(step)
+        return trainer.derivation(index)
+
+    def row(self, step):
+        trainer, index = self.locate(step)
+        return trainer.history.row(index)
+
+    def _pieces(self, start, stop, read):
+        stop = len(self) if stop is None else min(stop, len(self))
+        parts, offset = [], 0
+        for segment in self._segments:
+            lo, hi = max(start - offset, 0), min(stop - offset, segment.length)
+            if lo < hi:
+                parts.append(read(segment.trainer.history, lo, hi))
+            offset += segment.length
+        return parts
+
+    def column(self, name, start=0, stop=None):
+        """One history column over the whole line, states ``start`` .. ``stop``-1."""
+        parts = self._pieces(start, stop, lambda h, lo, hi: h.column(name, lo, hi))
+        return np.concatenate(parts) if parts else np.empty(0)
+
+    def rows(self, start=0, stop=None):
+        """History rows over the whole line: what the history CSV writes."""
+        parts = self._pieces(start, stop, lambda h, lo, hi: h.rows(lo, hi))
+        return np.concatenate(parts) if parts else np.empty((0, len(ROW)))
+
+    def params(self, step):
+        row = self.row(step)
+        return {p: float(row[COLUMN[p]]) for p in PARAMS}
+
+    # --- changing -------------------------------------------------------
+    def run(self, steps):
+        """Train the newest segment; returns its Divergence, if any."""
+        last = self._segments[-1]
+        divergence = last.trainer.run(steps)
+        self._segments = self._segments[:-1] + (Segment(last.trainer, len(last.trainer)),)
+        return divergence
+
+    def truncate(self, length):
+        """Drop the newest states so that ``length`` remain in the newest
+        segment's trainer (taking back a run)."""
+        last = self._segments[-1]
+        last.trainer.truncate(length)
+        self._segments = self._segments[:-1] + (Segment(last.trainer, length),)
+        self.generation += 1
+
+    def branch(self, step, trainer):
+        """State ``step`` becomes ``trainer``'s first state; later states are dropped."""
+        kept, offset = [], 0
+        for segment in self._segments:
+            if offset + segment.length > step:
+                if step > offset:
+                    kept.append(Segment(segment.trainer, step - offset))
+                break
+            kept.append(segment)
+            offset += segment.length
+        self.restore(tuple(kept) + (Segment(trainer, len(trainer)),))
+
+    def snapshot(self):
+        return self._segments
+
+    def restore(self, segments):
+        self._segments = tuple(segments)
+        self.generation += 1

@@ -1,0 +1,117 @@
+"""Every change a learner makes, as a QUndoCommand on the state's QUndoStack.
+
+A command remembers just enough to go back: a run, how many states the
+newest segment had before it (taking it back truncates: instant, however long
+the run); an edit or a reset, the timeline's segments before it (a tuple of
+references: nothing is copied).  Doing a run again recomputes it, which gives
+the identical floats.
+"""
+
+from PySide6.QtGui import QUndoCommand
+
+from engine.expr import symbol
+from engine.timeline import Segment
+
+RUN_ID, EDIT_ID = 1, 2
+
+
+class RunCommand(QUndoCommand):
+    """``steps`` updates at the end of the timeline.  The chunks of one
+    continuous run share ``run_id`` and merge into one command."""
+
+    def __init__(self, state, steps, run_id=None):
+        super().__init__()
+        self._state = state
+        self._steps = steps
+        self._run_id = run_id
+        self._before_cursor = state.cursor
+        self._before = len(state.timeline.trainer)
+        self._after = None
+        self.divergence = None
+
+    def id(self):
+        return RUN_ID if self._run_id is not None else -1
+
+    def mergeWith(self, other):
+        if not isinstance(other, RunCommand) or other._run_id != self._run_id:
+            return False
+        self._after = other._after
+        self._describe()
+        return True
+
+    def _describe(self):
+        done = self._after - self._before
+        self.setText("Step" if self._run_id is None and done == 1 else f"Run {done:,} steps")
+
+    def redo(self):
+        timeline = self._state.timeline
+        steps = self._steps if self._after is None else self._after - self._before
+        self.divergence = timeline.run(steps)
+        self._after = len(timeline.trainer)
+        self._describe()
+        self.setObsolete(self._after == self._before)   # nothing trained: not worth an undo step
+        self._state.move_to_end()
+
+    def undo(self):
+        self._state.timeline.truncate(self._before)
+        self._state.move_to(self._before_cursor)
+
+    @property
+    def added(self):
+        return self._after - self._before
+
+
+class EditCommand(QUndoCommand):
+    """A hand edit at state ``step``: that state becomes the start of a new
+    segment with ``name`` changed; later states are dropped (taken back by undo).
+    Consecutive edits of one spinbox at one state merge."""
+
+    def __init__(self, state, name, values, step):
+        super().__init__()
+        self._state = state
+        self._name = name
+        self._values = values
+        self._step = step
+        self._before = state.timeline.snapshot()
+        self._before_cursor = state.cursor
+        self._trainer = None
+        self.setText(f"Set {symbol(name)} = {values[name]:g}")
+
+    def id(self):
+        return EDIT_ID
+
+    def mergeWith(self, other):
+        if not isinstance(other, EditCommand) or (other._name, other._step) != (self._name, self._step):
+            return False
+        self._values, self._trainer = other._values, other._trainer
+        self.setText(other.text())
+        return True
+
+    def redo(self):
+        if self._trainer is None:
+            self._trainer = self._state.new_trainer(self._values)
+        self._state.timeline.branch(self._step, self._trainer)
+        self._state.move_to(self._step)
+
+    def undo(self):
+        self._state.timeline.restore(self._before)
+        self._state.move_to(self._before_cursor)
+
+
+class ResetCommand(QUndoCommand):
+    """Back to the values the newest segment started from, with one state."""
+
+    def __init__(self, state):
+        super().__init__("Reset")
+        self._state = state
+        self._before = state.timeline.snapshot()
+        self._before_cursor = state.cursor
+        self._trainer = state.new_trainer(state.start_values())
+
+    def redo(self):
+        self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))
+        self._state.move_to(0)
+
+    def undo(self):
+        self._state.timeline.restore(self._before)
+        self._state.move_to(self._before_cursor)
