@@ -19,7 +19,9 @@ class DerivationModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows = []          # ("section", title) or ("term", Term)
+        self._order = {}         # term id -> its position in the derivation
         self._highlight = ""     # diagram element whose rows are highlighted
+        self._hidden_from = None # predict mode: values from this term on are hidden
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -31,6 +33,7 @@ class DerivationModel(QAbstractTableModel):
                 section = term.layer
                 rows.append(("section", SECTION_TITLES[section]))
             rows.append(("term", term))
+        self._order = {t.id: i for i, t in enumerate(derivation)}
         if [kind for kind, _ in rows] == [kind for kind, _ in self._rows]:
             self._rows = rows  # same shape: repaint the cells, keep selection and scroll
             self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
@@ -38,6 +41,20 @@ class DerivationModel(QAbstractTableModel):
             self.beginResetModel()
             self._rows = rows
             self.endResetModel()
+
+    def set_hidden_from(self, position):
+        """Hide the values of the terms from ``position`` on (and the
+        substitutions after it: they would give the value away); None shows all."""
+        if position != self._hidden_from:
+            self._hidden_from = position
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 2), self.index(len(self._rows) - 1, 3))
+
+    def _hidden(self, term, column):
+        if self._hidden_from is None or column < 2:
+            return False
+        position = self._order[term.id]
+        return position >= self._hidden_from if column == 3 else position > self._hidden_from
 
     def set_highlight(self, element):
         if element != self._highlight:
@@ -91,9 +108,13 @@ class DerivationModel(QAbstractTableModel):
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if self._hidden(item, column):
+                return "?" if column == 3 else "…"
             return (item.symbol, item.formula, item.substitution,
                     number(item.value, VALUE_DIGITS))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if self._hidden(item, column):
+                return "Hidden until you predict it"
             if column == 3:
                 return repr(item.value)
             return f"{item.symbol}  ({item.id})"

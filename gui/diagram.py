@@ -121,20 +121,23 @@ class NetworkDiagram(QGraphicsView):
         scene.setSceneRect(rect.adjusted(-75, -90, 75, 60))
 
     # --- showing a state ------------------------------------------------
-    def show_state(self, values, derivation):
-        """``values``: parameters, x, y, α; ``derivation``: the state's terms."""
+    def show_state(self, values, derivation, concealed=False):
+        """``values``: parameters, x, y, α; ``derivation``: the state's terms.
+        ``concealed`` hides what is computed (predict mode: no answers on show)."""
         def term(term_id):
-            return values[term_id] if term_id in values else derivation.value(term_id)
+            if term_id in values:
+                return number(values[term_id], DIGITS)
+            return "?" if concealed else number(derivation.value(term_id), DIGITS)
 
         for node in NODES:
-            self._place(self.texts[f"{node}.value"], f"{symbol(node)} = {number(term(NODE_VALUE[node]), DIGITS)}")
+            self._place(self.texts[f"{node}.value"], f"{symbol(node)} = {term(NODE_VALUE[node])}")
             if node in NODE_GRADIENT:
                 gradient = NODE_GRADIENT[node]
-                self._place(self.texts[f"{node}.grad"], f"{symbol(gradient)} = {number(term(gradient), DIGITS)}")
+                self._place(self.texts[f"{node}.grad"], f"{symbol(gradient)} = {term(gradient)}")
         for name in list(WEIGHTS) + list(BIASES):
-            value, gradient = values[name], derivation.value(f"dL/d{name}")
+            value = values[name]
             self._place(self.texts[f"{name}.value"], f"{symbol(name)} = {number(value, DIGITS)}")
-            self._place(self.texts[f"{name}.grad"], f"{symbol('dL/d' + name)} = {number(gradient, DIGITS)}")
+            self._place(self.texts[f"{name}.grad"], f"{symbol('dL/d' + name)} = {term('dL/d' + name)}")
             self.texts[f"{name}.value"].setBrush(QBrush(sign_colour(value)))
         self._values = values
         self._paint()

@@ -19,6 +19,7 @@ from .runner import FASTEST, TrainingRunner
 from .state import ExplorerState
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
+from .walkthrough import EXPLAIN, PREDICT, WalkPanel
 
 TITLE = "Backprop Explorer"
 REFRESH_MS = 33   # at most ~30 redraws a second, however fast training runs
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.state = ExplorerState(self)
         self.runner = TrainingRunner(self.state, self)
         self.loss_plot = LossPlot()
+        self.walk = WalkPanel()
         self._build_actions()
         self._build_views()
         self._build_menus_and_toolbar()
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.timeline_bar)
+        column.addWidget(self.walk)
         column.addWidget(self.table)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
@@ -123,6 +126,14 @@ class MainWindow(QMainWindow):
         stack.canRedoChanged.connect(self.actionRedo.setEnabled)
         stack.undoTextChanged.connect(lambda text: self.actionUndo.setText(f"&Undo {text}".strip()))
         stack.redoTextChanged.connect(lambda text: self.actionRedo.setText(f"&Redo {text}".strip()))
+        self.actionExplain = a("actionExplain", "E&xplain This Step", lambda on: self._walk(EXPLAIN, on),
+                               "F2", "Walk through this update term by term, in plain words", checkable=True)
+        self.actionPredict = a("actionPredict", "&Predict, Then Reveal", lambda on: self._walk(PREDICT, on),
+                               "F3", "Predict each value before it is shown, and keep score", checkable=True)
+        self.actionNextTerm = a("actionNextTerm", "&Next Term", self.walk.next, "N",
+                                "The next term of the walk-through")
+        self.actionPreviousTerm = a("actionPreviousTerm", "Pre&vious Term", self.walk.previous, "P",
+                                    "The previous term of the walk-through")
         self.actionConfirmBranch = a("actionConfirmBranch", "Ask Before Dropping &Later States",
                                      lambda on: None, None,
                                      "Ask before an edit at an earlier state drops the states after it",
@@ -146,6 +157,10 @@ class MainWindow(QMainWindow):
         train_menu.addActions([self.actionStep, self.actionRun, self.actionReset])
         train_menu.addSeparator()
         train_menu.addActions([self.actionStepBack, self.actionStepForward])
+        learn_menu = bar.addMenu("&Learn")
+        learn_menu.addActions([self.actionExplain, self.actionPredict])
+        learn_menu.addSeparator()
+        learn_menu.addActions([self.actionNextTerm, self.actionPreviousTerm])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionLogScale)
         view_menu.addAction(self.undo_dock.toggleViewAction())
@@ -169,6 +184,8 @@ class MainWindow(QMainWindow):
         self.speed.setCurrentIndex(2)
         tools.addWidget(self.speed)
         tools.addSeparator()
+        tools.addActions([self.actionExplain, self.actionPredict])
+        tools.addSeparator()
         tools.addActions([self.actionLogScale, self.actionExportDerivation, self.actionExportHistory])
 
     def _connect(self):
@@ -177,6 +194,7 @@ class MainWindow(QMainWindow):
         self.state.diverged.connect(self._on_diverged)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
+        self.walk.termChanged.connect(self._on_walk_term)
         self.table.elementSelected.connect(self.diagram.highlight)
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
 
@@ -186,12 +204,17 @@ class MainWindow(QMainWindow):
         derivation = state.derivation()
         values = state.values()
         self.parameters.show_values(values)
-        self.diagram.show_state(values, derivation)
+        self.walk.set_derivation(derivation)
+        self.diagram.show_state(values, derivation, concealed=self.walk.mode == PREDICT)
         self.table.set_derivation(derivation)
+        self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         self.loss_plot.set_history(state.timeline, state.cursor)
         self.timeline_bar.show_position(state.cursor, state.last)
-        self.position.setText(f"Step {state.cursor}   ·   L = {derivation.value('L'):.6g}"
-                              f"   ·   ŷ = {derivation.value('yhat'):.6g}")
+        if self.walk.mode == PREDICT:
+            self.position.setText(f"Step {state.cursor}")
+        else:
+            self.position.setText(f"Step {state.cursor}   ·   L = {derivation.value('L'):.6g}"
+                                  f"   ·   ŷ = {derivation.value('yhat'):.6g}")
 
     def flush(self):
         """Bring every view up to date now (tests and benchmarks wait on this)."""
@@ -217,6 +240,24 @@ class MainWindow(QMainWindow):
             self.parameters.show_values(state.values())
             return
         self.statusBar().clearMessage()
+
+    def _walk(self, mode, on):
+        other = self.actionPredict if mode == EXPLAIN else self.actionExplain
+        if on:
+            if other.isChecked():
+                other.setChecked(False)
+            self.walk.start(mode, self.state.derivation())
+        elif self.walk.mode == mode:
+            self.walk.stop()
+        self.refresh()
+
+    def _on_walk_term(self, term_id):
+        self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
+        if term_id:
+            self.table.select_term(term_id)
+        else:
+            self.table.clearSelection()
+            self.diagram.highlight("")
 
     def undo(self):
         self.runner.stop()
