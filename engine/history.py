@@ -19,6 +19,19 @@ class History:
         self._chunks = []
         self._len = 0
 
+    @classmethod
+    def from_rows(cls, rows, chunk_rows=1 << 16):
+        """A history holding a copy of ``rows``, an (n, len(ROW)) array."""
+        rows = np.asarray(rows, dtype=float)
+        if rows.ndim != 2 or rows.shape[1] != len(ROW):
+            raise ValueError(f"rows must have shape (n, {len(ROW)}), got {rows.shape}")
+        history = cls(chunk_rows)
+        for start in range(0, len(rows), chunk_rows):
+            block = rows[start: start + chunk_rows]
+            history.free_rows()[:len(block)] = block
+            history.commit(len(block))
+        return history
+
     def __len__(self):
         return self._len
 

@@ -68,6 +68,32 @@ class Trainer:
         self.history.append([self.start[p] for p in PARAMS] + [first.value(n) for n in ("L",) + GRADIENTS])
         self.divergence = None
 
+    @classmethod
+    def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16):
+        """A trainer whose history is exactly ``rows`` (an (n, len(ROW)) array,
+        n >= 1, all finite; copied), as saved from another trainer: the start
+        is row 0's parameters; no state is derived again.  ``chunk_rows``: as
+        for History (the rows of a trainer that will not train on can fit exactly)."""
+        try:
+            rows = np.asarray(rows, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError("rows", "the states must be numbers") from None
+        if rows.ndim != 2 or rows.shape[1] != len(compiled.ROW) or len(rows) == 0:
+            raise InputError("rows", f"must be at least one row of {len(compiled.ROW)} numbers, "
+                                     f"got an array of shape {rows.shape}")
+        if not np.isfinite(rows).all():
+            raise InputError("rows", "the states contain a non-finite value")
+        trainer = cls.__new__(cls)
+        trainer.start = {p: check(p, rows[0, COLUMN[p]]) for p in PARAMS}
+        trainer.x, trainer.y = check_samples(x, y)
+        trainer.alpha = check("alpha", alpha)
+        trainer.terms = terms
+        trainer._mode = "scalar" if len(trainer.x) == 1 else "vector"
+        trainer._run = compiled.build(terms, trainer._mode)[1]
+        trainer.history = History.from_rows(rows, chunk_rows)
+        trainer.divergence = None
+        return trainer
+
     # --- reading --------------------------------------------------------
     def __len__(self):
         return len(self.history)
@@ -123,6 +149,11 @@ class Trainer:
             name = compiled.ROW[int(np.argmin(np.isfinite(rejected)))]
             return Divergence(step, name, name, float("nan"))
         return Divergence(step, bad.id, bad.symbol, bad.value)
+
+    def truncate(self, length):
+        """Keep the first ``length`` states, as if the later updates never ran."""
+        self.history.truncate(length)
+        self.divergence = None
 
     def gradients(self, step=-1):
         row = self.history.row(step)

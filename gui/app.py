@@ -69,10 +69,11 @@ def run_window():
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
+    from .session_controller import name_application
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("Backprop Explorer")
-    app.setApplicationName("Backprop Explorer")
+    name_application()
     _install_excepthook()
     window = MainWindow()
     window.show()
+    window.sessions.offer_recovery()
     return app.exec()

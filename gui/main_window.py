@@ -16,6 +16,7 @@ from .diagram import NetworkDiagram
 from .loss_plot import LossPlot
 from .parameters import ParameterPanel
 from .runner import FASTEST, TrainingRunner
+from .session_controller import SessionController
 from .state import ExplorerState
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
@@ -41,12 +42,16 @@ class MainWindow(QMainWindow):
         self.runner = TrainingRunner(self.state, self)
         self.loss_plot = LossPlot()
         self.walk = WalkPanel()
+        self.sessions = SessionController(self)
         self._build_actions()
         self._build_views()
         self._build_menus_and_toolbar()
         self._connect()
         self._refresh = Throttle(REFRESH_MS, self.refresh, self)
         self.resize(1280, 800)
+        self.sessions.restore_window()
+        self.sessions.update_title()
+        self.update_recent_menu()
         self.refresh()
 
     # --- construction ---------------------------------------------------
@@ -106,6 +111,15 @@ class MainWindow(QMainWindow):
                            "Train continuously; again to pause", checkable=True)
         self.actionReset = a("actionReset", "R&eset", self.reset, "Ctrl+R",
                              "Back to the values last set by hand, history cleared")
+        files = self.sessions
+        self.actionNew = a("actionNew", "&New", files.new, QKeySequence.StandardKey.New,
+                           "Start again from the worked example")
+        self.actionOpen = a("actionOpen", "&Open…", lambda: files.open(), QKeySequence.StandardKey.Open,
+                            "Open a saved session")
+        self.actionSave = a("actionSave", "&Save", files.save, QKeySequence.StandardKey.Save,
+                            "Save this session: parameters, samples, settings and the whole history")
+        self.actionSaveAs = a("actionSaveAs", "Save &As…", files.save_as, QKeySequence.StandardKey.SaveAs,
+                              "Save this session under a new name")
         self.actionExportDerivation = a("actionExportDerivation", "Export &Derivation…",
                                         self.export_derivation, "Ctrl+E",
                                         "Save the current step's derivation table as CSV")
@@ -146,6 +160,10 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbar(self):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.actionNew, self.actionOpen])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addActions([self.actionSave, self.actionSaveAs])
+        file_menu.addSeparator()
         file_menu.addActions([self.actionExportDerivation, self.actionExportHistory])
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
@@ -326,6 +344,17 @@ class MainWindow(QMainWindow):
     def about(self):
         QMessageBox.about(self, "About Backprop Explorer", ABOUT)
 
+    def update_recent_menu(self):
+        self.recent_menu.clear()
+        for path in self.sessions.recent_files():
+            self.recent_menu.addAction(path, lambda p=path: self.sessions.open(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
     def closeEvent(self, event):
         self.runner.stop()
+        if not self.sessions.maybe_save():
+            event.ignore()
+            return
+        self.sessions.store_window()
+        self.sessions.close_cleanly()
         super().closeEvent(event)

@@ -109,3 +109,14 @@ class ExplorerState(QObject):
 
     def reset(self):
         self.undo_stack.push(ResetCommand(self))
+
+    # --- whole sessions (not undoable: a new history of changes begins) -----
+    def replace(self, timeline, cursor):
+        """Show another session: ``timeline`` (None: the worked example) at ``cursor``."""
+        self.undo_stack.clear()
+        self.timeline = timeline or Timeline(self.new_trainer(DEFAULTS))
+        self.move_to(cursor)
+
+    def mark_modified(self):
+        """The session differs from any file (a recovered one): leave the clean state."""
+        self.undo_stack.resetClean()

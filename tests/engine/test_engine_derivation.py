@@ -67,11 +67,12 @@ def test_layers_run_forward_3_2_1_update(example):
     assert ranks == sorted(ranks)
     assert set(ranks) == set(range(len(SECTION_ORDER)))
     layer = {t.id: t.layer for t in example}
-    for g in ("dL/dW3", "dL/db3", "dL/dh2"):
+    # As the reference groups them: ∂L/∂h₂ is step 3 of layer 2, ∂L/∂h₁ step 3 of layer 1.
+    for g in ("dL/dyhat", "dL/dz3", "dL/dW3", "dL/db3"):
         assert layer[g] == "3"
-    for g in ("dh2/dz2", "dL/dz2", "dL/dW2", "dL/db2", "dL/dh1"):
+    for g in ("dz3/dh2", "dL/dh2", "dh2/dz2", "dL/dz2", "dL/dW2", "dL/db2"):
         assert layer[g] == "2"
-    for g in ("dh1/dz1", "dL/dz1", "dL/dW1", "dL/db1"):
+    for g in ("dz2/dh1", "dL/dh1", "dh1/dz1", "dL/dz1", "dL/dW1", "dL/db1"):
         assert layer[g] == "1"
     for g in NEXT_IDS + ("L_next",):
         assert layer[g] == "update"

@@ -1,7 +1,18 @@
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from gui import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def private_folders(tmp_path, monkeypatch):
+    """Each test gets its own settings file and data folder (autosaves)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.NativeFormat, scope, str(tmp_path / "config"))
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "config"))
+    return tmp_path
 
 
 @pytest.fixture
@@ -18,9 +29,16 @@ def window(qtbot):
 def no_modal_dialogs(monkeypatch):
     """A real modal box would hang a headless run: record instead of showing."""
     shown = []
-    answers = {"question": QMessageBox.StandardButton.Yes}
+    buttons = QMessageBox.StandardButton
+
+    def answer(name, args):
+        shown.append((name, args))
+        if name != "question":
+            return buttons.Ok
+        offered = args[3] if len(args) > 3 else buttons.Yes | buttons.No
+        # Yes to a yes/no question; Discard when closing a modified session.
+        return buttons.Yes if offered & buttons.Yes else buttons.Discard
     for name in ("critical", "warning", "information", "question", "about"):
         monkeypatch.setattr(QMessageBox, name, staticmethod(
-            lambda *args, _name=name, **kwargs: shown.append((_name, args))
-            or answers.get(_name, QMessageBox.StandardButton.Ok)))
+            lambda *args, _name=name, **kwargs: answer(_name, args)))
     return shown

@@ -193,13 +193,14 @@ def test_selecting_a_row_highlights_its_element(window, qtbot):
 def test_hovering_an_element_highlights_its_rows(window, qtbot):
     diagram = window.diagram
     centre = diagram.mapFromScene(diagram.shapes["h2"].scenePos())
+    qtbot.mouseMove(diagram.viewport(), QPoint(1, 1))   # from elsewhere: the pointer may be there already
     qtbot.mouseMove(diagram.viewport(), centre)
     qtbot.waitUntil(lambda: diagram._hovered == "h2")
     model = window.table.model()
     lit = [r for r in model.term_rows() if model.index(r, 0).data(Qt.ItemDataRole.BackgroundRole) is not None]
     assert lit and lit == model.term_rows("h2")
     assert "dL/dz2" in [model.term(r).id for r in lit]
-    qtbot.mouseMove(diagram.viewport(), QPoint(2, 2))
+    qtbot.mouseMove(diagram.viewport(), QPoint(3, 3))
     qtbot.waitUntil(lambda: diagram._hovered == "")
     assert all(model.index(r, 0).data(Qt.ItemDataRole.BackgroundRole) is None for r in model.term_rows())
 

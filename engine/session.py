@@ -1,0 +1,357 @@
+"""A whole session in one file: every state of the line, the shown step and
+the window's settings, so that a learner can close the app and carry on later.
+
+The file is JSON text::
+
+    {"format": "backprop-explorer-session", "version": 1,
+     "saved_at": "2025-01-31T12:00:00+00:00",     (ISO 8601, UTC)
+     "cursor": 12,                                 (the shown step)
+     "settings": {"speed": 100, "log_scale": false},
+     "columns": ["W1", ..., "dL/db3"],             (engine.compiled.ROW)
+     "segments": [{"x": [2.0], "y": [4.0], "alpha": 0.01, "length": 8,
+                   "rows": "<base64>"}, ...]}
+
+``rows`` holds the ``length`` states a segment contributes to the line: the
+float64 values, little-endian, row after row (C order), in base64, so that
+every state comes back bit for bit.  The other numbers are JSON numbers, which
+Python writes as the shortest text that reads back as the same float64.
+
+Opening a file checks everything in it: whatever is wrong, :func:`load` and
+:func:`read` raise :class:`SessionError` with a message a learner can act on,
+never anything else.
+"""
+
+import base64
+import binascii
+import json
+import math
+import os
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from numbers import Integral
+
+import numpy as np
+
+from .compiled import ROW, ROW_BYTES
+from .csvio import write_atomically
+from .limits import InputError
+from .timeline import Segment, Timeline
+from .training import Trainer
+
+FORMAT = "backprop-explorer-session"
+VERSION = 1
+MAX_BYTES = 200 * 1024 * 1024      # larger files are refused before they are read
+MAX_SEGMENTS = 100_000             # hand edits; bounds the time a crafted file takes to open
+
+_ROW_DTYPE = np.dtype("<f8")
+_SETTING_INT = 2 ** 63              # settings' whole numbers stay within 64 bits
+_INT_DIGITS = 30                    # longer whole numbers are refused while parsing
+_NOT_SESSION = "this is not a Backprop Explorer session"
+
+
+class SessionError(ValueError):
+    """A session file that cannot be opened, or a session that cannot be
+    saved; the message says plainly what is wrong."""
+
+
+@dataclass(frozen=True)
+class Session:
+    timeline: Timeline
+    cursor: int          # the shown step, 0 <= cursor < len(timeline)
+    settings: dict       # str -> str | int | float | bool
+    saved_at: datetime   # timezone-aware, UTC
+
+
+# --- saving -------------------------------------------------------------
+
+def _utc(moment):
+    """An aware datetime in UTC; a naive one is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _megabytes(size):
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def dump(stream, timeline, cursor, settings, saved_at=None):
+    """Write the session as JSON text to the text ``stream``.  Raises
+    SessionError, writing nothing, for a session that :func:`load` would
+    refuse (a bad cursor or setting) or that is larger than MAX_BYTES."""
+    if isinstance(cursor, Integral) and not isinstance(cursor, bool):
+        cursor = int(cursor)   # a numpy integer too
+    _cursor(cursor, len(timeline))
+    settings = _settings(settings)
+    if len(timeline.segments) > MAX_SEGMENTS:
+        raise SessionError(_too_many(len(timeline.segments)))
+    when = _utc(datetime.now(timezone.utc) if saved_at is None else saved_at)
+    segments = []
+    for number, segment in enumerate(timeline.segments, 1):
+        trainer = segment.trainer
+        rows = trainer.history.rows(0, segment.length)
+        if not np.isfinite(rows).all():
+            raise SessionError(f"segment {number}: a state holds a non-finite value; "
+                               f"the session cannot be saved")
+        segments.append({
+            "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
+            "length": int(segment.length),
+            "rows": base64.b64encode(rows.astype(_ROW_DTYPE, copy=False).tobytes()).decode("ascii"),
+        })
+        del rows
+    document = {
+        "format": FORMAT, "version": VERSION,
+        "saved_at": when.isoformat(timespec="seconds"),
+        "cursor": cursor, "settings": settings, "columns": list(ROW),
+        "segments": segments,
+    }
+    # ensure_ascii (the default): one character is one byte of the file.
+    text = json.dumps(document, allow_nan=False, indent=1) + "\n"
+    if len(text) > MAX_BYTES:
+        raise SessionError(f"this session is too large to save: {_megabytes(len(text))}, "
+                           f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
+    stream.write(text)
+
+
+def _too_many(count):
+    return (f"the session has {count} segments (one for each hand edit); a session file "
+            f"may hold at most {MAX_SEGMENTS}")
+
+
+def save(path, timeline, cursor, settings):
+    """Write the session to ``path`` atomically: on any error the file that
+    was there is left as it was."""
+    write_atomically(path, lambda stream: dump(stream, timeline, cursor, settings))
+
+
+# --- opening ------------------------------------------------------------
+
+def read(path):
+    """The session in the file at ``path``.  Raises SessionError for a file
+    that is no session (OSError if it cannot be opened at all)."""
+    path = os.fspath(path)
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise SessionError("this is a folder, not a session file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SessionError(f"{_NOT_SESSION}: it is not an ordinary file")
+    if info.st_size > MAX_BYTES:
+        raise SessionError(f"the file is too large to be a session: {_megabytes(info.st_size)}, "
+                           f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
+    with open(path, encoding="utf-8") as stream:
+        return load(stream)
+
+
+def load(stream):
+    """The session in a text ``stream`` of JSON; SessionError if it is none."""
+    try:
+        text = stream.read(MAX_BYTES + 1)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SessionError(f"{_NOT_SESSION}: the file is not text (it is not UTF-8)") from None
+    if len(text) > MAX_BYTES:
+        raise SessionError(f"the file is too large to be a session: more than the "
+                           f"{_megabytes(MAX_BYTES)} a session file may hold")
+    return _session(_json(text))
+
+
+def _refuse_constant(name):
+    raise SessionError(f"the file holds the value {name}, which is not a number a session "
+                       f"can contain; the file is damaged")
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise SessionError(f"the file holds the number {text[:40]}, which is too large "
+                           f"for a floating-point number")
+    return value
+
+
+def _bounded_int(text):
+    if len(text.lstrip("-")) > _INT_DIGITS:
+        raise SessionError(f"the file holds a whole number of {len(text.lstrip('-'))} digits, "
+                           f"far too large for any value of a session")
+    return int(text)
+
+
+def _json(text):
+    if text.startswith("\ufeff"):   # a byte-order mark some editors add
+        text = text[1:]
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          parse_int=_bounded_int)
+    except SessionError:
+        raise
+    except RecursionError:
+        raise SessionError(f"{_NOT_SESSION}: its JSON is nested far too deeply") from None
+    except ValueError as error:   # json.JSONDecodeError among them
+        raise SessionError(f"{_NOT_SESSION}, or the file is damaged or cut short: "
+                           f"it is not valid JSON ({error})") from None
+
+
+def _kind(value):
+    """How a learner would call a JSON value."""
+    if isinstance(value, bool):
+        return f"true/false ({json.dumps(value)})"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"text ({value[:40]!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    return f"a {type(value).__name__}"
+
+
+def _get(mapping, key, where):
+    if key not in mapping:
+        raise SessionError(f"{where} has no \"{key}\"; the file is damaged or incomplete")
+    return mapping[key]
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value, what):
+    if not _is_number(value):
+        raise SessionError(f"{what} must be a number, not {_kind(value)}")
+    return value
+
+
+def _whole(value, what):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SessionError(f"{what} must be a whole number, not {_kind(value)}")
+    return value
+
+
+def _cursor(cursor, length):
+    _whole(cursor, "the shown step (\"cursor\")")
+    if not 0 <= cursor < length:
+        raise SessionError(f"the shown step (\"cursor\") is {cursor}, but the session holds "
+                           f"steps 0 to {length - 1} only")
+    return cursor
+
+
+def _settings(settings):
+    if not isinstance(settings, dict):
+        raise SessionError(f"the settings must be an object of names and values, "
+                           f"not {_kind(settings)}")
+    for name, value in settings.items():
+        if not isinstance(name, str):
+            raise SessionError(f"the setting names must be text, not {_kind(name)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SessionError(f"the setting {name!r} must be a finite number, not {value!r}")
+        if isinstance(value, int) and not isinstance(value, bool) \
+                and not -_SETTING_INT <= value < _SETTING_INT:
+            raise SessionError(f"the setting {name!r} is far too large a number")
+        if not isinstance(value, (str, int, float)):   # bool is an int
+            raise SessionError(f"the setting {name!r} must be text, a number or true/false, "
+                               f"not {_kind(value)}")
+    return dict(settings)
+
+
+def _saved_at(value):
+    if not isinstance(value, str):
+        raise SessionError(f"the time of saving (\"saved_at\") must be text, not {_kind(value)}")
+    try:
+        return _utc(datetime.fromisoformat(value))
+    except (ValueError, OverflowError):
+        raise SessionError(f"the time of saving (\"saved_at\") is not a date and time: "
+                           f"{value[:40]!r}") from None
+
+
+def _samples(segment, name, where):
+    values = _get(segment, name, where)
+    if not isinstance(values, list):
+        raise SessionError(f"{where}: the samples {name} must be a list of numbers, "
+                           f"not {_kind(values)}")
+    for i, value in enumerate(values):
+        _number(value, f"{where}: sample {i + 1} of {name}")
+    return values
+
+
+def _rows(segment, length, where):
+    text = _get(segment, "rows", where)
+    if not isinstance(text, str):
+        raise SessionError(f"{where}: the states (\"rows\") must be base64 text, not {_kind(text)}")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise SessionError(f"{where}: the states (\"rows\") are not valid base64 text; "
+                           f"the file is damaged") from None
+    if len(data) % ROW_BYTES:
+        raise SessionError(f"{where}: the states (\"rows\") are {len(data)} bytes, not a whole "
+                           f"number of states of {ROW_BYTES} bytes; the file is damaged")
+    count = len(data) // ROW_BYTES
+    if count != length:
+        raise SessionError(f"{where}: the states (\"rows\") hold {count} states, but the "
+                           f"segment's \"length\" says {length}; the file is damaged")
+    rows = np.frombuffer(data, dtype=_ROW_DTYPE).reshape(count, len(ROW))
+    finite = np.isfinite(rows)
+    if not finite.all():
+        state, column = (int(i) for i in np.argwhere(~finite)[0])
+        raise SessionError(f"{where}: rows contain a non-finite value ({ROW[column]} of "
+                           f"state {state} is {float(rows[state, column])!r})")
+    return rows
+
+
+def _segment(number, raw, last):
+    where = f"segment {number}"
+    if not isinstance(raw, dict):
+        raise SessionError(f"{where} must be an object, not {_kind(raw)}")
+    x, y = _samples(raw, "x", where), _samples(raw, "y", where)
+    if len(x) != len(y) or not x:
+        raise SessionError(f"{where}: x and y must be two lists of the same, non-zero length "
+                           f"(x has {len(x)} values, y has {len(y)})")
+    alpha = _number(_get(raw, "alpha", where), f"{where}: the learning rate alpha")
+    length = _whole(_get(raw, "length", where), f"{where}: the \"length\"")
+    if length < 1:
+        raise SessionError(f"{where}: the \"length\" must be at least 1, not {length}")
+    rows = _rows(raw, length, where)
+    try:
+        # Only the newest segment trains on: the others' rows fit exactly.
+        chunk = {} if last else {"chunk_rows": length}
+        return Segment(Trainer.from_history(rows, x, y, alpha, **chunk), length)
+    except InputError as error:
+        raise SessionError(f"{where}: {error}") from None
+
+
+def _session(document):
+    if not isinstance(document, dict):
+        raise SessionError(f"{_NOT_SESSION}: the file holds no JSON object")
+    if document.get("format") != FORMAT:
+        raise SessionError(f"{_NOT_SESSION}: its \"format\" is not \"{FORMAT}\"")
+    where = "the session"
+    version = _whole(_get(document, "version", where), "the format version (\"version\")")
+    if version > VERSION:
+        raise SessionError(f"this session was made by a newer version of Backprop Explorer "
+                           f"(format {version}); this version reads format {VERSION}")
+    if version < 1:
+        raise SessionError(f"the session's format version {version} is unknown; "
+                           f"this version reads format {VERSION}")
+    columns = _get(document, "columns", where)
+    if columns != list(ROW):
+        raise SessionError(f"the states' columns (\"columns\") are not those this version "
+                           f"uses ({', '.join(ROW)})")
+    saved_at = _saved_at(_get(document, "saved_at", where))
+    cursor = _whole(_get(document, "cursor", where), "the shown step (\"cursor\")")
+    settings = _settings(_get(document, "settings", where))
+    raw = _get(document, "segments", where)
+    if not isinstance(raw, list):
+        raise SessionError(f"the segments (\"segments\") must be a list, not {_kind(raw)}")
+    if not raw:
+        raise SessionError("the session holds no segments, so no states")
+    if len(raw) > MAX_SEGMENTS:
+        raise SessionError(_too_many(len(raw)))
+    segments = tuple(_segment(number, segment, number == len(raw))
+                     for number, segment in enumerate(raw, 1))
+    timeline = Timeline(segments[0].trainer)
+    timeline.restore(segments)
+    return Session(timeline, _cursor(cursor, len(timeline)), settings, saved_at)

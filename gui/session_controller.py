@@ -1,0 +1,269 @@
+"""Files, autosave, crash recovery and preferences: the window's memory.
+
+The session's content (the timeline, the shown step, a few settings) goes
+through engine.session, which refuses damaged files and writes atomically.
+"""
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QStandardPaths, QTimer
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from engine import session
+
+AUTOSAVE_MS = 5000
+FILTER = "Backprop Explorer sessions (*.bpe);;All files (*)"
+SUFFIX = ".bpe"
+MAX_RECENT = 8
+
+
+def data_folder():
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def read_setting(settings, key, default, kind):
+    """A preference, or ``default`` when it is missing or damaged (INI files
+    give back strings; a hand-edited file may hold anything)."""
+    try:
+        value = settings.value(key, default, type=kind)
+    except (TypeError, ValueError):
+        return default
+    return value if isinstance(value, kind) else default
+
+
+APPLICATION = "Backprop Explorer"
+
+
+def name_application():
+    """QSettings and the data folder are named after the application: set the
+    names before either is first used, also when a script builds the window."""
+    if not QCoreApplication.organizationName():
+        QCoreApplication.setOrganizationName(APPLICATION)
+    if not QCoreApplication.applicationName() or QCoreApplication.applicationName() == "python":
+        QCoreApplication.setApplicationName(APPLICATION)
+
+
+class SessionController(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        name_application()
+        self.window = window
+        self.state = window.state
+        self.path = None
+        self._autosaved_index = None
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start(AUTOSAVE_MS)
+        self._clean = True
+        self.state.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    # --- title ----------------------------------------------------------
+    def _on_clean_changed(self, clean):
+        # Kept from the signal: while the window is torn down the stack may be gone already.
+        self._clean = clean
+        if shiboken6.isValid(self.window):
+            self.update_title()
+
+    @property
+    def modified(self):
+        return not self._clean
+
+    def update_title(self):
+        window = self.window
+        if self.path is None and not self.modified:
+            window.setWindowTitle("Backprop Explorer")
+            return
+        name = Path(self.path).name if self.path else "Untitled"
+        window.setWindowTitle(f"{name}[*] — Backprop Explorer")
+        window.setWindowModified(self.modified)
+
+    # --- the settings a session carries ---------------------------------
+    def _session_settings(self):
+        return {"speed": int(self.window.speed.currentData()), "log_scale": self.window.loss_plot.log}
+
+    def _apply_session_settings(self, values):
+        index = self.window.speed.findData(values.get("speed"))
+        if index >= 0:
+            self.window.speed.setCurrentIndex(index)
+        if isinstance(values.get("log_scale"), bool):
+            self.window.actionLogScale.setChecked(values["log_scale"])
+
+    # --- file actions ---------------------------------------------------
+    def maybe_save(self):
+        """True when it is fine to drop the session: saved, or the learner said so."""
+        if not self.modified:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes", "This session has changes that are not saved. Save them?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    def new(self):
+        self.window.runner.stop()
+        if not self.maybe_save():
+            return False
+        self.state.replace(None, 0)
+        self._forget_file(None)
+        return True
+
+    def open(self, path=None):
+        self.window.runner.stop()
+        if not self.maybe_save():
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open Session", self._folder(), FILTER)
+            if not path:
+                return False
+        try:
+            loaded = session.read(path)
+        except (session.SessionError, OSError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            QMessageBox.critical(self.window, "Open Session",
+                                 f"Could not open {path}:\n{reason}\n\nThe open session is unchanged.")
+            return False
+        self.state.replace(loaded.timeline, loaded.cursor)
+        self._apply_session_settings(loaded.settings)
+        self._forget_file(path)
+        self._remember_recent(path)
+        return True
+
+    def save(self):
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self):
+        suggested = self.path or str(Path(self._folder()) / f"session{SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save Session As", suggested, FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += SUFFIX
+        if not self._write(path):
+            return False
+        self._forget_file(path)
+        self._remember_recent(path)
+        return True
+
+    def _write(self, path):
+        state = self.state
+        try:
+            session.save(path, state.timeline, state.cursor, self._session_settings())
+        except (session.SessionError, OSError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            QMessageBox.critical(self.window, "Save Session",
+                                 f"Could not save {path}:\n{reason}\n\nThe file on disk is unchanged.")
+            return False
+        state.undo_stack.setClean()
+        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        self._discard_autosave()
+        return True
+
+    def _forget_file(self, path):
+        """The session now is the file at ``path`` (None: untitled), unmodified."""
+        self.path = path
+        self.state.undo_stack.setClean()
+        self._discard_autosave()
+        self.update_title()
+
+    def _folder(self):
+        return str(Path(self.path).parent) if self.path else str(Path.home())
+
+    # --- recent files ---------------------------------------------------
+    def recent_files(self):
+        value = QSettings().value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
+
+    def _remember_recent(self, path):
+        path = os.path.abspath(path)
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        QSettings().setValue("recentFiles", recent[:MAX_RECENT])
+        self.window.update_recent_menu()
+
+    # --- autosave and recovery --------------------------------------------
+    @staticmethod
+    def autosave_path():
+        return data_folder() / f"autosave{SUFFIX}"
+
+    def autosave(self):
+        """Every few seconds while there are unsaved changes, a copy in the
+        user's data folder; an atomic write, so a crash never damages it."""
+        key = (self.state.undo_stack.index(), len(self.state.timeline), self.state.timeline.generation,
+               self.state.cursor)
+        if not self.modified or self.window.runner.running or key == self._autosaved_index:
+            return False
+        settings = dict(self._session_settings(), file=self.path or "")
+        try:
+            session.save(self.autosave_path(), self.state.timeline, self.state.cursor, settings)
+        except (session.SessionError, OSError) as error:
+            self.window.statusBar().showMessage(f"Autosave failed: {error}", 5000)
+            return False
+        self._autosaved_index = key
+        return True
+
+    def _discard_autosave(self):
+        self._autosaved_index = None
+        try:
+            self.autosave_path().unlink()
+        except FileNotFoundError:
+            pass
+
+    def offer_recovery(self):
+        """After a crash: offer the autosaved session, saying when it was saved."""
+        path = self.autosave_path()
+        if not path.exists():
+            return False
+        try:
+            recovered = session.read(path)
+        except (session.SessionError, OSError):
+            self._discard_autosave()
+            return False
+        when = recovered.saved_at.astimezone().strftime("%H:%M:%S on %d %B %Y")
+        answer = QMessageBox.question(
+            self.window, "Recover session?",
+            f"Backprop Explorer did not close normally. A session was autosaved at {when}.\n\n"
+            "Recover it?")
+        if answer != QMessageBox.StandardButton.Yes:
+            self._discard_autosave()
+            return False
+        self.state.replace(recovered.timeline, recovered.cursor)
+        self._apply_session_settings(recovered.settings)
+        original = recovered.settings.get("file") or None
+        self.path = original if original and os.path.exists(original) else None
+        self.state.mark_modified()
+        self.update_title()
+        return True
+
+    # --- window geometry and preferences ----------------------------------
+    def restore_window(self):
+        settings = QSettings()
+        geometry = settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.window.restoreGeometry(geometry)
+        layout = settings.value("windowState")
+        if isinstance(layout, QByteArray):
+            self.window.restoreState(layout)
+        self.window.actionConfirmBranch.setChecked(read_setting(settings, "confirmBranch", True, bool))
+        self.window.walk.tolerance.setValue(read_setting(settings, "tolerance", 1.0, float))
+
+    def store_window(self):
+        settings = QSettings()
+        settings.setValue("geometry", self.window.saveGeometry())
+        settings.setValue("windowState", self.window.saveState())
+        settings.setValue("confirmBranch", self.window.actionConfirmBranch.isChecked())
+        settings.setValue("tolerance", self.window.walk.tolerance.value())
+
+    def close_cleanly(self):
+        """The learner closed the window on purpose: no recovery next time."""
+        self.autosave_timer.stop()
+        self._discard_autosave()
