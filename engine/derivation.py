@@ -28,11 +28,18 @@ def formula(source):
     return expr.render(expr.parse(source), lambda name: (expr.symbol(name), False))
 
 
+@functools.lru_cache(maxsize=None)
+def _template(source, negatives):
+    """The substitution with a {name} slot per value.  Where brackets go
+    depends only on which values are negative, so one template serves every
+    state with the same signs: a redraw formats strings instead of walking trees."""
+    return expr.render(expr.parse(source), lambda name: ("{" + name + "}", name in negatives))
+
+
 def substitution(source, values):
-    def leaf(name):
-        value = values[name]
-        return expr.number(value), value < 0
-    return expr.render(expr.parse(source), leaf)
+    names = expr.source_names(source)
+    negatives = frozenset(n for n in names if values[n] < 0)
+    return _template(source, negatives).format_map({n: expr.number(values[n]) for n in names})
 
 
 class Derivation:
@@ -81,7 +88,7 @@ def derive(params, x, y, alpha, terms=TERMS):
     for t in terms:
         raw = values[t.var]
         per_sample = np.ndim(raw) > 0
-        if n == 1 or not any(np.ndim(values[v]) for v in expr.names(expr.parse(t.source))):
+        if n == 1 or not any(np.ndim(values[v]) for v in expr.source_names(t.source)):
             text = substitution(t.source, values)
         elif t.mean:
             text = f"(1/{n}) Σ over the {n} samples"

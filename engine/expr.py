@@ -36,6 +36,7 @@ def term_id(name):
     return name
 
 
+@functools.lru_cache(maxsize=None)
 def symbol(term):
     """Display symbol of an id or a Python name: ``dL/dW2`` -> ``∂L/∂W₂``."""
     term = term_id(term)
@@ -59,6 +60,11 @@ def number(value, digits=5):
 def parse(source):
     """The expression tree of ``source``; shared, so callers must not mutate it."""
     return ast.parse(source, mode="eval").body
+
+
+@functools.lru_cache(maxsize=None)
+def source_names(source):
+    return frozenset(names(parse(source)))
 
 
 def names(node):

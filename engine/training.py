@@ -67,6 +67,7 @@ class Trainer:
             raise InputError(bad.id, f"the starting state gives a non-finite {bad.symbol}")
         self.history.append([self.start[p] for p in PARAMS] + [first.value(n) for n in ("L",) + GRADIENTS])
         self.divergence = None
+        self._first = first   # the window shows the first state at once: derive it only once
 
     @classmethod
     def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16):
@@ -92,6 +93,7 @@ class Trainer:
         trainer._run = compiled.build(terms, trainer._mode)[1]
         trainer.history = History.from_rows(rows, chunk_rows)
         trainer.divergence = None
+        trainer._first = None
         return trainer
 
     # --- reading --------------------------------------------------------
@@ -107,6 +109,8 @@ class Trainer:
 
     def derivation(self, step=-1):
         """The full derivation of a recorded state, rebuilt exactly."""
+        if step % len(self.history) == 0 and self._first is not None:
+            return self._first
         return self.derivation_of(self.params(step))
 
     def values(self, step=-1):

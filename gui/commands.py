@@ -66,7 +66,7 @@ class EditCommand(QUndoCommand):
     segment with ``name`` changed; later states are dropped (taken back by undo).
     Consecutive edits of one spinbox at one state merge."""
 
-    def __init__(self, state, name, values, step):
+    def __init__(self, state, name, values, step, trainer):
         super().__init__()
         self._state = state
         self._name = name
@@ -74,7 +74,7 @@ class EditCommand(QUndoCommand):
         self._step = step
         self._before = state.timeline.snapshot()
         self._before_cursor = state.cursor
-        self._trainer = None
+        self._trainer = trainer
         self.setText(f"Set {symbol(name)} = {values[name]:g}")
 
     def id(self):
@@ -88,8 +88,6 @@ class EditCommand(QUndoCommand):
         return True
 
     def redo(self):
-        if self._trainer is None:
-            self._trainer = self._state.new_trainer(self._values)
         self._state.timeline.branch(self._step, self._trainer)
         self._state.move_to(self._step)
 

@@ -20,6 +20,7 @@ class DerivationModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows = []          # ("section", title) or ("term", Term)
         self._order = {}         # term id -> its position in the derivation
+        self._texts = {}         # term id -> the four cells' text
         self._highlight = ""     # diagram element whose rows are highlighted
         self._hidden_from = None # predict mode: values from this term on are hidden
         self._bold = QFont()
@@ -33,6 +34,9 @@ class DerivationModel(QAbstractTableModel):
                 section = term.layer
                 rows.append(("section", SECTION_TITLES[section]))
             rows.append(("term", term))
+        # Text made once per state, not on each of the view's hundreds of data() calls.
+        self._texts = {t.id: (t.symbol, t.formula, t.substitution, number(t.value, VALUE_DIGITS))
+                       for t in derivation}
         self._order = {t.id: i for i, t in enumerate(derivation)}
         if [kind for kind, _ in rows] == [kind for kind, _ in self._rows]:
             self._rows = rows  # same shape: repaint the cells, keep selection and scroll
@@ -110,8 +114,7 @@ class DerivationModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if self._hidden(item, column):
                 return "?" if column == 3 else "…"
-            return (item.symbol, item.formula, item.substitution,
-                    number(item.value, VALUE_DIGITS))[column]
+            return self._texts[item.id][column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if self._hidden(item, column):
                 return "Hidden until you predict it"

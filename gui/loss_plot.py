@@ -1,7 +1,17 @@
-"""Loss against iteration: one curve, updated in place, fine at a million points."""
+"""Loss against iteration: one curve, updated in place, fine at a million points.
+
+Up to RAW_LIMIT states the curve holds every loss (pyqtgraph downsamples and
+clips to the view); past that it holds a min/max envelope of them, so a
+redraw costs the same at a million states as at ten thousand.  Zoomed in to
+RAW_LIMIT states or fewer, it holds those states exactly again.
+"""
 
 import numpy as np
 import pyqtgraph as pg
+
+from .envelope import PeakEnvelope
+
+RAW_LIMIT = 20_000
 
 # The smallest positive loss a log axis shows; an exact zero would be -inf.
 LOG_FLOOR = 1e-300
@@ -20,6 +30,9 @@ class LossPlot(pg.PlotWidget):
         for axis in ("left", "bottom"):
             item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
             item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
+            # Grid lines at major and minor ticks only: the third level cost most of a repaint.
+            item.getAxis(axis).setStyle(maxTickLevel=1)
+        item.getAxis("left").setWidth(64)   # a fixed width: new tick labels do not relayout the plot
         self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2), name="loss")
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
@@ -27,37 +40,63 @@ class LossPlot(pg.PlotWidget):
                                          pen=pg.mkPen(120, 80, 0, width=1.5))
         self.marker.setZValue(10)
         item.addItem(self.marker)
-        self._steps = np.empty(0)
-        self._loss = np.empty(0)
+        self._source = None      # (history, generation) drawn
         self._length = 0
-        self._source = None
+        self._envelope = PeakEnvelope()
+        self._window = None      # the raw slice (start, stop) the curve holds, or None: the envelope
         self._log = False
         self.current = 0
+        item.getViewBox().sigXRangeChanged.connect(self._on_zoom)
 
     # --- data -----------------------------------------------------------
+    def _read(self, start, stop):
+        return self._source[0].column("L", start, stop)
+
     def set_history(self, history, current):
-        """Show the losses of ``history`` (a History or a Timeline); only states
-        not yet drawn are read, unless older states changed (a new generation)."""
-        length = len(history)
+        """Show the losses of ``history`` (a History or a Timeline).  Only
+        states not yet summarized are read, unless older states changed (a
+        new generation): no copy of the whole history is kept here."""
         source = (history, getattr(history, "generation", 0))
-        if source != self._source or length < self._length:
-            self._source, self._length = source, 0   # older states changed: start over
-        if length > len(self._loss):
-            capacity = max(1024, 2 * length)  # grow geometrically: setData gets views, never copies
-            self._loss = np.resize(self._loss, capacity)
-            self._steps = np.arange(capacity, dtype=float)
-        if length > self._length:
-            self._loss[self._length:length] = history.column("L", self._length, length)
-            self._length = length
+        if source != self._source or len(history) < self._length:
+            self._source = source   # older states changed: start over
+            self._envelope.reset()
+        self._length = len(history)
+        if self._length > RAW_LIMIT:
+            self._envelope.extend(self._read, self._length)
         self._redraw(current)
 
     def _shown(self, values):
         return np.maximum(values, LOG_FLOOR) if self._log else values
 
+    def _visible_slice(self):
+        """The raw states to draw: all while few, those in view when zoomed
+        in far enough; None for the envelope."""
+        box = self.getPlotItem().getViewBox()
+        if self._length <= RAW_LIMIT:
+            return (0, self._length)
+        if box.autoRangeEnabled()[0]:
+            return None
+        low, high = box.viewRange()[0]
+        start, stop = max(0, int(low) - 1), min(self._length, int(high) + 2)
+        return (start, stop) if stop - start <= RAW_LIMIT else None
+
+    def _on_zoom(self, *_):
+        if self._length > RAW_LIMIT and self._visible_slice() != self._window:
+            self._redraw(self.current)
+
     def _redraw(self, current):
-        self.curve.setData(self._steps[:self._length], self._shown(self._loss[:self._length]))
+        if self._source is None:
+            return
+        window = self._visible_slice()
+        if window is None:
+            x, y = self._envelope.points(self._read, self._length)
+        else:
+            x, y = np.arange(*window, dtype=float), self._read(*window)
+        self._window = window
+        # History rows are finite by construction: pyqtgraph need not check them again.
+        self.curve.setData(x, self._shown(y), skipFiniteCheck=True)
         self.current = current
-        self.marker.setData([current], self._shown(self._loss[current:current + 1]))
+        self.marker.setData([current], self._shown(self._read(current, current + 1)))
 
     def set_log(self, on):
         self._log = bool(on)
@@ -69,5 +108,5 @@ class LossPlot(pg.PlotWidget):
         return self._log
 
     def shown_loss(self):
-        """The losses the curve holds, as a copy: what tests compare."""
-        return self._loss[:self._length].copy()
+        """The losses the curve holds (every one, up to RAW_LIMIT states)."""
+        return np.array(self.curve.yData, dtype=float)

@@ -23,7 +23,8 @@ from .timeline_bar import TimelineBar
 from .walkthrough import EXPLAIN, PREDICT, WalkPanel
 
 TITLE = "Backprop Explorer"
-REFRESH_MS = 33   # at most ~30 redraws a second, however fast training runs
+REFRESH_MS = 33           # at most ~30 redraws a second after edits and steps
+RUNNING_REFRESH_MS = 66   # ~15 while training runs: drawing must not eat the training
 SPEEDS = (("1 step/s", 1), ("10 steps/s", 10), ("100 steps/s", 100), ("1,000 steps/s", 1000),
           ("10,000 steps/s", 10000), ("As fast as possible", FASTEST))
 ABOUT = """<h3>Backprop Explorer</h3>
@@ -138,8 +139,9 @@ class MainWindow(QMainWindow):
         self.actionRedo.setEnabled(False)
         stack.canUndoChanged.connect(self.actionUndo.setEnabled)
         stack.canRedoChanged.connect(self.actionRedo.setEnabled)
-        stack.undoTextChanged.connect(lambda text: self.actionUndo.setText(f"&Undo {text}".strip()))
-        stack.redoTextChanged.connect(lambda text: self.actionRedo.setText(f"&Redo {text}".strip()))
+        # The change's name goes to the tooltip, not the text, so the toolbar keeps its layout.
+        stack.undoTextChanged.connect(lambda text: self.actionUndo.setToolTip(f"Undo {text}".strip()))
+        stack.redoTextChanged.connect(lambda text: self.actionRedo.setToolTip(f"Redo {text}".strip()))
         self.actionExplain = a("actionExplain", "E&xplain This Step", lambda on: self._walk(EXPLAIN, on),
                                "F2", "Walk through this update term by term, in plain words", checkable=True)
         self.actionPredict = a("actionPredict", "&Predict, Then Reveal", lambda on: self._walk(PREDICT, on),
@@ -208,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self):
         self.parameters.edited.connect(self.set_value)
-        self.state.changed.connect(lambda: self._refresh())
+        self.state.changed.connect(self._on_state_changed)
         self.state.diverged.connect(self._on_diverged)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
@@ -217,6 +219,12 @@ class MainWindow(QMainWindow):
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
 
     # --- showing the state ----------------------------------------------
+    def _on_state_changed(self):
+        if self.runner.running:
+            self._refresh.defer(RUNNING_REFRESH_MS)
+        else:
+            self._refresh()
+
     def refresh(self):
         state = self.state
         derivation = state.derivation()

@@ -20,6 +20,8 @@ class ParameterPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.spinboxes = {}
+        self._shown = {}      # (value given, value shown) of each spinbox
+        self._outside = {}    # whether it was outside its range
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         for title, names in GROUPS:
@@ -51,10 +53,16 @@ class ParameterPanel(QWidget):
     def show_values(self, values):
         """Show the state's values without echoing them back as edits."""
         for name, box in self.spinboxes.items():
+            value = values[name]
+            if self._shown.get(name) == (value, box.value()):
+                continue        # repainting nine spinboxes for one change costs milliseconds
             with QSignalBlocker(box):
-                box.setValue(values[name])
+                box.setValue(value)
+            self._shown[name] = (value, box.value())
             low, high = LIMITS[name]
-            outside = not low <= values[name] <= high
-            box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
-            box.setToolTip(f"{symbol(name)} = {values[name]!r}: training took it outside the "
+            outside = not low <= value <= high
+            if outside != self._outside.get(name, False):
+                self._outside[name] = outside
+                box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
+            box.setToolTip(f"{symbol(name)} = {value!r}: training took it outside the "
                            f"editable range {low:g} to {high:g}" if outside else self._tip(name))

@@ -4,6 +4,7 @@ The session's content (the timeline, the shown step, a few settings) goes
 through engine.session, which refuses damaged files and writes atomically.
 """
 
+import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +30,24 @@ def data_folder():
 def read_setting(settings, key, default, kind):
     """A preference, or ``default`` when it is missing or damaged (INI files
     give back strings; a hand-edited file may hold anything)."""
-    try:
-        value = settings.value(key, default, type=kind)
-    except (TypeError, ValueError):
+    value = settings.value(key, default)
+    if isinstance(value, str) and kind is not str:
+        # Converted here, not by QSettings: it turns any unreadable text into False or 0.0.
+        text = value.strip().lower()
+        if kind is bool:
+            value = {"true": True, "1": True, "false": False, "0": False}.get(text, default)
+        else:
+            try:
+                value = kind(text)
+            except (TypeError, ValueError, OverflowError):
+                return default
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
         return default
-    return value if isinstance(value, kind) else default
+    if isinstance(value, float) and not math.isfinite(value):
+        return default
+    return value
 
 
 APPLICATION = "Backprop Explorer"
@@ -76,6 +90,7 @@ class SessionController(QObject):
     def update_title(self):
         window = self.window
         if self.path is None and not self.modified:
+            window.setWindowModified(False)   # back to clean by undo: no mark is left behind
             window.setWindowTitle("Backprop Explorer")
             return
         name = Path(self.path).name if self.path else "Untitled"
@@ -254,7 +269,8 @@ class SessionController(QObject):
         if isinstance(layout, QByteArray):
             self.window.restoreState(layout)
         self.window.actionConfirmBranch.setChecked(read_setting(settings, "confirmBranch", True, bool))
-        self.window.walk.tolerance.setValue(read_setting(settings, "tolerance", 1.0, float))
+        tolerance, box = read_setting(settings, "tolerance", 1.0, float), self.window.walk.tolerance
+        box.setValue(tolerance if box.minimum() <= tolerance <= box.maximum() else 1.0)
 
     def store_window(self):
         settings = QSettings()

@@ -88,8 +88,8 @@ class ExplorerState(QObject):
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
             return
-        self.new_trainer(values)   # refuses a state the engine cannot start from, before any change
-        self.undo_stack.push(EditCommand(self, name, values, self._cursor))
+        trainer = self.new_trainer(values)   # refuses a state the engine cannot start from, before any change
+        self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
 
     def begin_run(self):
         """Chunks trained until end_run() are one command: one undo takes the whole run back."""

@@ -135,6 +135,6 @@ def test_reset_is_undoable(window):
 def test_undo_and_redo_actions_follow_the_stack(window):
     assert not window.actionUndo.isEnabled() and not window.actionRedo.isEnabled()
     window.actionStep.trigger()
-    assert window.actionUndo.isEnabled() and "Step" in window.actionUndo.text()
+    assert window.actionUndo.isEnabled() and "Step" in window.actionUndo.toolTip()
     window.actionUndo.trigger()
     assert window.actionRedo.isEnabled() and not window.actionUndo.isEnabled()
