@@ -7,6 +7,9 @@ From the one list of formulas in :mod:`engine.terms` this generates
 Each comes in a scalar flavour (Python floats and math.tanh: one sample,
 where numpy's per-call overhead would dominate) and a vector flavour (numpy
 arrays: a batch, with means over the samples).  Both are the same formulas.
+A table of another :class:`engine.terms.Spec` compiles the same way: its
+activations are functions defined here in both flavours, and its constants
+(leaky ReLU's slope) are written into the generated source.
 """
 
 import ast
@@ -25,17 +28,87 @@ ARGS = ", ".join(PARAMS + ("x", "y", "alpha"))
 
 ROW_BYTES = 8 * len(ROW)
 _PACK = struct.Struct(f"{len(ROW)}d").pack_into
-_GLOBALS = {
-    "scalar": {"tanh": math.tanh},
-    "vector": {"tanh": np.tanh, "_dot": np.dot, "_sum": np.add.reduce},
+
+
+# --- the functions a formula may call ------------------------------------------
+# Each comes twice, for Python floats and for numpy arrays, computing the same
+# values: the scalar flavour never raises (an overflow gives inf, as numpy's
+# does) and NaN goes through both alike.  ``leaky_relu`` and ``leaky_step``
+# take the slope as their second argument, a constant of the term table.
+
+def _sigmoid(z, exp=math.exp):
+    """1 / (1 + e^−z) without overflow: exp of a non-positive number only."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + exp(-z))
+    e = exp(z)   # NaN comes here too
+    return e / (1.0 + e)
+
+
+def _sigmoid_vector(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _relu(z):
+    return 0.0 if z <= 0.0 else z
+
+
+def _step(z):
+    return 1.0 if z > 0.0 else 0.0
+
+
+def _leaky_relu(z, slope):
+    return z if z > 0.0 else slope * z
+
+
+def _leaky_step(z, slope):
+    return 1.0 if z > 0.0 else slope
+
+
+_FUNCTIONS = {
+    "scalar": {"tanh": math.tanh, "sigmoid": _sigmoid, "relu": _relu, "step": _step,
+               "leaky_relu": _leaky_relu, "leaky_step": _leaky_step},
+    "vector": {"tanh": np.tanh, "sigmoid": _sigmoid_vector,
+               "relu": lambda z: np.maximum(z, 0.0),   # NaN stays NaN, as in _relu
+               "step": lambda z: np.where(z > 0.0, 1.0, 0.0),
+               "leaky_relu": lambda z, slope: np.where(z > 0.0, z, slope * z),
+               "leaky_step": lambda z, slope: np.where(z > 0.0, 1.0, slope)},
 }
+_GLOBALS = {
+    "scalar": dict(_FUNCTIONS["scalar"]),
+    "vector": dict(_FUNCTIONS["vector"], _dot=np.dot, _sum=np.add.reduce),
+}
+# In the scalar loop a call of these on a name is written out inline: a
+# conditional expression costs a fraction of a Python call.
+_INLINE = {
+    "relu": "(0.0 if {0} <= 0.0 else {0})",
+    "step": "(1.0 if {0} > 0.0 else 0.0)",
+    "leaky_relu": "({0} if {0} > 0.0 else {1} * {0})",
+    "leaky_step": "(1.0 if {0} > 0.0 else {1})",
+}
+
+
+class _Inline(ast.NodeTransformer):
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        template = _INLINE.get(node.func.id)
+        if template is None or not all(expr.is_trivial(a) for a in node.args):
+            return node
+        return expr.parse(template.format(*(ast.unparse(a) for a in node.args)))
+
+
+def _code(node, mode):
+    """The simplified ``node`` ready to unparse for ``mode``."""
+    if mode == "scalar":
+        node = ast.fix_missing_locations(_Inline().visit(node))
+    return node
 
 
 def _statements(terms, mode, known):
     """Assignments computing ``terms``; trivial terms only extend ``known``."""
     lines = []
     for t in terms:
-        node = expr.simplify(expr.parse(t.source), known)
+        node = _code(expr.simplify(expr.parse(t.source), known), mode)
         reduce = t.mean and mode == "vector"
         if expr.is_trivial(node) and not reduce:
             known[t.var] = node
@@ -71,7 +144,7 @@ def _run_source(terms, mode):
     derive = _statements(state, mode, known)
     updates = []
     for p in PARAMS:
-        node = expr.simplify(expr.parse(next(t.source for t in terms if t.id == p + "_next")), known)
+        node = _code(expr.simplify(expr.parse(next(t.source for t in terms if t.id == p + "_next")), known), mode)
         updates.append(f"{p} = {ast.unparse(node)}")
     # The update reads each gradient by the name it is computed under.
     given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]
@@ -79,7 +152,8 @@ def _run_source(terms, mode):
     loop = updates + derive + [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES"]
     gradients = ", ".join("_" + expr.var(g) for g in GRADIENTS)
     # Globals become keyword defaults: a local lookup is what keeps the loop fast.
-    return [f"def run(_steps, _out, _at, {ARGS}, {gradients}, *, tanh=tanh, _pack=_pack, "
+    functions = "".join(f"{f}={f}, " for f in _FUNCTIONS[mode])
+    return [f"def run(_steps, _out, _at, {ARGS}, {gradients}, *, {functions}_pack=_pack, "
             "_ROW_BYTES=_ROW_BYTES):",
             *("    " + line for line in _header(mode) + given),
             "    for _ in range(_steps):", *("        " + line for line in loop)]

@@ -14,10 +14,27 @@ import functools
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _GREEK = {"alpha": "α", "yhat": "ŷ", "err": "ŷ − y"}
-_FUNCTIONS = {"tanh": "tanh"}
+# Display names of the functions a formula may call (engine/compiled.py computes them).
+_FUNCTIONS = {"tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
+# A coefficient written as a fraction: 0.5 * err ** 2 reads ½(ŷ − y)².
+_FRACTIONS = {0.5: "½"}
 
 # Binding strength: a lower number binds more loosely.
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
+
+
+def _step(z):
+    """ReLU's derivative as an Iverson bracket: 1 where the condition holds, else 0."""
+    return f"[{z} > 0]", _ATOM
+
+
+def _leaky_step(z, slope):
+    """Leaky ReLU's derivative: 1 where z > 0, else the slope."""
+    return f"[{z} > 0] + {slope} × [{z} ≤ 0]", _ADD
+
+
+# Functions displayed as a formula of their arguments rather than as name(args).
+_SPECIAL_CALLS = {"step": _step, "leaky_step": _leaky_step}
 _BINOPS = {
     ast.Add: (_ADD, " + "), ast.Sub: (_ADD, " − "),
     ast.Mult: (_MUL, " × "), ast.Div: (_MUL, " / "),
@@ -93,8 +110,10 @@ def _render(node, leaf):
         text, prec = _render(node.operand, leaf)
         return "−" + _wrap(text, prec <= _NEG), _NEG
     if isinstance(node, ast.Call):
-        args = ", ".join(_render(a, leaf)[0] for a in node.args)
-        return f"{_FUNCTIONS.get(node.func.id, node.func.id)}({args})", _ATOM
+        args = [_render(a, leaf)[0] for a in node.args]
+        if node.func.id in _SPECIAL_CALLS:
+            return _SPECIAL_CALLS[node.func.id](*args)
+        return f"{_FUNCTIONS.get(node.func.id, node.func.id)}({', '.join(args)})", _ATOM
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         base, prec = _render(node.left, leaf)
         power = node.right.value
@@ -109,8 +128,12 @@ def _render(node, leaf):
         # "0.8 × 0.8005 + (−0.2)"; so is the right side of − and /.
         strict = isinstance(node.op, (ast.Sub, ast.Div))
         right = _wrap(right, rprec < prec or rprec == _NEG or (strict and rprec == prec))
-        if isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Constant) and right.startswith("("):
-            return left + right, prec  # 2(ŷ − y), as the reference writes it
+        if isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Constant):
+            left = _FRACTIONS.get(node.left.value, left)
+            if right.startswith("("):
+                return left + right, prec  # 2(ŷ − y), as the reference writes it; ½(ŷ − y)²
+        if isinstance(node.op, ast.Mult) and rprec == _ADD and lprec > _NEG:
+            return left + right, prec  # h₁(1 − h₁): a factor times a bracketed sum
         return left + sign + right, prec
     raise ValueError(f"unsupported expression: {ast.unparse(node)}")
 
@@ -165,7 +188,12 @@ def mean_code(node):
 
     A product of two arrays becomes one dot product: a single pass with no
     temporary array, which is what keeps a batch step close to bare numpy.
+    A constant factor is taken out of the mean (``0.5 * err * err``).
     """
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Constant):
+        return f"{ast.unparse(node.left)} * {mean_code(node.right)}"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and isinstance(node.right, ast.Constant):
+        return f"{mean_code(node.left)} * {ast.unparse(node.right)}"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         return f"_dot({ast.unparse(node.left)}, {ast.unparse(node.right)}) / _n"
     return f"_sum({ast.unparse(node)}) / _n"
