@@ -7,11 +7,13 @@ import sys
 
 from . import csvio
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
+from .terms import ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, Spec
 from .training import Trainer
 
 DESCRIPTION = """\
 Backprop Explorer: every chain-rule term of backpropagation through
-x -> tanh(W1 x + b1) -> tanh(W2 h1 + b2) -> W3 h2 + b3 = yhat, loss (yhat - y)^2.
+x -> tanh(W1 x + b1) -> tanh(W2 h1 + b2) -> W3 h2 + b3 = yhat, loss (yhat - y)^2
+(the hidden layers' activations and the loss convention can be changed).
 
 Without a subcommand the window opens.  With one, it runs headless and writes CSV:
   derive   the derivation table (formula, substitution, value) of states 0..N
@@ -55,6 +57,20 @@ def _add_common(parser):
     for name in PARAMS + INPUTS:
         group.add_argument(f"--{name}", type=_finite, default=DEFAULTS[name], metavar="V",
                            help=f"default {DEFAULTS[name]:g}")
+    network = parser.add_argument_group("the activations and the loss (defaults: the reference's)")
+    names = ", ".join(ACTIVATIONS)
+    network.add_argument("--activation", choices=ACTIVATIONS, metavar="NAME",
+                         help=f"the activation of both hidden layers: {names} "
+                              f"(default {DEFAULT_SPEC.activation1})")
+    for layer in (1, 2):
+        network.add_argument(f"--activation{layer}", choices=ACTIVATIONS, metavar="NAME",
+                             help=f"the activation of hidden layer {layer} only (overrides --activation)")
+    network.add_argument("--leak", type=_finite, default=DEFAULT_SPEC.leak, metavar="A",
+                         help=f"leaky_relu's slope where z <= 0, from {LEAK_RANGE[0]:g} to "
+                              f"{LEAK_RANGE[1]:g} (default {DEFAULT_SPEC.leak:g})")
+    network.add_argument("--loss", choices=LOSSES, default=DEFAULT_SPEC.loss, metavar="NAME",
+                         help="squared: L = (yhat - y)^2, dL/dyhat = 2(yhat - y) (the default); "
+                              "half-squared: L = (yhat - y)^2 / 2, dL/dyhat = yhat - y")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the CSV to FILE (atomically) instead of standard output")
 
@@ -86,6 +102,13 @@ def build_parser(prog=None):
     return parser
 
 
+def spec(args):
+    """The Spec the options ask for; InputError naming the option if bad."""
+    general = args.activation or DEFAULT_SPEC.activation1
+    return Spec(activation1=args.activation1 or general, activation2=args.activation2 or general,
+                leak=args.leak, loss=args.loss)
+
+
 def _write(args, write):
     if args.output is None:
         write(sys.stdout)
@@ -99,7 +122,8 @@ def run(argv=None, prog=None):
     args = parser.parse_args(argv)
     try:
         values = {name: check(name, getattr(args, name)) for name in PARAMS + INPUTS}
-        trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"])
+        trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"],
+                          spec=spec(args))
     except InputError as error:
         args.subparsers[args.command].error(f"argument --{error}")
     divergence = trainer.run(args.steps)

@@ -144,7 +144,8 @@ def _run_source(terms, mode):
     derive = _statements(state, mode, known)
     updates = []
     for p in PARAMS:
-        node = _code(expr.simplify(expr.parse(next(t.source for t in terms if t.id == p + "_next")), known), mode)
+        source = next(t.source for t in terms if t.id == p + "_next")
+        node = _code(expr.simplify(expr.parse(source), known), mode)
         updates.append(f"{p} = {ast.unparse(node)}")
     # The update reads each gradient by the name it is computed under.
     given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import compiled, expr
 from .limits import PARAMS
-from .terms import TERMS
+from .terms import TERMS, as_terms
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,9 @@ class Derivation:
 
 
 def evaluate(params, x, y, alpha, terms=TERMS):
-    """Values of every term by its Python name; per-sample arrays for a batch."""
+    """Values of every term by its Python name; per-sample arrays for a batch.
+    ``terms``: a term table or a :class:`engine.terms.Spec`."""
+    terms = as_terms(terms)
     x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
     mode = "scalar" if len(x) == 1 else "vector"
     derive, _ = compiled.build(terms, mode)
@@ -81,9 +83,11 @@ def evaluate(params, x, y, alpha, terms=TERMS):
 
 
 def derive(params, x, y, alpha, terms=TERMS):
-    """The derivation of the state ``params`` on samples ``x``, ``y``."""
+    """The derivation of the state ``params`` on samples ``x``, ``y``;
+    ``terms``: a term table or a :class:`engine.terms.Spec`."""
+    terms = as_terms(terms)
     values = evaluate(params, x, y, alpha, terms)
-    n = len(x)
+    n = np.size(x)
     records = []
     for t in terms:
         raw = values[t.var]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .derivation import evaluate
 from .limits import PARAMS
-from .terms import TERMS
+from .terms import TERMS, as_terms
 
 FLAG_ABOVE = 1e-6  # relative error above which a gradient is suspect
 EPSILON = sys.float_info.epsilon
@@ -36,7 +36,9 @@ def relative_error(a, b):
 
 def check_gradients(params, x, y, alpha, terms=TERMS, h=1e-6):
     """One :class:`Check` per parameter.  The step is ``h`` scaled by the
-    parameter's size, so that the difference is not lost to rounding."""
+    parameter's size, so that the difference is not lost to rounding.
+    ``terms``: a term table or a :class:`engine.terms.Spec`."""
+    terms = as_terms(terms)
     analytic = evaluate(params, x, y, alpha, terms)
     checks = []
     for p in PARAMS:

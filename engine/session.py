@@ -9,12 +9,17 @@ The file is JSON text::
      "settings": {"speed": 100, "log_scale": false},
      "columns": ["W1", ..., "dL/db3"],             (engine.compiled.ROW)
      "segments": [{"x": [2.0], "y": [4.0], "alpha": 0.01, "length": 8,
+                   "spec": {"activation1": "tanh", "activation2": "tanh",
+                            "leak": 0.01, "loss": "squared"},
                    "rows": "<base64>"}, ...]}
 
 ``rows`` holds the ``length`` states a segment contributes to the line: the
 float64 values, little-endian, row after row (C order), in base64, so that
 every state comes back bit for bit.  The other numbers are JSON numbers, which
 Python writes as the shortest text that reads back as the same float64.
+``spec`` is the network the segment's states were made with
+(:class:`engine.terms.Spec`); a segment without one (files saved before it
+existed) has the reference's, and a missing entry of it its default.
 
 Opening a file checks everything in it: whatever is wrong, :func:`load` and
 :func:`read` raise :class:`SessionError` with a message a learner can act on,
@@ -36,6 +41,7 @@ import numpy as np
 from .compiled import ROW, ROW_BYTES
 from .csvio import write_atomically
 from .limits import InputError
+from .terms import ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, Spec
 from .timeline import Segment, Timeline
 from .training import Trainer
 
@@ -94,9 +100,13 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
         if not np.isfinite(rows).all():
             raise SessionError(f"segment {number}: a state holds a non-finite value; "
                                f"the session cannot be saved")
+        if trainer.spec is None:
+            raise SessionError(f"segment {number}: its formulas were written by hand, not chosen "
+                               f"from the activations and losses a session can hold; "
+                               f"the session cannot be saved")
         segments.append({
             "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
-            "length": int(segment.length),
+            "length": int(segment.length), "spec": trainer.spec.as_dict(),
             "rows": base64.b64encode(rows.astype(_ROW_DTYPE, copy=False).tobytes()).decode("ascii"),
         })
         del rows
@@ -302,6 +312,42 @@ def _rows(segment, length, where):
     return rows
 
 
+_SPEC_FIELDS = {
+    "activation1": ("the activation of layer 1", ACTIVATIONS),
+    "activation2": ("the activation of layer 2", ACTIVATIONS),
+    "loss": ("the loss", LOSSES),
+}
+
+
+def _spec(segment, where):
+    """The segment's Spec; the reference's when it has none."""
+    if "spec" not in segment:
+        return DEFAULT_SPEC
+    raw = segment["spec"]
+    if not isinstance(raw, dict):
+        raise SessionError(f"{where}: the network (\"spec\") must be an object, not {_kind(raw)}")
+    for name in raw:
+        if name not in _SPEC_FIELDS and name != "leak":
+            raise SessionError(f"{where}: the network (\"spec\") has an entry {name[:40]!r} this "
+                               f"version does not know; it knows {', '.join(Spec.__dataclass_fields__)}")
+    for name, (what, known) in _SPEC_FIELDS.items():
+        if name in raw and raw[name] not in known:
+            value = raw[name]
+            shown = f"\"{value[:40]}\"" if isinstance(value, str) else _kind(value)
+            raise SessionError(f"{where}: {what} (\"{name}\") is {shown}, which this version does "
+                               f"not know; it knows {', '.join(known)}")
+    if "leak" in raw:
+        leak = _number(raw["leak"], f"{where}: leaky ReLU's slope (\"leak\")")
+        low, high = LEAK_RANGE
+        if not low <= leak <= high:
+            raise SessionError(f"{where}: leaky ReLU's slope (\"leak\") must be from {low:g} "
+                               f"to {high:g}, not {leak!r}")
+    try:
+        return Spec(**raw)
+    except InputError as error:   # cannot happen after the checks above; still a SessionError
+        raise SessionError(f"{where}: {error}") from None
+
+
 def _segment(number, raw, last):
     where = f"segment {number}"
     if not isinstance(raw, dict):
@@ -314,11 +360,12 @@ def _segment(number, raw, last):
     length = _whole(_get(raw, "length", where), f"{where}: the \"length\"")
     if length < 1:
         raise SessionError(f"{where}: the \"length\" must be at least 1, not {length}")
+    spec = _spec(raw, where)
     rows = _rows(raw, length, where)
     try:
         # Only the newest segment trains on: the others' rows fit exactly.
         chunk = {} if last else {"chunk_rows": length}
-        return Segment(Trainer.from_history(rows, x, y, alpha, **chunk), length)
+        return Segment(Trainer.from_history(rows, x, y, alpha, spec=spec, **chunk), length)
     except InputError as error:
         raise SessionError(f"{where}: {error}") from None
 

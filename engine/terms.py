@@ -11,6 +11,7 @@ spec; ``TERMS`` is the reference's (tanh, tanh, (ŷ − y)²).
 
 import functools
 import math
+import numbers
 from dataclasses import asdict, dataclass
 
 from . import expr
@@ -47,7 +48,7 @@ class Spec:
                                         f"choose one of {', '.join(ACTIVATIONS)}")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise InputError("loss", f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if isinstance(self.leak, bool) or not isinstance(self.leak, (int, float)):
+        if isinstance(self.leak, bool) or not isinstance(self.leak, numbers.Real):
             raise InputError("leak", f"leaky ReLU's slope must be a number, not {self.leak!r}")
         leak = float(self.leak)
         low, high = LEAK_RANGE
@@ -189,7 +190,8 @@ def _dz_caption(spec, layer):
                 f"is ∂L/∂h{n}.")
     if layer == 1:
         return "Step 5: the chain rule through layer 1's activation."
-    return f"Step 5: the chain rule through the activation: the signal times {ACTIVATION_NAMES[name]}'s slope."
+    return (f"Step 5: the chain rule through the activation: the signal times "
+            f"{ACTIVATION_NAMES[name]}'s slope.")
 
 
 # --- the table -----------------------------------------------------------------
@@ -284,24 +286,33 @@ def _build(spec):
     )
 
 
-_SPECS = {}   # term table -> the spec it was written for
+class Terms(tuple):
+    """A term table written for a spec: a tuple of TermDef that knows its
+    :class:`Spec`.  It compares and hashes as the plain tuple, so that equal
+    tables (specs that differ only in a slope no layer uses) share compiled code."""
+    spec = None
+
+
+_SPECS = {}   # term table -> the first spec it was written for
 
 
 @functools.lru_cache(maxsize=None)
 def terms_for(spec=DEFAULT_SPEC):
-    """The term table of ``spec``; the same tuple for equal specs."""
+    """The term table of ``spec``; the same object for equal specs."""
     if not isinstance(spec, Spec):
         raise TypeError(f"terms_for takes a Spec, not {type(spec).__name__}")
-    terms = _build(spec)
+    terms = Terms(_build(spec))
+    terms.spec = spec
     _SPECS.setdefault(terms, spec)
     return terms
 
 
 def spec_of(terms):
-    """The Spec a term table was written for, or None for a table made by hand."""
+    """The Spec of a table of :func:`terms_for`; for another tuple, the spec
+    of an equal table, or None for a table made by hand."""
     if isinstance(terms, Spec):
         return terms
-    return _SPECS.get(terms)
+    return getattr(terms, "spec", None) or _SPECS.get(terms)
 
 
 def as_terms(terms_or_spec):

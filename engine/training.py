@@ -8,7 +8,7 @@ from . import compiled
 from .derivation import derive, evaluate
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
-from .terms import GRADIENTS, TERMS
+from .terms import GRADIENTS, TERMS, Spec, spec_of, terms_for
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,34 @@ def check_samples(x, y):
     return x, y
 
 
-class Trainer:
-    """A training run: fixed samples and learning rate, a history of states."""
+def _table(terms, spec):
+    """(term table, Spec) of a trainer from its ``terms`` (a table or a Spec)
+    and ``spec``.  A table made by hand has no spec: None."""
+    if isinstance(terms, Spec):
+        terms, spec = (None, terms) if spec in (None, terms) else (terms, spec)
+    if spec is None:
+        return terms, spec_of(terms)
+    if not isinstance(spec, Spec):
+        raise TypeError(f"spec must be an engine.terms.Spec, not {type(spec).__name__}")
+    if terms is not None and terms is not TERMS and terms != terms_for(spec):
+        raise ValueError("the terms and the spec differ: give one of them")
+    return terms_for(spec), spec
 
-    def __init__(self, params, x, y, alpha, terms=TERMS):
+
+class Trainer:
+    """A training run: fixed samples and learning rate, a history of states.
+
+    The network is ``spec`` (an :class:`engine.terms.Spec`: the activations
+    and the loss; default the reference's) or, for tests, a hand-made term
+    table ``terms``.  ``self.spec`` is None for such a table."""
+
+    def __init__(self, params, x, y, alpha, terms=TERMS, *, spec=None):
         self.start = {p: check(p, params[p]) for p in PARAMS}
         self.x, self.y = check_samples(x, y)
         self.alpha = check("alpha", alpha)
-        self.terms = terms
+        self.terms, self.spec = _table(terms, spec)
         self._mode = "scalar" if len(self.x) == 1 else "vector"
-        self._run = compiled.build(terms, self._mode)[1]
+        self._run = compiled.build(self.terms, self._mode)[1]
         self.history = History()
         first = self.derivation_of(self.start)
         bad = first.first_non_finite()
@@ -70,11 +88,13 @@ class Trainer:
         self._first = first   # the window shows the first state at once: derive it only once
 
     @classmethod
-    def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16):
+    def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16, *, spec=None):
         """A trainer whose history is exactly ``rows`` (an (n, len(ROW)) array,
         n >= 1, all finite; copied), as saved from another trainer: the start
         is row 0's parameters; no state is derived again.  ``chunk_rows``: as
-        for History (the rows of a trainer that will not train on can fit exactly)."""
+        for History (the rows of a trainer that will not train on can fit exactly).
+        ``terms``/``spec``: as for the constructor; the rows must have been
+        made with the same spec."""
         try:
             rows = np.asarray(rows, dtype=float)
         except (TypeError, ValueError, OverflowError):
@@ -88,9 +108,9 @@ class Trainer:
         trainer.start = {p: check(p, rows[0, COLUMN[p]]) for p in PARAMS}
         trainer.x, trainer.y = check_samples(x, y)
         trainer.alpha = check("alpha", alpha)
-        trainer.terms = terms
+        trainer.terms, trainer.spec = _table(terms, spec)
         trainer._mode = "scalar" if len(trainer.x) == 1 else "vector"
-        trainer._run = compiled.build(terms, trainer._mode)[1]
+        trainer._run = compiled.build(trainer.terms, trainer._mode)[1]
         trainer.history = History.from_rows(rows, chunk_rows)
         trainer.divergence = None
         trainer._first = None

@@ -31,7 +31,7 @@ class LossPlot(pg.PlotWidget):
             item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
             item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
             # Grid lines at major and minor ticks only: the third level cost most of a repaint.
-            item.getAxis(axis).setStyle(maxTickLevel=1)
+            item.getAxis(axis).setStyle(maxTickLevel=0)
         item.getAxis("left").setWidth(64)   # a fixed width: new tick labels do not relayout the plot
         self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2), name="loss")
         self.curve.setDownsampling(auto=True, method="peak")

@@ -178,3 +178,91 @@ def test_unknown_subcommand_is_a_usage_error():
     done = cli("fly")
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --- activations and the loss convention ------------------------------------------
+
+def _spec_trainer(spec, alpha=EXAMPLE_ALPHA, **overrides):
+    from engine import Spec
+    return Trainer({**EXAMPLE, **overrides}, EXAMPLE_X, EXAMPLE_Y, alpha, spec=Spec(**spec))
+
+
+def test_derive_with_an_activation_and_the_half_squared_loss():
+    done = cli("derive", "--steps", "2", "--W1", "-0.5", "--activation", "relu", "--loss", "half-squared")
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    t = _spec_trainer({"activation1": "relu", "activation2": "relu", "loss": "half-squared"}, W1=-0.5)
+    t.run(2)
+    _assert_derivations(rows, t, [0, 1, 2])
+    by_id = {r[2]: r for r in rows[1:] if r[0] == "0"}
+    assert by_id["h1"][4] == "ReLU(z₁)" and by_id["h2"][4] == "ReLU(z₂)"
+    assert by_id["dh1/dz1"][4:] == ["[z₁ > 0]", "[−0.9 > 0]", "0.0"]
+    assert by_id["L"][4] == "½(ŷ − y)²" and by_id["dL/dyhat"][4] == "ŷ − y"
+
+
+def test_train_with_one_activation_per_layer_and_a_slope(tmp_path):
+    out = tmp_path / "h.csv"
+    done = cli("train", "--steps", "30", "--every", "4", "--activation1", "sigmoid",
+               "--activation2", "leaky_relu", "--leak", "0.2", "--b2", "-2", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    t = _spec_trainer({"activation1": "sigmoid", "activation2": "leaky_relu", "leak": 0.2}, b2=-2.0)
+    t.run(30)
+    rows = _rows(out.read_text(encoding="utf-8"))
+    _assert_history(rows, t, [0, 4, 8, 12, 16, 20, 24, 28, 30])
+    # The slope arrived: another slope gives other numbers.
+    other = _spec_trainer({"activation1": "sigmoid", "activation2": "leaky_relu", "leak": 0.01}, b2=-2.0)
+    other.run(30)
+    assert float(rows[-1][1]) != other.params(30)["W1"]
+
+
+def test_a_layers_own_activation_overrides_the_common_one():
+    done = cli("derive", "--activation", "linear", "--activation2", "sigmoid")
+    assert done.returncode == 0, done.stderr
+    _assert_derivations(_rows(done.stdout), _spec_trainer({"activation1": "linear",
+                                                           "activation2": "sigmoid"}), [0])
+    by_id = {r[2]: r for r in _rows(done.stdout)[1:]}
+    assert by_id["h1"][4] == "z₁" and by_id["h2"][4] == "σ(z₂)"
+
+
+def test_the_default_options_are_the_reference_network():
+    plain = cli("derive", "--steps", "1")
+    spelled = cli("derive", "--steps", "1", "--activation", "tanh", "--loss", "squared", "--leak", "0.3")
+    assert plain.returncode == spelled.returncode == 0
+    assert plain.stdout == spelled.stdout
+
+
+@pytest.mark.parametrize("args, option", [
+    (["derive", "--activation", "swish"], "--activation"),
+    (["derive", "--activation1", "ReLU"], "--activation1"),
+    (["train", "--steps", "3", "--activation2", ""], "--activation2"),
+    (["derive", "--loss", "half"], "--loss"),
+    (["derive", "--activation", "leaky_relu", "--leak", "1.5"], "--leak"),
+    (["derive", "--leak", "-0.1"], "--leak"),
+    (["derive", "--leak", "nan"], "--leak"),
+    (["train", "--steps", "3", "--leak", "x"], "--leak"),
+])
+def test_a_bad_activation_slope_or_loss_exits_2_naming_the_option(tmp_path, args, option):
+    out = tmp_path / "out.csv"
+    done = cli(*args, "-o", str(out))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"argument {option}" in lines[0]
+    assert done.stdout == "" and os.listdir(tmp_path) == []
+
+
+def test_the_columns_do_not_change_with_the_network():
+    done = cli("train", "--steps", "2", "--activation", "sigmoid", "--loss", "half-squared")
+    assert done.returncode == 0, done.stderr
+    assert _rows(done.stdout)[0] == HISTORY_COLUMNS
+    done = cli("derive", "--activation", "linear")
+    assert _rows(done.stdout)[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+
+
+@pytest.mark.parametrize("command", ["derive", "train"])
+def test_help_names_the_network_options(command):
+    done = cli(command, "--help")
+    assert done.returncode == 0
+    for option in ("--activation ", "--activation1", "--activation2", "--leak", "--loss", "half-squared",
+                   "leaky_relu", "sigmoid", "linear"):
+        assert option in done.stdout, option
