@@ -9,7 +9,7 @@ import numpy as np
 
 from . import compiled, expr
 from .limits import PARAMS
-from .terms import TERMS, as_terms
+from .terms import SECTION_TITLES, TERMS, as_terms, section_titles, spec_of
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Term:
     value: float       # float64; for a batch, the mean over the samples
     layer: str         # forward, 3, 2, 1 or update
     node: str          # the diagram element it belongs to
+    caption: str = ""  # what this link of the chain does, in plain words
 
 
 @functools.lru_cache(maxsize=None)
@@ -45,9 +46,10 @@ def substitution(source, values):
 class Derivation:
     """Every term of one state, in the reference's order, looked up by id or position."""
 
-    def __init__(self, terms, n_samples):
+    def __init__(self, terms, n_samples, titles=SECTION_TITLES):
         self.terms = tuple(terms)
         self.n_samples = n_samples
+        self.titles = titles   # each section's heading, naming the activations
         self._by_id = {t.id: t for t in self.terms}
 
     def __len__(self):
@@ -99,5 +101,7 @@ def derive(params, x, y, alpha, terms=TERMS):
         else:
             text = f"per sample; the mean of {n} values is shown"
         value = float(np.mean(raw)) if per_sample else float(raw)
-        records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node))
-    return Derivation(records, n)
+        records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node,
+                            t.caption))
+    spec = spec_of(terms)
+    return Derivation(records, n, section_titles(spec) if spec else SECTION_TITLES)

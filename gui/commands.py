@@ -104,7 +104,8 @@ class ResetCommand(QUndoCommand):
         self._state = state
         self._before = state.timeline.snapshot()
         self._before_cursor = state.cursor
-        self._trainer = state.new_trainer(state.start_values())
+        start = len(state.timeline) - state.timeline.segments[-1].length
+        self._trainer = state.new_trainer(state.start_values(), state.spec(start))
 
     def redo(self):
         self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))

@@ -4,7 +4,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from engine import SECTION_TITLES
 from engine.expr import number
 
 COLUMNS = ("Quantity", "Formula", "Substitution", "Value")
@@ -32,7 +31,7 @@ class DerivationModel(QAbstractTableModel):
         for term in derivation:
             if term.layer != section:
                 section = term.layer
-                rows.append(("section", SECTION_TITLES[section]))
+                rows.append(("section", derivation.titles[section]))
             rows.append(("term", term))
         # Text made once per state, not on each of the view's hundreds of data() calls.
         self._texts = {t.id: (t.symbol, t.formula, t.substitution, number(t.value, VALUE_DIGITS))

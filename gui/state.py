@@ -28,8 +28,12 @@ class ExplorerState(QObject):
         self._run_id = None
 
     @staticmethod
-    def new_trainer(values):
-        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"])
+    def new_trainer(values, spec=None):
+        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"], spec=spec)
+
+    def spec(self, step=None):
+        """The network (activations, loss) of the shown state, or of ``step``."""
+        return self.timeline.locate(self._cursor if step is None else step)[0].spec
 
     # --- reading --------------------------------------------------------
     @property
@@ -88,7 +92,7 @@ class ExplorerState(QObject):
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
             return
-        trainer = self.new_trainer(values)   # refuses a state the engine cannot start from, before any change
+        trainer = self.new_trainer(values, self.spec())   # refuses a state the engine cannot start from, before any change
         self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
 
     def begin_run(self):

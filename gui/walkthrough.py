@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, Q
 
 from engine.expr import number
 from engine.gradcheck import relative_error
-from engine.terms import BY_ID
 
 EXPLAIN, PREDICT = "explain", "predict"
 
@@ -153,7 +152,7 @@ class WalkPanel(QWidget):
         count = len(self._derivation)
         heading = "Explain this step" if self.mode == EXPLAIN else "Predict, then reveal"
         self.title.setText(f"{heading} — term {self.index + 1} of {count}: {term.symbol} = {term.formula}")
-        self.caption.setText(BY_ID[term.id].caption if term.id in BY_ID else "")
+        self.caption.setText(term.caption)
         if self.mode == PREDICT:
             self.prediction.clear()
             self.verdict.setText(f"What is {term.symbol}? The substitution shows the numbers to use.")
