@@ -66,7 +66,7 @@ class EditCommand(QUndoCommand):
     segment with ``name`` changed; later states are dropped (taken back by undo).
     Consecutive edits of one spinbox at one state merge."""
 
-    def __init__(self, state, name, values, step, trainer):
+    def __init__(self, state, name, values, step, trainer, text=None):
         super().__init__()
         self._state = state
         self._name = name
@@ -75,7 +75,7 @@ class EditCommand(QUndoCommand):
         self._before = state.timeline.snapshot()
         self._before_cursor = state.cursor
         self._trainer = trainer
-        self.setText(f"Set {symbol(name)} = {values[name]:g}")
+        self.setText(text or f"Set {symbol(name)} = {values[name]:g}")
 
     def id(self):
         return EDIT_ID

@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self):
         self.parameters.edited.connect(self.set_value)
+        self.parameters.networkEdited.connect(self.set_network)
         self.state.changed.connect(self._on_state_changed)
         self.state.diverged.connect(self._on_diverged)
         self.runner.runningChanged.connect(self._on_running_changed)
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         derivation = state.derivation()
         values = state.values()
         self.parameters.show_values(values)
+        self.parameters.show_spec(state.spec())
         self.walk.set_derivation(derivation)
         self.diagram.show_state(values, derivation, concealed=self.walk.mode == PREDICT)
         self.table.set_derivation(derivation)
@@ -247,25 +249,35 @@ class MainWindow(QMainWindow):
         self._refresh.flush()
 
     # --- actions --------------------------------------------------------
-    def set_value(self, name, value):
+    def _may_branch(self, what):
+        """Before a change at an earlier state drops the later ones: ask (unless switched off)."""
         state = self.state
-        if state.cursor < state.last and self.actionConfirmBranch.isChecked():
-            dropped = state.last - state.cursor
-            answer = QMessageBox.question(
-                self, "Start a new branch?",
-                f"Changing {symbol(name)} at step {state.cursor:,} starts a new branch there and drops "
-                f"the {dropped:,} later state{'s' if dropped > 1 else ''}. Undo brings them back.\n\n"
-                "(Edit → Ask Before Dropping Later States switches this question off.)")
-            if answer != QMessageBox.StandardButton.Yes:
-                self.parameters.show_values(state.values())
-                return
-        try:
-            state.set_value(name, value)
-        except InputError as error:
-            self.statusBar().showMessage(f"Not applied: {error}")
-            self.parameters.show_values(state.values())
-            return
-        self.statusBar().clearMessage()
+        if state.cursor == state.last or not self.actionConfirmBranch.isChecked():
+            return True
+        dropped = state.last - state.cursor
+        answer = QMessageBox.question(
+            self, "Start a new branch?",
+            f"Changing {what} at step {state.cursor:,} starts a new branch there and drops "
+            f"the {dropped:,} later state{'s' if dropped > 1 else ''}. Undo brings them back.\n\n"
+            "(Edit → Ask Before Dropping Later States switches this question off.)")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _apply(self, what, change):
+        if self._may_branch(what):
+            try:
+                change()
+            except InputError as error:
+                self.statusBar().showMessage(f"Not applied: {error}")
+            else:
+                self.statusBar().clearMessage()
+        self.parameters.show_values(self.state.values())   # a refused or declined edit shows the old value
+        self.parameters.show_spec(self.state.spec())
+
+    def set_value(self, name, value):
+        self._apply(symbol(name), lambda: self.state.set_value(name, value))
+
+    def set_network(self, field, value):
+        self._apply(field, lambda: self.state.set_network(field, value))
 
     def _walk(self, mode, on):
         other = self.actionPredict if mode == EXPLAIN else self.actionExplain

@@ -1,13 +1,19 @@
-"""A spinbox for every number a learner sets: W₁…b₃, x, y and α."""
+"""A spinbox for every number a learner sets (W₁…b₃, x, y and α), and a
+choice for each part of the network (the activations, the loss convention)."""
 
 from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QVBoxLayout,
+                               QWidget)
 
 from engine import LIMITS
 from engine.expr import symbol
+from engine.terms import ACTIVATION_NAMES, ACTIVATIONS, LEAK_RANGE, LOSSES
 
-GROUPS = (("Layer 1", ("W1", "b1")), ("Layer 2", ("W2", "b2")), ("Layer 3", ("W3", "b3")),
-          ("Sample", ("x", "y")), ("Training", ("alpha",)))
+GROUPS = (("Layer 1", ("W1", "b1", "activation1")), ("Layer 2", ("W2", "b2", "activation2")),
+          ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")), ("Training", ("alpha", "loss", "leak")))
+CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES}
+CHOICE_TEXT = dict(ACTIVATION_NAMES, **{"squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²"})
+LABELS = {"activation1": "act.", "activation2": "act.", "loss": "loss", "leak": "leak"}
 DECIMALS = 6
 TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
             "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
@@ -15,11 +21,13 @@ TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of
 
 
 class ParameterPanel(QWidget):
-    edited = Signal(str, float)   # a learner changed one value
+    edited = Signal(str, float)         # a learner changed one value
+    networkEdited = Signal(str, object)  # ... or a part of the network (a Spec field)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.spinboxes = {}
+        self.choices = {}     # activation1, activation2, loss: combo boxes; leak: a spinbox
         self._shown = {}      # (value given, value shown) of each spinbox
         self._outside = {}    # whether it was outside its range
         layout = QVBoxLayout(self)
@@ -28,7 +36,12 @@ class ParameterPanel(QWidget):
             group = QGroupBox(title)
             form = QFormLayout(group)
             for name in names:
-                form.addRow(f"{symbol(name)}", self._spinbox(name))
+                if name in CHOICES:
+                    form.addRow(LABELS[name], self._choice(name))
+                elif name == "leak":
+                    form.addRow(LABELS[name], self._leak())
+                else:
+                    form.addRow(f"{symbol(name)}", self._spinbox(name))
             layout.addWidget(group)
         layout.addStretch(1)
 
@@ -44,6 +57,38 @@ class ParameterPanel(QWidget):
         box.valueChanged.connect(lambda value, name=name: self.edited.emit(name, value))
         self.spinboxes[name] = box
         return box
+
+    def _choice(self, name):
+        box = QComboBox()
+        box.setObjectName(name)
+        for choice in CHOICES[name]:
+            box.addItem(CHOICE_TEXT[choice], choice)
+        box.setToolTip("the activation of this hidden layer" if name != "loss" else
+                       "the loss convention: the reference's (ŷ − y)², or ½(ŷ − y)² as many textbooks write it")
+        box.activated.connect(lambda _, box=box, name=name: self.networkEdited.emit(name, box.currentData()))
+        self.choices[name] = box
+        return box
+
+    def _leak(self):
+        box = QDoubleSpinBox()
+        box.setObjectName("leak")
+        box.setDecimals(3)
+        box.setRange(*LEAK_RANGE)
+        box.setSingleStep(0.01)
+        box.setKeyboardTracking(False)
+        box.setToolTip("leaky ReLU's slope where z ≤ 0")
+        box.valueChanged.connect(lambda value: self.networkEdited.emit("leak", value))
+        self.choices["leak"] = box
+        return box
+
+    def show_spec(self, spec):
+        """Show the network of the shown state."""
+        for name, box in self.choices.items():
+            with QSignalBlocker(box):
+                if name == "leak":
+                    box.setValue(spec.leak)
+                else:
+                    box.setCurrentIndex(box.findData(getattr(spec, name)))
 
     @staticmethod
     def _tip(name):

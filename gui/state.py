@@ -2,6 +2,7 @@
 and the shown step, changes them only through undoable commands, and says
 when something changed.  No arithmetic of its own."""
 
+import dataclasses
 import itertools
 
 from PySide6.QtCore import QObject, Signal
@@ -94,6 +95,17 @@ class ExplorerState(QObject):
             return
         trainer = self.new_trainer(values, self.spec())   # refuses a state the engine cannot start from, before any change
         self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
+
+    def set_network(self, field, value):
+        """A change of the network (a Spec field: an activation, the leak, the
+        loss) at the shown state: a new branch there, as for a hand edit."""
+        spec = dataclasses.replace(self.spec(), **{field: value})   # InputError if refused
+        if spec == self.spec():
+            return
+        values = self.values()
+        trainer = self.new_trainer(values, spec)
+        self.undo_stack.push(EditCommand(self, field, values, self._cursor, trainer,
+                                         text=f"Set {field} = {value}"))
 
     def begin_run(self):
         """Chunks trained until end_run() are one command: one undo takes the whole run back."""

@@ -1,0 +1,54 @@
+"""Choosing the network in the window: activations, leaky slope, loss convention."""
+
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+
+from engine import DEFAULTS, PARAMS, Spec, Trainer
+from helpers import assert_table_matches
+
+
+def choose(window, name, value):
+    box = window.findChild(QComboBox, name)
+    box.setCurrentIndex(box.findData(value))
+    box.activated.emit(box.currentIndex())     # what a click on an item sends
+    window.flush()
+
+
+def expected(spec, steps=0):
+    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"],
+                      spec=spec)
+    trainer.run(steps)
+    return trainer
+
+
+def test_choosing_an_activation_changes_every_term(window):
+    choose(window, "activation1", "relu")
+    assert_table_matches(window, expected(Spec(activation1="relu")).derivation(0))
+    titles = [window.table.model().index(r, 0).data() for r in window.table.model().section_rows()]
+    assert "Layer 1 (ReLU)" in titles and "Layer 2 (tanh)" in titles
+    window.state.train(5)
+    window.flush()
+    assert_table_matches(window, expected(Spec(activation1="relu"), 5).derivation(5))
+
+
+def test_loss_convention_and_leak(window):
+    choose(window, "loss", "half-squared")
+    choose(window, "activation2", "leaky_relu")
+    leak = window.findChild(QDoubleSpinBox, "leak")
+    leak.setValue(0.2)
+    window.flush()
+    spec = Spec(activation2="leaky_relu", leak=0.2, loss="half-squared")
+    assert window.state.spec() == spec
+    assert_table_matches(window, expected(spec).derivation(0))
+    assert window.state.derivation()["dL/dyhat"].formula == "ŷ − y"
+
+
+def test_network_changes_are_undoable_and_branch(window):
+    window.state.train(4)
+    window.state.move_to(2)
+    choose(window, "activation1", "sigmoid")
+    assert len(window.state.timeline) == 3 and window.state.spec() == Spec(activation1="sigmoid")
+    assert window.state.spec(1) == Spec()         # the states before the branch keep their network
+    window.actionUndo.trigger()
+    window.flush()
+    assert len(window.state.timeline) == 5 and window.state.spec() == Spec()
+    assert window.findChild(QComboBox, "activation1").currentData() == "tanh"
