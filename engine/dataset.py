@@ -1,0 +1,302 @@
+"""Datasets of (x, y) samples: CSV files, presets and mini-batches.
+
+A dataset is two 1-d float64 arrays of the same non-zero length.  On file it
+is a CSV with the header ``x,y`` and one sample a row; floats are written as
+``repr`` (the shortest text that reads back as the identical float64), so a
+save and a read give back exactly the same arrays.
+
+Mini-batches are a pure function of the update number
+(:func:`batch_indices`): the samples an update used can be found again from
+the step index alone, so a history can be rebuilt exactly.
+"""
+
+import csv
+import functools
+import io
+import math
+import numbers
+import os
+import re
+
+import numpy as np
+
+from .csvio import write_atomically
+from .limits import DEFAULTS, LIMITS, InputError
+
+MAX_SAMPLES = 1_000_000
+MAX_LINE = 1000          # characters: a longer line is not a row of two numbers
+HEADER = ("x", "y")
+DEFAULT_N = 50           # samples of a preset that has more than one
+
+
+class DatasetError(InputError):
+    """A CSV the engine refuses.  ``line`` is the 1-based line of the file the
+    problem is on (the header is line 1), or None for the whole file; the
+    message starts with ``line N:`` (or ``dataset:``)."""
+
+    def __init__(self, line, message):
+        super().__init__("dataset" if line is None else f"line {line}", message)
+        self.line = line
+
+
+# --- reading ---------------------------------------------------------------
+
+# Bytes that are not UTF-8 are decoded with "surrogateescape", as lone
+# surrogates (U+DC80 … U+DCFF) that no UTF-8 text contains: the line they are
+# on is then refused by number, where a strict decoder would fail on a whole
+# block of lines at once.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_ENCODING = dict(encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _text(stream):
+    """``stream`` as text: a binary stream is decoded as UTF-8."""
+    if isinstance(stream.read(0), bytes):
+        return io.TextIOWrapper(stream, **_ENCODING)
+    return stream
+
+
+def _lines(stream, where):
+    """The physical lines of ``stream``, each at most MAX_LINE characters.
+    ``where[0]`` follows the number of the line being read, for messages."""
+    while True:
+        where[0] += 1
+        try:
+            line = stream.readline(MAX_LINE + 1)
+        except UnicodeDecodeError:   # a text stream the caller opened strictly
+            raise DatasetError(where[0], "not UTF-8 text: is this a CSV file?") from None
+        if not line:
+            return
+        if not line.isascii() and _UNDECODED.search(line):
+            raise DatasetError(where[0], "not UTF-8 text: is this a CSV file?")
+        if len(line) > MAX_LINE and not line.endswith(("\n", "\r")):
+            raise DatasetError(where[0], f"longer than {MAX_LINE} characters: "
+                                         f"not a row of two numbers (is this a CSV file?)")
+        yield line
+
+
+def _number(name, text, line):
+    try:
+        value = float(text)
+    except ValueError:
+        raise DatasetError(line, f"{name} is not a number: {text.strip()!r}") from None
+    if not math.isfinite(value):
+        raise DatasetError(line, f"{name} must be finite, got {text.strip()!r}")
+    low, high = LIMITS[name]
+    if not low <= value <= high:
+        raise DatasetError(line, f"{name} = {value:g} is outside the accepted range "
+                                 f"[{low:g}, {high:g}]")
+    return value
+
+
+def _read(stream):
+    where = [0]
+    reader = csv.reader(_lines(stream, where), strict=True)
+    xs, ys = [], []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise DatasetError(None, "the file is empty: expected the header x,y and one "
+                                     "sample a line")
+        if header and header[0].startswith("\ufeff"):   # a BOM that a text stream kept
+            header[0] = header[0][1:]
+        if tuple(h.strip() for h in header) != HEADER:
+            raise DatasetError(1, f"the header must be x,y, got {','.join(header)!r}")
+        for row in reader:
+            line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue   # a blank line
+            if len(row) != 2:
+                raise DatasetError(line, f"expected 2 fields (x,y), got {len(row)}")
+            if len(xs) == MAX_SAMPLES:
+                raise DatasetError(line, f"more than {MAX_SAMPLES:,} samples")
+            xs.append(_number("x", row[0], line))
+            ys.append(_number("y", row[1], line))
+    except csv.Error as error:
+        raise DatasetError(where[0], f"not a valid CSV row ({error})") from None
+    if not xs:
+        raise DatasetError(None, "no samples: the file has only its header")
+    return np.array(xs), np.array(ys)
+
+
+def read_csv(source):
+    """``(x, y)`` from a CSV file (a path) or an open stream (text, or binary
+    decoded as UTF-8).  The first line must be the header ``x,y`` (spaces
+    around a name are allowed; a UTF-8 BOM is skipped); every other non-blank
+    line one sample of two finite numbers within LIMITS["x"] and LIMITS["y"];
+    at least one and at most MAX_SAMPLES samples.  Anything else raises
+    :class:`DatasetError` (an InputError) naming the line and the problem.
+    A binary or huge file is refused at its first line that is not UTF-8 or
+    is over MAX_LINE characters long, without reading on."""
+    if isinstance(source, (str, bytes, os.PathLike)):
+        with open(source, **_ENCODING) as stream:
+            return _read(stream)
+    stream = _text(source)
+    try:
+        return _read(stream)
+    finally:
+        if stream is not source:
+            stream.detach()   # the caller's binary stream stays open
+
+
+# --- writing ---------------------------------------------------------------
+
+def check_dataset(x, y):
+    """Two equal-length, non-empty 1-d float64 arrays (copies) within the
+    limits, or InputError; the message names the first bad sample (0-based)."""
+    try:
+        x, y = np.array(x, dtype=float, ndmin=1), np.array(y, dtype=float, ndmin=1)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError("dataset", "the samples must be numbers") from None
+    if x.ndim != 1 or x.shape != y.shape or len(x) == 0:
+        raise InputError("dataset", "x and y must be two lists of the same, non-zero length")
+    if len(x) > MAX_SAMPLES:
+        raise InputError("dataset", f"more than {MAX_SAMPLES:,} samples")
+    for name, values in (("x", x), ("y", y)):
+        low, high = LIMITS[name]
+        bad = np.flatnonzero(~(np.isfinite(values) & (values >= low) & (values <= high)))
+        if len(bad):
+            raise InputError(name, f"sample {bad[0]}: {values[bad[0]]!r} is not a finite number "
+                                   f"in [{low:g}, {high:g}]")
+    return x, y
+
+
+def write_csv(stream, x, y):
+    """Write the samples to a text stream: the header ``x,y``, then one row a
+    sample, floats as ``repr`` (read back exactly by :func:`read_csv`)."""
+    x, y = check_dataset(x, y)
+    out = csv.writer(stream, lineterminator="\n")
+    out.writerow(HEADER)
+    # tolist(): Python floats, which the csv module writes as their repr, the
+    # shortest text that reads back as the same float64 (and fastest).
+    out.writerows(zip(x.tolist(), y.tolist()))
+
+
+def save_csv(path, x, y):
+    """Write the samples to ``path`` atomically: on any error the file is left as it was."""
+    x, y = check_dataset(x, y)
+    write_atomically(path, lambda stream: write_csv(stream, x, y))
+
+
+# --- presets ---------------------------------------------------------------
+
+def _count(n):
+    if n is None:
+        return DEFAULT_N
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_SAMPLES:
+        raise InputError("n", f"the number of samples must be a whole number from 1 to "
+                              f"{MAX_SAMPLES:,}, got {n!r}")
+    return int(n)
+
+
+def _reference(n=None, seed=None):
+    """The reference's worked example: the single sample x = 2, y = 4 (``n`` and
+    ``seed`` are ignored: it is always that one sample)."""
+    return np.array([DEFAULTS["x"]]), np.array([DEFAULTS["y"]])
+
+
+def _sine(n=DEFAULT_N, seed=None):
+    """y = sin(x) at ``n`` evenly spaced x on [−3, 3] (ends included)."""
+    x = np.linspace(-3.0, 3.0, _count(n))
+    return x, np.sin(x)
+
+
+def _square(n=DEFAULT_N, seed=None):
+    """y = x² at ``n`` evenly spaced x on [−2, 2] (ends included)."""
+    x = np.linspace(-2.0, 2.0, _count(n))
+    return x, x * x
+
+
+def _noisy_line(n=DEFAULT_N, seed=0):
+    """y = 0.5·x + 1 + noise at ``n`` evenly spaced x on [−3, 3]; the noise
+    is N(0, 0.1²), drawn by ``np.random.default_rng(seed)``: the same seed
+    gives the same samples; ``seed=None`` draws fresh noise."""
+    x = np.linspace(-3.0, 3.0, _count(n))
+    noise = np.random.default_rng(seed).normal(0.0, 0.1, len(x))
+    return x, 0.5 * x + 1.0 + noise
+
+
+PRESETS = {"reference": _reference, "sine": _sine, "square": _square, "noisy line": _noisy_line}
+
+
+def preset(name, n=DEFAULT_N, seed=0):
+    """``(x, y)`` of the preset ``name`` (a key of PRESETS) with ``n`` samples
+    (None: DEFAULT_N); ``seed`` only matters for the noisy line.  "reference" is always its one
+    sample."""
+    try:
+        make = PRESETS[name]
+    except (KeyError, TypeError):
+        raise InputError("preset", f"unknown preset {name!r}; choose one of "
+                                   f"{', '.join(PRESETS)}") from None
+    return make(n, seed)
+
+
+# --- mini-batches -------------------------------------------------------------
+
+def _whole(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise InputError(name, f"must be a whole number of at least {low}, got {value!r}")
+    return int(value)
+
+
+def batch_size_of(n, batch_size):
+    """The effective batch size: None or anything >= n is the full batch, n."""
+    n = _whole("n", n, 1)
+    if batch_size is None:
+        return n
+    return min(_whole("batch_size", batch_size, 1), n)
+
+
+def batches_per_epoch(n, batch_size):
+    """How many updates one pass over the ``n`` samples takes."""
+    return -(-n // batch_size_of(n, batch_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _permutation(n, seed, epoch):
+    order = np.random.default_rng((seed, epoch)).permutation(n)
+    order.flags.writeable = False   # cached and shared
+    return order
+
+
+@functools.lru_cache(maxsize=4)
+def _in_order(n):
+    order = np.arange(n)
+    order.flags.writeable = False
+    return order
+
+
+def batch_indices(n, batch_size, step, shuffle_seed=None):
+    """The indices of the samples update number ``step`` (0-based) uses, of a
+    dataset of ``n`` samples: a read-only int array.
+
+    - ``batch_size`` None or >= n: the full batch, 0 … n−1, for every step
+      (in file order even with a seed: the mean is then summed exactly as a
+      full-batch trainer sums it).
+    - Without ``shuffle_seed``: consecutive rows in file order; an epoch's last
+      batch is smaller when ``batch_size`` does not divide n; the next epoch
+      starts again at row 0.
+    - With ``shuffle_seed`` (a whole number >= 0): epoch e visits the samples
+      in the order ``np.random.default_rng((shuffle_seed, e)).permutation(n)``,
+      cut into consecutive batches the same way.  Each sample is used exactly
+      once an epoch, and the indices depend only on (n, batch_size, step,
+      shuffle_seed): the same arguments give the same indices, always.
+    """
+    size = batch_size_of(n, batch_size)
+    step = _whole("step", step, 0)
+    if size == n:
+        return _in_order(n)
+    epoch, k = divmod(step, batches_per_epoch(n, size))
+    if shuffle_seed is None:
+        order = _in_order(n)
+    else:
+        order = _permutation(n, _whole("shuffle_seed", shuffle_seed, 0), epoch)
+    return order[k * size: (k + 1) * size]
+
+
+def batches(n, batch_size, shuffle_seed=None, start=0):
+    """An endless iterator of :func:`batch_indices` for steps start, start+1, …"""
+    step = start
+    while True:
+        yield batch_indices(n, batch_size, step, shuffle_seed)
+        step += 1
