@@ -6,7 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
-                               QMainWindow, QMessageBox, QSplitter, QUndoView, QVBoxLayout, QWidget)
+                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QUndoView, QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
 from engine.expr import symbol
@@ -61,12 +61,19 @@ class MainWindow(QMainWindow):
         self.diagram = NetworkDiagram()
         self.table = DerivationTable()
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.parameters)
+        # In a scroll area, so the panel never forces the table off a small screen.
+        scroll = QScrollArea()
+        scroll.setObjectName("parameterScroll")
+        scroll.setWidget(self.parameters)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.parameters.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        top.addWidget(scroll)
         top.addWidget(self.diagram)
         top.addWidget(self.loss_plot)
         top.setStretchFactor(1, 3)
         top.setStretchFactor(2, 2)
-        top.setSizes([190, 640, 450])
+        top.setSizes([210, 620, 450])
         self.timeline_bar = TimelineBar(self.actionStepBack, self.actionStepForward)
         bottom = QWidget()
         column = QVBoxLayout(bottom)
@@ -78,7 +85,7 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
-        split.setSizes([390, 410])
+        split.setSizes([360, 440])
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
         self.undo_dock = QDockWidget("Changes", self)

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def render(out, width, height):
 
     def save():
         window.grab().save(str(out))
+        window.state.undo_stack.setClean()   # a picture, not work to keep: close without asking
         app.quit()
     QTimer.singleShot(800, save)   # let the window manager-less screen settle and paint
     app.exec()
@@ -63,11 +65,14 @@ def main():
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
     server, display = start_xvfb(f"{width}x{height}")
+    private = tempfile.mkdtemp(prefix="backprop-screenshot-")   # the learner's settings stay out of it
     try:
-        os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=private,
+                          XDG_DATA_HOME=private)
         render(Path(args.out), width, height)
     finally:
         server.terminate()
+        shutil.rmtree(private, ignore_errors=True)
     print(f"screenshot: saved {args.out} ({width}x{height})")
 
 
