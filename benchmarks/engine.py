@@ -30,6 +30,8 @@ import numpy as np
 from engine.limits import DEFAULTS, PARAMS
 from engine.training import Trainer
 
+from benchmarks import table
+
 SINGLE_STEPS = 300_000   # steps of (a) per round
 SINGLE_ROUNDS = 7
 BATCH_SAMPLES = 1_000_000
@@ -275,17 +277,11 @@ HEADER = ["figure", "ours", "reference", "ratio", "target", "met"]
 
 
 def text_table(records):
-    rows = [HEADER] + list(_rows(records))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table.text_table(HEADER, _rows(records))
 
 
 def markdown_table(records):
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row) + " |" for row in _rows(records)]
-    return "\n".join(lines)
+    return table.markdown_table(HEADER, _rows(records))
 
 
 def main():

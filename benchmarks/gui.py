@@ -50,6 +50,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 from engine.limits import DEFAULTS, PARAMS  # noqa: E402
 from engine.training import Trainer  # noqa: E402
 
+from benchmarks import table
+
 ROOT = Path(__file__).resolve().parent.parent
 
 EDITS = 200              # (a): spinbox edits timed
@@ -450,12 +452,20 @@ def measurements():
     startup = measure_startup()
     total_ms = [_ms(t) for t in edits["total"]]
     median, p99 = statistics.median(total_ms), float(np.percentile(total_ms, 99))
+    sync_ms = [_ms(t) for t in edits["sync"]]
+    sync_median, sync_p99 = statistics.median(sync_ms), float(np.percentile(sync_ms, 99))
     headless = statistics.mean(live["headless"])
     throughput = live["live"] / headless
     gap = _ms(float(live["gaps"].max()))
     ours = statistics.median(w for w, _ in startup["ours"])
     bare = statistics.median(w for w, _ in startup["bare"])
     records = [
+        # "Until table, diagram and plot have all been updated": their contents set.
+        _record("edit → views updated, median", sync_median, None, "ms", None, TARGET_EDIT_MEDIAN_MS,
+                sync_median <= TARGET_EDIT_MEDIAN_MS),
+        _record("edit → views updated, 99th percentile", sync_p99, None, "ms", None, TARGET_EDIT_P99_MS,
+                sync_p99 <= TARGET_EDIT_P99_MS),
+        # The stricter reading: until the offscreen raster has painted all three.
         _record("edit → views painted, median", median, None, "ms", None, TARGET_EDIT_MEDIAN_MS,
                 median <= TARGET_EDIT_MEDIAN_MS),
         _record("edit → views painted, 99th percentile", p99, None, "ms", None, TARGET_EDIT_P99_MS,
@@ -505,17 +515,11 @@ def _rows(records):
 
 
 def text_table(records):
-    rows = [HEADER] + list(_rows(records))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table.text_table(HEADER, _rows(records))
 
 
 def markdown_table(records):
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row) + " |" for row in _rows(records)]
-    return "\n".join(lines)
+    return table.markdown_table(HEADER, _rows(records))
 
 
 def _details(raw):
