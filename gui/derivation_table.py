@@ -6,7 +6,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from engine.expr import number
 
-COLUMNS = ("Quantity", "Formula", "Substitution", "Value")
+COLUMNS = ("Quantity", "Formula", "Substitution", "Value", "Numerical check", "Relative error")
+CHECKED, ERROR = 4, 5   # the central-difference estimate of a gradient, and how far the value is from it
+_SUSPECT = QColor(255, 205, 195)
 VALUE_DIGITS = 6
 _HIGHLIGHT = QColor(255, 225, 120)
 _SECTION_BACKGROUND = QColor(225, 232, 242)
@@ -19,14 +21,17 @@ class DerivationModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows = []          # ("section", title) or ("term", Term)
         self._order = {}         # term id -> its position in the derivation
-        self._texts = {}         # term id -> the four cells' text
+        self._texts = {}         # term id -> the cells' text
+        self._checks = {}        # gradient id -> engine.gradcheck.Check
         self._highlight = ""     # diagram element whose rows are highlighted
         self._hidden_from = None # predict mode: values from this term on are hidden
         self._bold = QFont()
         self._bold.setBold(True)
 
     # --- filling --------------------------------------------------------
-    def set_derivation(self, derivation):
+    def set_derivation(self, derivation, checks=()):
+        """``checks``: engine gradcheck results, shown beside their gradients."""
+        self._checks = {f"dL/d{c.param}": c for c in checks}
         rows, section = [], None
         for term in derivation:
             if term.layer != section:
@@ -35,7 +40,7 @@ class DerivationModel(QAbstractTableModel):
             rows.append(("term", term))
         # Text made once per state, not on each of the view's hundreds of data() calls.
         self._texts = {t.id: (t.symbol, t.formula, t.substitution, number(t.value, VALUE_DIGITS))
-                       for t in derivation}
+                       + self._check_texts(t.id) for t in derivation}
         self._order = {t.id: i for i, t in enumerate(derivation)}
         if [kind for kind, _ in rows] == [kind for kind, _ in self._rows]:
             self._rows = rows  # same shape: repaint the cells, keep selection and scroll
@@ -45,19 +50,26 @@ class DerivationModel(QAbstractTableModel):
             self._rows = rows
             self.endResetModel()
 
+    def _check_texts(self, term_id):
+        check = self._checks.get(term_id)
+        if check is None:
+            return ("", "")
+        flag = "  ⚠ above 1e−6" if check.suspect else "  ✓"
+        return number(check.numeric, VALUE_DIGITS), f"{check.relative_error:.1e}".replace("-", "−") + flag
+
     def set_hidden_from(self, position):
         """Hide the values of the terms from ``position`` on (and the
         substitutions after it: they would give the value away); None shows all."""
         if position != self._hidden_from:
             self._hidden_from = position
             if self._rows:
-                self.dataChanged.emit(self.index(0, 2), self.index(len(self._rows) - 1, 3))
+                self.dataChanged.emit(self.index(0, 2), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
 
     def _hidden(self, term, column):
         if self._hidden_from is None or column < 2:
             return False
         position = self._order[term.id]
-        return position >= self._hidden_from if column == 3 else position > self._hidden_from
+        return position >= self._hidden_from if column >= 3 else position > self._hidden_from
 
     def set_highlight(self, element):
         if element != self._highlight:
@@ -119,11 +131,19 @@ class DerivationModel(QAbstractTableModel):
                 return "Hidden until you predict it"
             if column == 3:
                 return repr(item.value)
+            if column >= CHECKED and item.id in self._checks:
+                check = self._checks[item.id]
+                return (f"(L(θ + h) − L(θ − h)) / 2h = {check.numeric!r}\n"
+                        f"relative error |analytic − numerical| / max = {check.relative_error!r}")
             return f"{item.symbol}  ({item.id})"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and self._highlight and item.node == self._highlight:
-            return QBrush(_HIGHLIGHT)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if self._highlight and item.node == self._highlight:
+                return QBrush(_HIGHLIGHT)
+            check = self._checks.get(item.id)
+            if column == ERROR and check is not None and check.suspect:
+                return QBrush(_SUSPECT)
         if role == Qt.ItemDataRole.UserRole:
             return item.id
         return None
@@ -149,15 +169,18 @@ class DerivationTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)   # the substitution takes the room left
+        metrics, pad = self.fontMetrics(), 18
+        # Widths from the widest text a column shows, not from the first state's (shorter) values.
+        for column, sample in ((0, "∂L/∂W₁ (W₁′)"), (1, "W₃′ × tanh(W₂′ × tanh(W₁′ × x + b₁′) + b₂′) + b₃′"),
+                               (3, "−0.000123456"), (CHECKED, "Numerical check"),
+                               (ERROR, "2.7e−10  ⚠ above 1e−6")):
+            self.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
         self.derivation_model.modelReset.connect(self._after_reset)
         self.selectionModel().currentRowChanged.connect(self._on_current_row)
 
-    def set_derivation(self, derivation):
-        first = self.derivation_model.rowCount() == 0
-        self.derivation_model.set_derivation(derivation)
-        if first:
-            self.resizeColumnsToContents()
+    def set_derivation(self, derivation, checks=()):
+        self.derivation_model.set_derivation(derivation, checks)
 
     def _after_reset(self):
         self.clearSpans()

@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
         self.parameters.show_spec(state.spec())
         self.walk.set_derivation(derivation)
         self.diagram.show_state(values, derivation, concealed=self.walk.mode == PREDICT)
-        self.table.set_derivation(derivation)
+        self.table.set_derivation(derivation, state.gradient_checks())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         self.loss_plot.set_history(state.timeline, state.cursor)
         self.timeline_bar.show_position(state.cursor, state.last)

@@ -8,7 +8,7 @@ import itertools
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine import DEFAULTS, INPUTS, PARAMS, Trainer
+from engine import DEFAULTS, INPUTS, PARAMS, Trainer, check_gradients
 from engine.limits import check
 from engine.timeline import Timeline
 
@@ -25,6 +25,7 @@ class ExplorerState(QObject):
         self.undo_stack = QUndoStack(self)
         self._cursor = 0
         self._cache = (None, None)
+        self._checks = None
         self._run_ids = itertools.count(1)
         self._run_id = None
 
@@ -64,7 +65,17 @@ class ExplorerState(QObject):
         key = (self._cursor, self.timeline.generation, len(self.timeline))
         if self._cache[0] != key:
             self._cache = (key, self.timeline.derivation(self._cursor))
+            self._checks = None
         return self._cache[1]
+
+    def gradient_checks(self):
+        """Central differences for each gradient of the shown state."""
+        self.derivation()   # the same cache key
+        if self._checks is None:
+            trainer, index = self.timeline.locate(self._cursor)
+            self._checks = check_gradients(trainer.params(index), trainer.x, trainer.y, trainer.alpha,
+                                           trainer.terms)
+        return self._checks
 
     # --- moving (not undoable: looking is not changing) ------------------
     def move_to(self, step):

@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio
+from gui.derivation_table import COLUMNS
 from gui.loss_plot import RAW_LIMIT
 from gui.runner import FASTEST
 from helpers import (assert_diagram_matches, assert_spinboxes_match, assert_table_matches,
@@ -219,7 +220,7 @@ def test_copy_selected_cells_as_tab_separated_text(window, qtbot):
     derivation = window.state.derivation()
     cells = text.split("\t")
     assert cells[0] == derivation["dL/dW1"].symbol and cells[1] == derivation["dL/dW1"].formula
-    assert len(cells) == 4 and "\n" not in text
+    assert len(cells) == len(COLUMNS) and "\n" not in text
 
 
 def test_log_scale_toggle(window):
@@ -243,3 +244,35 @@ def test_the_curve_is_updated_in_place(window):
 
 def test_model_passes_qt_model_tester(window, qtmodeltester):
     qtmodeltester.check(window.table.model())
+
+
+def central_difference(values, name, h=1e-6):
+    def loss(v):
+        h1 = math.tanh(v["W1"] * v["x"] + v["b1"])
+        h2 = math.tanh(v["W2"] * h1 + v["b2"])
+        return (v["W3"] * h2 + v["b3"] - v["y"]) ** 2
+    step = h * max(1.0, abs(values[name]))
+    return (loss(dict(values, **{name: values[name] + step}))
+            - loss(dict(values, **{name: values[name] - step}))) / (2 * step)
+
+
+def test_gradient_rows_show_a_numerical_check(window):
+    model = window.table.model()
+    rows = {model.term(r).id: r for r in model.term_rows()}
+    for name in ("W1", "b1", "W2", "b2", "W3", "b3"):
+        row = rows[f"dL/d{name}"]
+        numeric = float(model.index(row, 4).data().replace("−", "-"))
+        assert math.isclose(numeric, central_difference(DEFAULTS, name), rel_tol=1e-5)
+        error = model.index(row, 5).data()
+        assert "✓" in error and float(error.split()[0].replace("−", "-")) < 1e-6
+    assert model.index(rows["dL/dz2"], 4).data() == ""          # only the six gradients are checked
+
+
+def test_a_wrong_gradient_would_be_flagged(window):
+    from engine.gradcheck import Check
+    wrong = [Check("W2", 1.0, 1.1, 0.0909, 0.0)]
+    window.table.derivation_model.set_derivation(window.state.derivation(), wrong)
+    model = window.table.model()
+    row = next(r for r in model.term_rows() if model.term(r).id == "dL/dW2")
+    assert "⚠" in model.index(row, 5).data()
+    assert model.index(row, 5).data(Qt.ItemDataRole.BackgroundRole) is not None
