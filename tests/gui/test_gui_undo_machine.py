@@ -94,6 +94,7 @@ class LearnerMachine(RuleBasedStateMachine):
         if merged:   # one command with the previous edit: undo takes both back
             self.model, self.starts = states, starts
             self.done[-1] = (self.done[-1][0], self._snapshot())
+            self.undone = []   # the push discarded whatever could be redone
         else:
             self._change(states, self.cursor, starts)
 
