@@ -8,9 +8,11 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsLineItem, QGraphic
                                QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView)
 
 from engine.expr import number, symbol
+from engine.saturation import FACTORS, SATURATED_BELOW, saturated_units
 
 POSITIVE, NEGATIVE = QColor(33, 102, 172), QColor(214, 96, 77)   # blue and red, colour-blind safe
 NEUTRAL, HIGHLIGHT = QColor(90, 90, 90), QColor(255, 190, 0)
+SATURATED = QColor(190, 30, 30)
 NODES = ("x", "h1", "h2", "yhat", "L")
 WEIGHTS = {"W1": ("x", "h1"), "W2": ("h1", "h2"), "W3": ("h2", "yhat")}
 BIASES = {"b1": "h1", "b2": "h2", "b3": "yhat"}
@@ -48,6 +50,7 @@ class NetworkDiagram(QGraphicsView):
         self._hovered = ""
         self._highlighted = ""
         self._values = {}
+        self._saturated = {}   # hidden unit -> its activation factor, when below the threshold
         self._build()
 
     # --- construction ---------------------------------------------------
@@ -100,6 +103,8 @@ class NetworkDiagram(QGraphicsView):
             self._text(f"{node}.value", centre + QPointF(0, RADIUS + 34), 14, True)
             if node in NODE_GRADIENT:
                 self._text(f"{node}.grad", centre + QPointF(0, RADIUS + 56), 12.5)
+            if node in FACTORS:
+                self._text(f"{node}.flag", centre + QPointF(0, RADIUS + 78), 12, True, SATURATED)
         for name, node in BIASES.items():
             centre = self._centre(node) + QPointF(0, -BIAS_RISE)
             box = QGraphicsRectItem(QRectF(-24, -16, 48, 32))
@@ -118,7 +123,7 @@ class NetworkDiagram(QGraphicsView):
             self._text(f"{name}.value", centre + QPointF(0, -52), 14, True)
             self._text(f"{name}.grad", centre + QPointF(0, -29), 12.5)
         rect = scene.itemsBoundingRect()
-        scene.setSceneRect(rect.adjusted(-75, -90, 75, 60))
+        scene.setSceneRect(rect.adjusted(-75, -90, 75, 80))
 
     # --- showing a state ------------------------------------------------
     def show_state(self, values, derivation, concealed=False):
@@ -139,6 +144,14 @@ class NetworkDiagram(QGraphicsView):
             self._place(self.texts[f"{name}.value"], f"{symbol(name)} = {number(value, DIGITS)}")
             self._place(self.texts[f"{name}.grad"], f"{symbol('dL/d' + name)} = {term('dL/d' + name)}")
             self.texts[f"{name}.value"].setBrush(QBrush(sign_colour(value)))
+        self._saturated = {} if concealed else saturated_units(derivation)
+        for unit, term_id in FACTORS.items():
+            factor = self._saturated.get(unit)
+            text = "" if factor is None else f"saturated: {symbol(term_id)} = {number(factor, 2)}"
+            self._place(self.texts[f"{unit}.flag"], text)
+            self.texts[f"{unit}.flag"].setToolTip(
+                "" if factor is None else f"Below {SATURATED_BELOW}: this unit passes back almost "
+                                          "nothing; the gradients before it vanish.")
         self._values = values
         self._paint()
 
@@ -160,7 +173,9 @@ class NetworkDiagram(QGraphicsView):
                 pen = QPen(sign_colour(self._values.get(element[:-5], 0.0)), 1.5, Qt.PenStyle.DotLine)
             else:
                 base = sign_colour(self._values[element]) if element in BIASES and element in self._values else NEUTRAL
-                pen = QPen(HIGHLIGHT if lit else base, 5 if lit else 2)
+                if element in self._saturated:
+                    base = SATURATED
+                pen = QPen(HIGHLIGHT if lit else base, 5 if lit else (3 if element in self._saturated else 2))
             shape.setPen(pen)
 
     # --- view behaviour -------------------------------------------------
