@@ -7,13 +7,16 @@ import sys
 
 from . import csvio
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
-from .terms import ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, Spec
+from .terms import (ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES,
+                    Spec, interval)
 from .training import Trainer
 
 DESCRIPTION = """\
 Backprop Explorer: every chain-rule term of backpropagation through
 x -> tanh(W1 x + b1) -> tanh(W2 h1 + b2) -> W3 h2 + b3 = yhat, loss (yhat - y)^2
-(the hidden layers' activations and the loss convention can be changed).
+(the hidden layers' activations and the loss convention can be changed, and
+the update: gradient descent, momentum, RMSprop or Adam, a learning-rate
+schedule, gradient clipping).
 
 Without a subcommand the window opens.  With one, it runs headless and writes CSV:
   derive   the derivation table (formula, substitution, value) of states 0..N
@@ -71,8 +74,54 @@ def _add_common(parser):
     network.add_argument("--loss", choices=LOSSES, default=DEFAULT_SPEC.loss, metavar="NAME",
                          help="squared: L = (yhat - y)^2, dL/dyhat = 2(yhat - y) (the default); "
                               "half-squared: L = (yhat - y)^2 / 2, dL/dyhat = yhat - y")
+    _add_update(parser)
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the CSV to FILE (atomically) instead of standard output")
+
+
+# The numbers of the update: option -> (Spec field, the optimizer or schedule it belongs to, help).
+UPDATE_OPTIONS = {
+    "--momentum": ("momentum", "momentum", "momentum's mu: v <- mu v + g, theta <- theta - alpha v"),
+    "--rho": ("rho", "rmsprop", "RMSprop's rho: s <- rho s + (1 - rho) g^2, "
+                                "theta <- theta - alpha g / (sqrt(s) + eps)"),
+    "--beta1": ("beta1", "adam", "Adam's beta1: m <- beta1 m + (1 - beta1) g"),
+    "--beta2": ("beta2", "adam", "Adam's beta2: v <- beta2 v + (1 - beta2) g^2; "
+                                 "theta <- theta - alpha mhat / (sqrt(vhat) + eps), "
+                                 "mhat = m / (1 - beta1^t), vhat = v / (1 - beta2^t), t from 1"),
+    "--eps": ("eps", ("rmsprop", "adam"), "RMSprop's and Adam's eps"),
+    "--decay": ("decay", ("step", "exp"), "the schedule's gamma: step: alpha gamma^floor(t/k); "
+                                          "exp: alpha gamma^t (t: the update, from 0)"),
+    "--decay-every": ("decay_every", "step", "the step schedule's k"),
+}
+# The option of each field of the Spec, for the messages of bad values.
+FIELD_OPTIONS = {field: option for option, (field, _, _) in UPDATE_OPTIONS.items()}
+
+
+def _add_update(parser):
+    update = parser.add_argument_group(
+        "the update (defaults: plain gradient descent theta <- theta - alpha g at a constant alpha)")
+    update.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULT_SPEC.optimizer, metavar="NAME",
+                        help=f"{', '.join(OPTIMIZERS)} (default {DEFAULT_SPEC.optimizer}); the optimizer's "
+                             f"state (v_W1 ..., s_W1 ..., m_W1 ... and t) is recorded with every state")
+    for option, (field, _, text) in UPDATE_OPTIONS.items():
+        if option == "--decay":
+            update.add_argument("--schedule", choices=SCHEDULES, default=DEFAULT_SPEC.schedule,
+                                metavar="NAME", help="the learning-rate schedule: constant (the "
+                                                     "default), step or exp")
+        default = getattr(DEFAULT_SPEC, field)
+        if field in RATE_RANGES:
+            update.add_argument(option, type=_finite, default=None, metavar="V",
+                                help=f"{text} (default {default:g}, in {interval(*RATE_RANGES[field])})")
+        else:
+            update.add_argument(option, type=_count(1), default=None, metavar="K",
+                                help=f"{text}, a whole number from 1 (default {default})")
+    clip = update.add_mutually_exclusive_group()
+    limits = interval(*RATE_RANGES["clip_c"])
+    clip.add_argument("--clip-value", type=_finite, metavar="C",
+                      help=f"clip each gradient to [-C, C] before the optimizer uses it; C in {limits}")
+    clip.add_argument("--clip-norm", type=_finite, metavar="C",
+                      help="scale all six gradients by C/||g|| where their norm ||g|| exceeds C "
+                           "(or --clip-value, not both)")
 
 
 def build_parser(prog=None):
@@ -90,7 +139,9 @@ def build_parser(prog=None):
     train = commands.add_parser(
         "train", help="the training history of states 0..N",
         description="Train N updates and write one row per state as CSV with the columns "
-                    f"{','.join(csvio.HISTORY_COLUMNS)}.")
+                    f"{','.join(csvio.HISTORY_COLUMNS)}, and then, for an optimizer that keeps "
+                    "state, that state: momentum v_W1..v_b3, rmsprop s_W1..s_b3, adam m_W1..m_b3,"
+                    "v_W1..v_b3,t; a schedule other than constant adds the update counter t.")
     train.add_argument("--steps", type=_count(0), required=True, metavar="N", help="number of updates")
     train.add_argument("--every", type=_count(1), default=1, metavar="K",
                        help="keep every K-th state, and always the last (default 1)")
@@ -102,11 +153,36 @@ def build_parser(prog=None):
     return parser
 
 
+class OptionError(InputError):
+    """A bad option: ``name`` is the option itself (``--decay-every``)."""
+
+
 def spec(args):
-    """The Spec the options ask for; InputError naming the option if bad."""
+    """The Spec the options ask for; OptionError naming the option if bad."""
     general = args.activation or DEFAULT_SPEC.activation1
-    return Spec(activation1=args.activation1 or general, activation2=args.activation2 or general,
-                leak=args.leak, loss=args.loss)
+    update = {"optimizer": args.optimizer, "schedule": args.schedule}
+    for option, (field, owner, _) in UPDATE_OPTIONS.items():
+        value = getattr(args, field)
+        if value is None:
+            continue
+        owners = (owner,) if isinstance(owner, str) else owner
+        if args.optimizer not in owners and args.schedule not in owners:
+            needs = " or ".join(f"--{'optimizer' if o in OPTIMIZERS else 'schedule'} {o}" for o in owners)
+            raise OptionError(option, f"is used only with {needs}")
+        update[field] = value
+    if args.clip_value is not None:
+        update.update(clip="value", clip_c=args.clip_value)
+    if args.clip_norm is not None:
+        update.update(clip="norm", clip_c=args.clip_norm)
+    try:
+        return Spec(activation1=args.activation1 or general, activation2=args.activation2 or general,
+                    leak=args.leak, loss=args.loss, **update)
+    except InputError as error:
+        if error.name == "clip_c":
+            option = "--clip-value" if args.clip_value is not None else "--clip-norm"
+        else:
+            option = FIELD_OPTIONS.get(error.name, "--" + error.name)
+        raise OptionError(option, str(error).split(": ", 1)[1]) from None
 
 
 def _write(args, write):
@@ -124,6 +200,8 @@ def run(argv=None, prog=None):
         values = {name: check(name, getattr(args, name)) for name in PARAMS + INPUTS}
         trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"],
                           spec=spec(args))
+    except OptionError as error:
+        args.subparsers[args.command].error(f"argument {error}")
     except InputError as error:
         args.subparsers[args.command].error(f"argument --{error}")
     divergence = trainer.run(args.steps)

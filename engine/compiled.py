@@ -9,7 +9,10 @@ where numpy's per-call overhead would dominate) and a vector flavour (numpy
 arrays: a batch, with means over the samples).  Both are the same formulas.
 A table of another :class:`engine.terms.Spec` compiles the same way: its
 activations are functions defined here in both flavours, and its constants
-(leaky ReLU's slope) are written into the generated source.
+(leaky ReLU's slope, the numbers of the update) are written into the generated
+source.  An optimizer's state (:func:`engine.terms.state_columns`) comes in
+as arguments after α, is carried by the loop like the parameters, and is
+recorded at the end of each row (:func:`row_for`).
 """
 
 import ast
@@ -21,13 +24,23 @@ import numpy as np
 
 from . import expr
 from .limits import PARAMS
-from .terms import GRADIENTS, LOOKAHEAD, UPDATE
+from .terms import GRADIENTS, LOOKAHEAD, UPDATE, as_terms, state_columns
 
 ROW = PARAMS + ("L",) + GRADIENTS  # one history row: the state, its loss, its gradient
 ARGS = ", ".join(PARAMS + ("x", "y", "alpha"))
 
 ROW_BYTES = 8 * len(ROW)
-_PACK = struct.Struct(f"{len(ROW)}d").pack_into
+
+
+def row_for(terms_or_spec):
+    """The history row of a table or a Spec: :data:`ROW` and then the
+    optimizer's state (none for plain gradient descent at a constant rate)."""
+    return ROW + state_columns(as_terms(terms_or_spec))
+
+
+def inputs(terms):
+    """The names a table's ``derive`` takes, in order."""
+    return PARAMS + ("x", "y", "alpha") + state_columns(terms)
 
 
 # --- the functions a formula may call ------------------------------------------
@@ -65,14 +78,36 @@ def _leaky_step(z, slope):
     return 1.0 if z > 0.0 else slope
 
 
+def _sqrt(z, sqrt=math.sqrt):
+    """math.sqrt that gives NaN for a negative number instead of raising."""
+    return sqrt(z) if z >= 0.0 else math.nan
+
+
+def _clip(g, c):
+    """g clamped to [−c, c]; NaN stays NaN."""
+    return c if g > c else (-c if g < -c else g)
+
+
+def _clip_scale(norm, c):
+    """The factor of clipping by norm: c / norm where norm > c, else 1."""
+    return c / norm if norm > c else 1.0
+
+
+# The functions of the update act on the gradient, which is one number in both
+# flavours (a batch's is a mean): they are the same in both, so that a value
+# does not depend on the flavour.  ``norm`` is math.hypot: no overflow in the
+# squares.
+_UPDATE_FUNCTIONS = {"norm": math.hypot, "clip": _clip, "clip_scale": _clip_scale}
 _FUNCTIONS = {
     "scalar": {"tanh": math.tanh, "sigmoid": _sigmoid, "relu": _relu, "step": _step,
-               "leaky_relu": _leaky_relu, "leaky_step": _leaky_step},
+               "leaky_relu": _leaky_relu, "leaky_step": _leaky_step, "sqrt": _sqrt,
+               **_UPDATE_FUNCTIONS},
     "vector": {"tanh": np.tanh, "sigmoid": _sigmoid_vector,
                "relu": lambda z: np.maximum(z, 0.0),   # NaN stays NaN, as in _relu
                "step": lambda z: np.where(z > 0.0, 1.0, 0.0),
                "leaky_relu": lambda z, slope: np.where(z > 0.0, z, slope * z),
-               "leaky_step": lambda z, slope: np.where(z > 0.0, 1.0, slope)},
+               "leaky_step": lambda z, slope: np.where(z > 0.0, 1.0, slope),
+               "sqrt": np.sqrt, **_UPDATE_FUNCTIONS},
 }
 _GLOBALS = {
     "scalar": dict(_FUNCTIONS["scalar"]),
@@ -85,6 +120,7 @@ _INLINE = {
     "step": "(1.0 if {0} > 0.0 else 0.0)",
     "leaky_relu": "({0} if {0} > 0.0 else {1} * {0})",
     "leaky_step": "(1.0 if {0} > 0.0 else {1})",
+    "clip": "({1} if {0} > {1} else (-{1} if {0} < -{1} else {0}))",
 }
 
 
@@ -130,40 +166,73 @@ def _derive_source(terms, mode):
     known = {}
     body = _header(mode) + _statements(terms, mode, known)
     values = ", ".join(_value(t.var, known) for t in terms)
-    return [f"def derive({ARGS}):", *("    " + line for line in body),
+    return [f"def derive({', '.join(inputs(terms))}):", *("    " + line for line in body),
             f"    return ({values},)"]
+
+
+def _updates(terms, mode, known, carried):
+    """The update's statements inside the loop.  Each ``X_next`` of a
+    parameter or of the optimizer's state is assigned to ``X`` itself where
+    nothing later in the update reads the old ``X`` (then later reads of
+    ``X_next`` read ``X``); otherwise to ``X_next``, copied into ``X`` at the
+    end.  The other terms (clipping, the rate, bias corrections) keep their
+    names; the numbers of the update are constants."""
+    update = [t for t in terms if t.section == UPDATE and t.id not in LOOKAHEAD]
+    # Which names each term reads once simplified, given the aliases so far.
+    probe, reads = dict(known), []
+    for t in update:
+        node = expr.simplify(expr.parse(t.source), probe)
+        reads.append(expr.names(node))
+        if expr.is_trivial(node) and not t.id.endswith("_next"):
+            probe[t.var] = node
+    lines, copies = [], []
+    for i, t in enumerate(update):
+        node = _code(expr.simplify(expr.parse(t.source), known), mode)
+        base = t.id[: -len("_next")] if t.id.endswith("_next") else None
+        if base in carried:
+            target = expr.var(base)
+            if any(target in later for later in reads[i + 1:]):
+                target = t.var
+                copies.append(f"{expr.var(base)} = {target}")
+            known[t.var] = ast.Name(target, ast.Load())
+            lines.append(f"{target} = {ast.unparse(node)}")
+        elif expr.is_trivial(node):
+            known[t.var] = node
+        else:
+            lines.append(f"{t.var} = {ast.unparse(node)}")
+    return lines + copies
 
 
 def _run_source(terms, mode):
     """A loop of updates starting from a recorded state.  The state's gradient
     comes in as arguments (it is in the history already: deriving it again
-    would cost a whole pass over a batch); each turn updates the parameters,
-    derives the new state and records its row."""
+    would cost a whole pass over a batch), and so does the optimizer's state;
+    each turn updates the parameters and the optimizer's state, derives the
+    new state and records its row."""
     known = {}
     state = [t for t in terms if t.section != UPDATE]
     derive = _statements(state, mode, known)
-    updates = []
-    for p in PARAMS:
-        source = next(t.source for t in terms if t.id == p + "_next")
-        node = _code(expr.simplify(expr.parse(source), known), mode)
-        updates.append(f"{p} = {ast.unparse(node)}")
+    carried = PARAMS + state_columns(terms)
+    updates = _updates(terms, mode, dict(known), carried)
     # The update reads each gradient by the name it is computed under.
     given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]
-    row = ", ".join(_value(expr.var(name), known) for name in ROW)
+    row = ", ".join(_value(expr.var(name), known) for name in ROW + state_columns(terms))
     loop = updates + derive + [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES"]
     gradients = ", ".join("_" + expr.var(g) for g in GRADIENTS)
     # Globals become keyword defaults: a local lookup is what keeps the loop fast.
     functions = "".join(f"{f}={f}, " for f in _FUNCTIONS[mode])
-    return [f"def run(_steps, _out, _at, {ARGS}, {gradients}, *, {functions}_pack=_pack, "
-            "_ROW_BYTES=_ROW_BYTES):",
+    return [f"def run(_steps, _out, _at, {', '.join(inputs(terms))}, {gradients}, *, {functions}"
+            "_pack=_pack, _ROW_BYTES=_ROW_BYTES):",
             *("    " + line for line in _header(mode) + given),
             "    for _ in range(_steps):", *("        " + line for line in loop)]
 
 
 @functools.lru_cache(maxsize=None)
 def build(terms, mode):
-    """Return ``(derive, run)`` compiled from ``terms`` for ``mode``."""
-    namespace = dict(_GLOBALS[mode], _pack=_PACK, _ROW_BYTES=ROW_BYTES)
+    """Return ``(derive, run)`` compiled from ``terms`` for ``mode``.  ``derive``
+    takes :func:`inputs`; ``run`` packs rows of :func:`row_for` the table."""
+    width = len(ROW) + len(state_columns(terms))
+    namespace = dict(_GLOBALS[mode], _pack=struct.Struct(f"{width}d").pack_into, _ROW_BYTES=8 * width)
     source = "\n".join(_derive_source(terms, mode) + _run_source(terms, mode))
     exec(compile(source, f"<engine.compiled {mode}>", "exec"), namespace)
     namespace["derive"].source = source

@@ -1,7 +1,9 @@
 """CSV writers over any text stream, and the atomic file write they go through.
 
 Floats are written by the csv module as ``repr``: the shortest text that reads
-back as the identical float64.
+back as the identical float64.  The history's columns are HISTORY_COLUMNS and
+then, for an optimizer that keeps state, its state (``v_W1`` … ``t``); a state
+that a segment of a line does not keep is an empty cell.
 """
 
 import csv
@@ -9,6 +11,7 @@ import os
 import tempfile
 
 from .compiled import ROW
+from .history import History
 from .limits import PARAMS
 from .terms import GRADIENTS
 
@@ -35,16 +38,36 @@ def history_steps(length, every=1):
     return steps
 
 
+def history_columns(history):
+    """The CSV header of a History or a Timeline: HISTORY_COLUMNS, then the
+    optimizer state its rows keep."""
+    return HISTORY_COLUMNS + tuple(getattr(history, "columns", ROW)[len(ROW):])
+
+
+def _cells(row, extra):
+    """A row's values with an absent state (NaN) as an empty cell."""
+    return row[:-extra] + ["" if v != v else v for v in row[-extra:]]
+
+
 def write_history(stream, history, every=1):
+    """Every ``every``-th state of a History or a Timeline, and the last."""
     out = csv.writer(stream)
-    out.writerow(HISTORY_COLUMNS)
+    header = history_columns(history)
+    out.writerow(header)
+    extra = len(header) - len(HISTORY_COLUMNS)
+    order = _HISTORY_ORDER + list(range(len(ROW), len(ROW) + extra))
     if every == 1:
         for start in range(0, len(history), _BLOCK):
-            block = history.rows(start, start + _BLOCK)[:, _HISTORY_ORDER].tolist()
+            block = history.rows(start, start + _BLOCK)[:, order].tolist()
+            if extra:
+                block = [_cells(row, extra) for row in block]
             out.writerows([start + i, *row] for i, row in enumerate(block))
     else:
+        # A Timeline's row(k) is its segment's own row: rows(k, k + 1) has the line's columns.
+        read = history.row if isinstance(history, History) else lambda k: history.rows(k, k + 1)[0]
         for step in history_steps(len(history), every):
-            out.writerow([step, *history.row(step)[_HISTORY_ORDER].tolist()])
+            row = read(step)[order].tolist()
+            out.writerow([step, *(_cells(row, extra) if extra else row)])
 
 
 def _umask():

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import compiled, expr
 from .limits import PARAMS
-from .terms import SECTION_TITLES, TERMS, as_terms, section_titles, spec_of
+from .terms import SECTION_TITLES, TERMS, as_terms, section_titles, spec_of, state_columns
 
 
 @dataclass(frozen=True)
@@ -68,27 +68,32 @@ class Derivation:
         return next((t for t in self.terms if not np.isfinite(t.value)), None)
 
 
-def evaluate(params, x, y, alpha, terms=TERMS):
+def evaluate(params, x, y, alpha, terms=TERMS, state=None):
     """Values of every term by its Python name; per-sample arrays for a batch.
-    ``terms``: a term table or a :class:`engine.terms.Spec`."""
+    ``terms``: a term table or a :class:`engine.terms.Spec`.  ``state``: the
+    optimizer's state (a mapping over :func:`engine.terms.state_columns`
+    of the table; a missing entry is 0, the state before the first update)."""
     terms = as_terms(terms)
     x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
     mode = "scalar" if len(x) == 1 else "vector"
     derive, _ = compiled.build(terms, mode)
     if mode == "scalar":
         x, y = float(x[0]), float(y[0])
+    state = state or {}
     values = dict({p: params[p] for p in PARAMS}, x=x, y=y, alpha=alpha)
+    values.update((name, float(state.get(name, 0.0))) for name in state_columns(terms))
     with np.errstate(all="ignore"):
-        results = derive(*(values[p] for p in PARAMS), x, y, alpha)
+        results = derive(*(values[name] for name in compiled.inputs(terms)))
     values.update((t.var, r) for t, r in zip(terms, results))
     return values
 
 
-def derive(params, x, y, alpha, terms=TERMS):
-    """The derivation of the state ``params`` on samples ``x``, ``y``;
-    ``terms``: a term table or a :class:`engine.terms.Spec`."""
+def derive(params, x, y, alpha, terms=TERMS, state=None):
+    """The derivation of the state ``params`` (and the optimizer's ``state``,
+    as for :func:`evaluate`) on samples ``x``, ``y``; ``terms``: a term table
+    or a :class:`engine.terms.Spec`."""
     terms = as_terms(terms)
-    values = evaluate(params, x, y, alpha, terms)
+    values = evaluate(params, x, y, alpha, terms, state)
     n = np.size(x)
     records = []
     for t in terms:

@@ -13,7 +13,12 @@ import copy
 import functools
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_GREEK = {"alpha": "α", "yhat": "ŷ", "err": "ŷ − y"}
+_GREEK = {"alpha": "α", "yhat": "ŷ", "err": "ŷ − y",
+          # the numbers of the update and its scheduled rate
+          "momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂", "eps": "ε",
+          "decay": "γ", "decay_every": "k", "clip_c": "c", "lr": "αₜ", "grad_norm": "‖∇L‖"}
+# Per-parameter quantities of an optimizer: ``mhat_W1`` reads m̂_W₁.
+_PREFIXES = {"mhat": "m̂", "vhat": "v̂"}
 # Display names of the functions a formula may call (engine/compiled.py computes them).
 _FUNCTIONS = {"tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
 # A coefficient written as a fraction: 0.5 * err ** 2 reads ½(ŷ − y)².
@@ -23,18 +28,41 @@ _FRACTIONS = {0.5: "½"}
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
 
 
+# Each special call takes its arguments as (text, binding strength) pairs.
+
 def _step(z):
     """ReLU's derivative as an Iverson bracket: 1 where the condition holds, else 0."""
-    return f"[{z} > 0]", _ATOM
+    return f"[{z[0]} > 0]", _ATOM
 
 
 def _leaky_step(z, slope):
     """Leaky ReLU's derivative: 1 where z > 0, else the slope."""
-    return f"[{z} > 0] + {slope} × [{z} ≤ 0]", _ADD
+    return f"[{z[0]} > 0] + {slope[0]} × [{z[0]} ≤ 0]", _ADD
+
+
+def _sqrt(z):
+    return "√" + _wrap(z[0], z[1] < _ATOM), _POW
+
+
+def _norm(*parts):
+    """The Euclidean norm, written out: √(a² + b² + …)."""
+    return "√(" + " + ".join(_wrap(text, prec <= _POW or "/" in text) + "²"
+                             for text, prec in parts) + ")", _POW
+
+
+def _clip(g, c):
+    """Clipping by value: min(max(g, −c), c)."""
+    return f"min(max({g[0]}, −{_wrap(c[0], c[1] <= _NEG)}), {c[0]})", _ATOM
+
+
+def _clip_scale(norm, c):
+    """The factor of clipping by norm: 1, or c / ‖g‖ where ‖g‖ > c."""
+    return f"min(1, {c[0]} / {_wrap(norm[0], norm[1] <= _MUL)})", _ATOM
 
 
 # Functions displayed as a formula of their arguments rather than as name(args).
-_SPECIAL_CALLS = {"step": _step, "leaky_step": _leaky_step}
+_SPECIAL_CALLS = {"step": _step, "leaky_step": _leaky_step, "sqrt": _sqrt, "norm": _norm,
+                  "clip": _clip, "clip_scale": _clip_scale}
 _BINOPS = {
     ast.Add: (_ADD, " + "), ast.Sub: (_ADD, " − "),
     ast.Mult: (_MUL, " × "), ast.Div: (_MUL, " / "),
@@ -59,6 +87,9 @@ def symbol(term):
     term = term_id(term)
     if term.endswith("_next"):
         return symbol(term[: -len("_next")]) + "′"
+    head, _, rest = term.partition("_")
+    if head in _PREFIXES and rest:
+        return f"{_PREFIXES[head]}_{symbol(rest)}"
     if term.startswith("d") and "/d" in term:
         top, bottom = term[1:].split("/d", 1)
         return f"∂{symbol(top)}/∂{symbol(bottom)}"
@@ -110,15 +141,22 @@ def _render(node, leaf):
         text, prec = _render(node.operand, leaf)
         return "−" + _wrap(text, prec <= _NEG), _NEG
     if isinstance(node, ast.Call):
-        args = [_render(a, leaf)[0] for a in node.args]
+        args = [_render(a, leaf) for a in node.args]
         if node.func.id in _SPECIAL_CALLS:
             return _SPECIAL_CALLS[node.func.id](*args)
-        return f"{_FUNCTIONS.get(node.func.id, node.func.id)}({', '.join(args)})", _ATOM
+        return f"{_FUNCTIONS.get(node.func.id, node.func.id)}({', '.join(a[0] for a in args)})", _ATOM
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         base, prec = _render(node.left, leaf)
-        power = node.right.value
-        exponent = "²" if power == 2 else "^" + number(power)
-        return _wrap(base, prec <= _POW) + exponent, _POW
+        # ∂L/∂W₁² would read as a derivative by W₁²: (∂L/∂W₁)².
+        base = _wrap(base, prec <= _POW or "/" in base)
+        if isinstance(node.right, ast.Constant):
+            power = node.right.value
+            return base + ("²" if power == 2 else "^" + number(power)), _POW
+        exponent, eprec = _render(node.right, leaf)
+        return base + "^" + _wrap(exponent, eprec < _ATOM), _POW
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv):
+        left, right = _render(node.left, leaf)[0], _render(node.right, leaf)[0]
+        return f"⌊{left} / {right}⌋", _ATOM
     if isinstance(node, ast.BinOp):
         prec, sign = _BINOPS[type(node.op)]
         left, lprec = _render(node.left, leaf)

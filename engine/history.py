@@ -1,9 +1,11 @@
 """Every state of a training run, kept compactly.
 
 A state is one row of float64: the parameters, the loss and the gradient
-(:data:`engine.compiled.ROW`).  Rows live in fixed-size numpy chunks that the
-training loop writes into directly, so recording costs no copy and a million
-states take 104 MB with no over-allocation beyond one chunk.
+(:data:`engine.compiled.ROW`), then the optimizer's state if it keeps one
+(:func:`engine.compiled.row_for`; a history knows its ``columns``).  Rows live
+in fixed-size numpy chunks that the training loop writes into directly, so
+recording costs no copy and a million states of plain gradient descent take
+104 MB with no over-allocation beyond one chunk.
 """
 
 import numpy as np
@@ -14,18 +16,20 @@ COLUMN = {name: i for i, name in enumerate(ROW)}
 
 
 class History:
-    def __init__(self, chunk_rows=1 << 16):
+    def __init__(self, chunk_rows=1 << 16, columns=ROW):
         self._chunk_rows = chunk_rows
         self._chunks = []
         self._len = 0
+        self.columns = tuple(columns)    # the name of each value of a row
+        self.index = COLUMN if self.columns == ROW else {n: i for i, n in enumerate(self.columns)}
 
     @classmethod
-    def from_rows(cls, rows, chunk_rows=1 << 16):
-        """A history holding a copy of ``rows``, an (n, len(ROW)) array."""
+    def from_rows(cls, rows, chunk_rows=1 << 16, columns=ROW):
+        """A history holding a copy of ``rows``, an (n, len(columns)) array."""
         rows = np.asarray(rows, dtype=float)
-        if rows.ndim != 2 or rows.shape[1] != len(ROW):
-            raise ValueError(f"rows must have shape (n, {len(ROW)}), got {rows.shape}")
-        history = cls(chunk_rows)
+        if rows.ndim != 2 or rows.shape[1] != len(columns):
+            raise ValueError(f"rows must have shape (n, {len(columns)}), got {rows.shape}")
+        history = cls(chunk_rows, columns)
         for start in range(0, len(rows), chunk_rows):
             block = rows[start: start + chunk_rows]
             history.free_rows()[:len(block)] = block
@@ -46,7 +50,7 @@ class History:
         caller fills some of them and then calls :meth:`commit`."""
         chunk, used = divmod(self._len, self._chunk_rows)
         if chunk == len(self._chunks):
-            self._chunks.append(np.empty((self._chunk_rows, len(ROW))))
+            self._chunks.append(np.empty((self._chunk_rows, len(self.columns))))
         return self._chunks[chunk][used:]
 
     def commit(self, rows):
@@ -69,13 +73,13 @@ class History:
             start += take
 
     def rows(self, start=0, stop=None):
-        """States ``start`` to ``stop`` (exclusive) as one (k, len(ROW)) array."""
+        """States ``start`` to ``stop`` (exclusive) as one (k, len(columns)) array."""
         blocks = list(self._blocks(start, stop))
-        return np.concatenate(blocks) if blocks else np.empty((0, len(ROW)))
+        return np.concatenate(blocks) if blocks else np.empty((0, len(self.columns)))
 
     def column(self, name, start=0, stop=None):
         """One column of states ``start`` to ``stop``, copied without the rest."""
-        blocks = [b[:, COLUMN[name]] for b in self._blocks(start, stop)]
+        blocks = [b[:, self.index[name]] for b in self._blocks(start, stop)]
         return np.concatenate(blocks) if blocks else np.empty(0)
 
     def truncate(self, length):

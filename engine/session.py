@@ -11,6 +11,7 @@ The file is JSON text::
      "segments": [{"x": [2.0], "y": [4.0], "alpha": 0.01, "length": 8,
                    "spec": {"activation1": "tanh", "activation2": "tanh",
                             "leak": 0.01, "loss": "squared"},
+                   "columns": ["W1", ..., "dL/db3"],  (the segment's row)
                    "rows": "<base64>"}, ...]}
 
 ``rows`` holds the ``length`` states a segment contributes to the line: the
@@ -19,7 +20,15 @@ every state comes back bit for bit.  The other numbers are JSON numbers, which
 Python writes as the shortest text that reads back as the same float64.
 ``spec`` is the network the segment's states were made with
 (:class:`engine.terms.Spec`); a segment without one (files saved before it
-existed) has the reference's, and a missing entry of it its default.
+existed) has the reference's, and a missing entry of it its default.  The
+entries of the update (``optimizer``, ``momentum``, ``rho``, ``beta1``,
+``beta2``, ``eps``, ``schedule``, ``decay``, ``decay_every``, ``clip``,
+``clip_c``) are written, all of them, only for a segment whose update is not
+plain gradient descent at a constant α with the default numbers.  A
+segment's ``columns`` are its row (:func:`engine.compiled.row_for`): the
+top-level ``columns``, then the optimizer's state (``v_W1`` … ``t``), whose
+values are in ``rows`` too; a segment without ``columns`` (files saved before
+they existed) must keep no optimizer state.
 
 Opening a file checks everything in it: whatever is wrong, :func:`load` and
 :func:`read` raise :class:`SessionError` with a message a learner can act on,
@@ -38,10 +47,11 @@ from numbers import Integral
 
 import numpy as np
 
-from .compiled import ROW, ROW_BYTES
+from .compiled import ROW, row_for
 from .csvio import write_atomically
 from .limits import InputError
-from .terms import ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, Spec
+from .terms import (ACTIVATIONS, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES,
+                    UPDATE_FIELDS, Spec)
 from .timeline import Segment, Timeline
 from .training import Trainer
 
@@ -106,7 +116,8 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
                                f"the session cannot be saved")
         segments.append({
             "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
-            "length": int(segment.length), "spec": trainer.spec.as_dict(),
+            "length": int(segment.length), "spec": _spec_entries(trainer.spec),
+            "columns": list(trainer.row),
             "rows": base64.b64encode(rows.astype(_ROW_DTYPE, copy=False).tobytes()).decode("ascii"),
         })
         del rows
@@ -122,6 +133,16 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
         raise SessionError(f"this session is too large to save: {_megabytes(len(text))}, "
                            f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
     stream.write(text)
+
+
+def _spec_entries(spec):
+    """The "spec" object of a segment: the network, and the update's entries
+    unless they are all the defaults."""
+    entries = spec.as_dict()
+    if spec.update_is_default():
+        for field in UPDATE_FIELDS:
+            del entries[field]
+    return entries
 
 
 def _too_many(count):
@@ -287,7 +308,7 @@ def _samples(segment, name, where):
     return values
 
 
-def _rows(segment, length, where):
+def _rows(segment, length, where, row):
     text = _get(segment, "rows", where)
     if not isinstance(text, str):
         raise SessionError(f"{where}: the states (\"rows\") must be base64 text, not {_kind(text)}")
@@ -296,18 +317,19 @@ def _rows(segment, length, where):
     except (binascii.Error, ValueError):
         raise SessionError(f"{where}: the states (\"rows\") are not valid base64 text; "
                            f"the file is damaged") from None
-    if len(data) % ROW_BYTES:
+    row_bytes = 8 * len(row)
+    if len(data) % row_bytes:
         raise SessionError(f"{where}: the states (\"rows\") are {len(data)} bytes, not a whole "
-                           f"number of states of {ROW_BYTES} bytes; the file is damaged")
-    count = len(data) // ROW_BYTES
+                           f"number of states of {row_bytes} bytes; the file is damaged")
+    count = len(data) // row_bytes
     if count != length:
         raise SessionError(f"{where}: the states (\"rows\") hold {count} states, but the "
                            f"segment's \"length\" says {length}; the file is damaged")
-    rows = np.frombuffer(data, dtype=_ROW_DTYPE).reshape(count, len(ROW))
+    rows = np.frombuffer(data, dtype=_ROW_DTYPE).reshape(count, len(row))
     finite = np.isfinite(rows)
     if not finite.all():
         state, column = (int(i) for i in np.argwhere(~finite)[0])
-        raise SessionError(f"{where}: rows contain a non-finite value ({ROW[column]} of "
+        raise SessionError(f"{where}: rows contain a non-finite value ({row[column]} of "
                            f"state {state} is {float(rows[state, column])!r})")
     return rows
 
@@ -316,6 +338,9 @@ _SPEC_FIELDS = {
     "activation1": ("the activation of layer 1", ACTIVATIONS),
     "activation2": ("the activation of layer 2", ACTIVATIONS),
     "loss": ("the loss", LOSSES),
+    "optimizer": ("the optimizer", OPTIMIZERS),
+    "schedule": ("the learning-rate schedule", SCHEDULES),
+    "clip": ("the gradient clipping", CLIPS),
 }
 
 
@@ -327,15 +352,16 @@ def _spec(segment, where):
     if not isinstance(raw, dict):
         raise SessionError(f"{where}: the network (\"spec\") must be an object, not {_kind(raw)}")
     for name in raw:
-        if name not in _SPEC_FIELDS and name != "leak":
+        if name not in Spec.__dataclass_fields__:
             raise SessionError(f"{where}: the network (\"spec\") has an entry {name[:40]!r} this "
                                f"version does not know; it knows {', '.join(Spec.__dataclass_fields__)}")
     for name, (what, known) in _SPEC_FIELDS.items():
-        if name in raw and raw[name] not in known:
-            value = raw[name]
+        value = raw.get(name, getattr(DEFAULT_SPEC, name))
+        if not (value is None or isinstance(value, str)) or value not in known:
             shown = f"\"{value[:40]}\"" if isinstance(value, str) else _kind(value)
+            names = ", ".join("null" if k is None else k for k in known)
             raise SessionError(f"{where}: {what} (\"{name}\") is {shown}, which this version does "
-                               f"not know; it knows {', '.join(known)}")
+                               f"not know; it knows {names}")
     if "leak" in raw:
         leak = _number(raw["leak"], f"{where}: leaky ReLU's slope (\"leak\")")
         low, high = LEAK_RANGE
@@ -344,8 +370,22 @@ def _spec(segment, where):
                                f"to {high:g}, not {leak!r}")
     try:
         return Spec(**raw)
-    except InputError as error:   # cannot happen after the checks above; still a SessionError
-        raise SessionError(f"{where}: {error}") from None
+    except InputError as error:   # a number of the update out of its range
+        raise SessionError(f"{where}: the network (\"spec\"): {error}") from None
+
+
+def _columns(segment, spec, where):
+    """The segment's row: its "columns" must be those of its spec."""
+    row = row_for(spec)
+    if "columns" not in segment:
+        if row != ROW:
+            raise SessionError(f"{where} has no \"columns\", which its optimizer's state needs; "
+                               f"the file is damaged or incomplete")
+        return row
+    if segment["columns"] != list(row):
+        raise SessionError(f"{where}: the states' columns (\"columns\") are not those of its "
+                           f"network ({', '.join(row)})")
+    return row
 
 
 def _segment(number, raw, last):
@@ -361,7 +401,7 @@ def _segment(number, raw, last):
     if length < 1:
         raise SessionError(f"{where}: the \"length\" must be at least 1, not {length}")
     spec = _spec(raw, where)
-    rows = _rows(raw, length, where)
+    rows = _rows(raw, length, where, _columns(raw, spec, where))
     try:
         # Only the newest segment trains on: the others' rows fit exactly.
         chunk = {} if last else {"chunk_rows": length}

@@ -5,8 +5,16 @@ where a formula is written.  The display formula, the substitution, the
 compiled training loops and the CSV all come from these lines.
 
 The table depends on a small :class:`Spec`: the activation of each hidden
-layer and the loss convention.  ``terms_for(spec)`` writes the table for a
-spec; ``TERMS`` is the reference's (tanh, tanh, (ŷ − y)²).
+layer, the loss convention and how the update is made (the optimizer, the
+learning-rate schedule and gradient clipping).  ``terms_for(spec)`` writes the
+table for a spec; ``TERMS`` is the reference's (tanh, tanh, (ŷ − y)², plain
+gradient descent at a constant α).
+
+An optimizer that keeps state (a velocity, running averages, a step counter)
+reads it as inputs named like the parameters (``v_W1``, ``t``) and writes the
+next state as ``*_next`` terms (``v_W1_next``), exactly as the parameters'
+update does: :func:`state_columns` lists a table's state, and a history row
+carries it after the parameters, the loss and the gradient.
 """
 
 import functools
@@ -15,7 +23,7 @@ import numbers
 from dataclasses import asdict, dataclass
 
 from . import expr
-from .limits import InputError
+from .limits import PARAMS, InputError
 
 FORWARD, LAYER3, LAYER2, LAYER1, UPDATE = "forward", "3", "2", "1", "update"
 SECTIONS = (FORWARD, LAYER3, LAYER2, LAYER1, UPDATE)
@@ -28,17 +36,61 @@ ACTIVATION_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU",
                     "leaky_relu": "leaky ReLU", "linear": "linear"}
 _SATURATING = ("tanh", "sigmoid")
 
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+SCHEDULES = ("constant", "step", "exp")
+CLIPS = (None, "value", "norm")
+# How a title or a caption names an optimizer.
+OPTIMIZER_NAMES = {"sgd": "Gradient-descent", "momentum": "Momentum", "rmsprop": "RMSprop",
+                   "adam": "Adam"}
+# The accepted range of each number of the update: (low, high, low is allowed, high is allowed).
+RATE_RANGES = {
+    "momentum": (0.0, 1.0, True, False), "rho": (0.0, 1.0, True, False),
+    "beta1": (0.0, 1.0, True, False), "beta2": (0.0, 1.0, True, False),
+    "eps": (0.0, 1.0, False, True), "decay": (0.0, 1.0, False, True),
+    "clip_c": (0.0, 1e6, False, True),
+}
+DECAY_EVERY_RANGE = (1, 10 ** 9)
+# The fields of the update, after the network's: a session writes them only
+# for a spec that sets one of them differently from its default.
+UPDATE_FIELDS = ("optimizer", "momentum", "rho", "beta1", "beta2", "eps",
+                 "schedule", "decay", "decay_every", "clip", "clip_c")
+
+
+def interval(low, high, closed_low, closed_high):
+    """A range as a learner reads it: ``[0, 1)``."""
+    return f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
+
+
+def _choice(name, value, known):
+    if not (value is None or isinstance(value, str)) or value not in known:
+        shown = ", ".join("none" if k is None else k for k in known)
+        raise InputError(name, f"unknown {name} {value!r}; choose one of {shown}")
+
 
 @dataclass(frozen=True)
 class Spec:
     """What the network computes: each hidden layer's activation, leaky
-    ReLU's slope and the loss convention.  Frozen and hashable: the term table
-    and the compiled code are cached per spec.  A bad value raises InputError
-    naming the field."""
+    ReLU's slope and the loss convention; and how it learns: the optimizer
+    (sgd, momentum, rmsprop, adam) and its numbers, the learning-rate schedule
+    (constant, step: α·γ^⌊t/k⌋, exp: α·γ^t) and gradient clipping (None,
+    "value", "norm", threshold ``clip_c``).  Frozen and hashable: the term
+    table and the compiled code are cached per spec.  A bad value raises
+    InputError naming the field."""
     activation1: str = "tanh"
     activation2: str = "tanh"
     leak: float = 0.01
     loss: str = "squared"
+    optimizer: str = "sgd"
+    momentum: float = 0.9       # μ of momentum
+    rho: float = 0.9            # ρ of RMSprop
+    beta1: float = 0.9          # β₁ of Adam
+    beta2: float = 0.999        # β₂ of Adam
+    eps: float = 1e-8           # ε of RMSprop and Adam
+    schedule: str = "constant"
+    decay: float = 0.9          # γ of the step and exponential schedules
+    decay_every: int = 100      # k of the step schedule
+    clip: str = None            # None, "value" or "norm"
+    clip_c: float = 1.0         # c of clipping
 
     def __post_init__(self):
         for field in ("activation1", "activation2"):
@@ -56,9 +108,35 @@ class Spec:
             raise InputError("leak", f"leaky ReLU's slope must be from {low:g} to {high:g}, "
                                      f"got {self.leak!r}")
         object.__setattr__(self, "leak", leak)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("schedule", self.schedule, SCHEDULES)
+        _choice("clip", self.clip, CLIPS)
+        for field, (low, high, closed_low, closed_high) in RATE_RANGES.items():
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise InputError(field, f"must be a number, not {value!r}")
+            number = float(value)
+            if not (math.isfinite(number) and (low < number or closed_low and low == number)
+                    and (number < high or closed_high and number == high)):
+                raise InputError(field, f"must be in {interval(low, high, closed_low, closed_high)}, "
+                                        f"got {value!r}")
+            object.__setattr__(self, field, number)
+        every = self.decay_every
+        if isinstance(every, float) and every.is_integer():
+            every = int(every)
+        low, high = DECAY_EVERY_RANGE
+        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or not low <= every <= high:
+            raise InputError("decay_every", f"must be a whole number from {low} to {high}, "
+                                            f"got {self.decay_every!r}")
+        object.__setattr__(self, "decay_every", int(every))
 
     def as_dict(self):
         return asdict(self)
+
+    def update_is_default(self):
+        """True when every field of the update has its default: plain gradient
+        descent at a constant α, no clipping, and the default numbers."""
+        return all(getattr(self, f) == getattr(DEFAULT_SPEC, f) for f in UPDATE_FIELDS)
 
     def activation(self, layer):
         """The activation of hidden layer 1 or 2."""
@@ -97,11 +175,23 @@ def _t(term_id, source, section, node, mean=False, caption=""):
     return TermDef(term_id, source, section, node, mean, caption)
 
 
+def _update_title(spec):
+    """``Gradient-descent update``, or for another update e.g.
+    ``Adam update (step-decay schedule, gradients clipped by norm)``."""
+    details = []
+    if spec.schedule != "constant":
+        details.append({"step": "step-decay", "exp": "exponential-decay"}[spec.schedule] + " schedule")
+    if spec.clip is not None:
+        details.append(f"gradients clipped by {spec.clip}")
+    title = f"{OPTIMIZER_NAMES[spec.optimizer]} update"
+    return f"{title} ({', '.join(details)})" if details else title
+
+
 def section_titles(spec=DEFAULT_SPEC):
-    """The title of each section, naming the spec's activations."""
+    """The title of each section, naming the spec's activations and update."""
     return {
         FORWARD: "Forward pass", LAYER3: "Layer 3 (output)", LAYER2: f"Layer 2 ({spec.label(2)})",
-        LAYER1: f"Layer 1 ({spec.label(1)})", UPDATE: "Gradient-descent update",
+        LAYER1: f"Layer 1 ({spec.label(1)})", UPDATE: _update_title(spec),
     }
 
 
@@ -194,6 +284,123 @@ def _dz_caption(spec, layer):
             f"{ACTIVATION_NAMES[name]}'s slope.")
 
 
+# --- the update ----------------------------------------------------------------
+
+_HYPER_CAPTIONS = {
+    "momentum": "The momentum coefficient μ: the share of the last velocity that carries over "
+                "into the next.",
+    "rho": "RMSprop's decay ρ: how slowly the running average of the squared gradient forgets.",
+    "beta1": "Adam's β₁: how slowly the running average of the gradient (the first moment) forgets.",
+    "beta2": "Adam's β₂: how slowly the running average of the squared gradient (the second "
+             "moment) forgets.",
+    "eps": "ε keeps the division safe where the squared gradients are near 0.",
+    "decay_every": "k: the number of updates between two decays of the learning rate.",
+    "clip_c": "The clipping threshold c.",
+}
+
+
+def _hyper(spec, field):
+    """A number of the update as a term of its own: it shows in the table and
+    is written into the compiled code as a constant."""
+    caption = _HYPER_CAPTIONS.get(field)
+    if field == "decay":
+        caption = ("The schedule's decay factor γ: every k updates the learning rate is multiplied "
+                   "by γ." if spec.schedule == "step" else
+                   "The schedule's decay factor γ: every update multiplies the learning rate by γ.")
+    return _t(field, repr(getattr(spec, field)), UPDATE, "", caption=caption)
+
+
+def _same(first, p, text):
+    """The caption of the first parameter's row, or "The same … for b₁." for the others."""
+    return first if p == PARAMS[0] else f"The same {text} for {expr.symbol(p)}."
+
+
+def _update(spec):
+    """The update section without the look-ahead: the numbers of the update,
+    clipping, the scheduled rate, the counter and each parameter's step."""
+    opt, rows = spec.optimizer, []
+    fields = {"sgd": (), "momentum": ("momentum",), "rmsprop": ("rho", "eps"),
+              "adam": ("beta1", "beta2", "eps")}[opt]
+    fields += {"constant": (), "step": ("decay", "decay_every"), "exp": ("decay",)}[spec.schedule]
+    fields += ("clip_c",) if spec.clip else ()
+    rows += [_hyper(spec, f) for f in fields]
+
+    grad = {p: f"dL_d{p}" for p in PARAMS}
+    if spec.clip == "value":
+        for p in PARAMS:
+            rows.append(_t(f"g_{p}", f"clip(dL_d{p}, clip_c)", UPDATE, p, caption=_same(
+                f"Clipping by value: ∂L/∂{expr.symbol(p)} is clamped to [−c, c]; the update uses "
+                f"the clipped gradient g.", p, "clipping")))
+    elif spec.clip == "norm":
+        rows.append(_t("grad_norm", f"norm({', '.join(grad.values())})", UPDATE, "",
+                       caption="The length of the whole gradient: all six partial derivatives together."))
+        for p in PARAMS:
+            rows.append(_t(f"g_{p}", f"dL_d{p} * clip_scale(grad_norm, clip_c)", UPDATE, p, caption=_same(
+                "Clipping by norm: a gradient longer than c is scaled by c / ‖∇L‖ to the length c, "
+                "all six parts alike, so that its direction stays.", p, "scaling")))
+    if spec.clip:
+        grad = {p: f"g_{p}" for p in PARAMS}
+
+    rate = "alpha"
+    if spec.schedule == "step":
+        rows.append(_t("lr", "alpha * decay ** (t // decay_every)", UPDATE, "",
+                       caption="Step decay: the learning rate of update t (counted from 0) is "
+                               "α × γ^⌊t / k⌋: it drops by the factor γ every k updates."))
+        rate = "lr"
+    elif spec.schedule == "exp":
+        rows.append(_t("lr", "alpha * decay ** t", UPDATE, "",
+                       caption="Exponential decay: the learning rate of update t (counted from 0) "
+                               "is α × γ^t."))
+        rate = "lr"
+    if opt == "adam" or rate != "alpha":
+        rows.append(_t("t_next", "t + 1", UPDATE, "",
+                       caption="The update counter: t updates are done, this is update number "
+                               "t + 1" + ("; Adam's bias correction uses it." if opt == "adam" else ".")))
+
+    plain = rate == "alpha" and not spec.clip
+    scaled = f"{'clipped ' if spec.clip else ''}gradient, scaled by the " \
+             f"{'scheduled ' if rate != 'alpha' else ''}learning rate {expr.symbol(rate)}"
+    for p in PARAMS:
+        g, sym = grad[p], expr.symbol(p)
+        if opt == "sgd":
+            first = ("Gradient descent: step W₁ against its gradient, scaled by the learning rate α."
+                     if plain else f"Gradient descent: step {sym} against its {scaled}.")
+            rows.append(_t(f"{p}_next", f"{p} - {rate} * {g}", UPDATE, p,
+                           caption=_same(first, p, "update")))
+        elif opt == "momentum":
+            rows.append(_t(f"v_{p}_next", f"momentum * v_{p} + {g}", UPDATE, p, caption=_same(
+                f"Momentum: the new velocity of {sym} is the last one, shrunk by μ, plus this "
+                f"gradient: a running sum of the past gradients.", p, "velocity")))
+            rows.append(_t(f"{p}_next", f"{p} - {rate} * v_{p}_next", UPDATE, p, caption=_same(
+                f"Step {sym} against its velocity, scaled by the learning rate {expr.symbol(rate)}.",
+                p, "update")))
+        elif opt == "rmsprop":
+            rows.append(_t(f"s_{p}_next", f"rho * s_{p} + (1 - rho) * {g} ** 2", UPDATE, p, caption=_same(
+                f"RMSprop: a running average of {sym}'s squared gradient; each update moves it "
+                f"by the share 1 − ρ towards the newest.", p, "running average")))
+            rows.append(_t(f"{p}_next", f"{p} - {rate} * {g} / (sqrt(s_{p}_next) + eps)", UPDATE, p,
+                           caption=_same(f"Step {sym} against its gradient divided by the root of that "
+                                         f"average: every parameter gets a step of its own size.",
+                                         p, "update")))
+        else:
+            rows.append(_t(f"m_{p}_next", f"beta1 * m_{p} + (1 - beta1) * {g}", UPDATE, p, caption=_same(
+                f"Adam's first moment: a running average of {sym}'s gradient.", p, "first moment")))
+            rows.append(_t(f"v_{p}_next", f"beta2 * v_{p} + (1 - beta2) * {g} ** 2", UPDATE, p,
+                           caption=_same(f"The second moment: a running average of {sym}'s squared "
+                                         f"gradient.", p, "second moment")))
+            rows.append(_t(f"mhat_{p}", f"m_{p}_next / (1 - beta1 ** t_next)", UPDATE, p, caption=_same(
+                "Bias correction: the averages start at 0, so early ones are too small; dividing "
+                "by 1 − β₁^t′ makes up for it (at t′ = 1, m̂ is the gradient itself).",
+                p, "bias correction")))
+            rows.append(_t(f"vhat_{p}", f"v_{p}_next / (1 - beta2 ** t_next)", UPDATE, p, caption=_same(
+                "The same bias correction for the second moment, with β₂.", p, "correction")))
+            rows.append(_t(f"{p}_next", f"{p} - {rate} * mhat_{p} / (sqrt(vhat_{p}) + eps)", UPDATE, p,
+                           caption=_same(f"Step {sym} by the corrected average gradient over the root "
+                                         f"of the corrected squared one: about {expr.symbol(rate)} "
+                                         f"per update, whatever the gradient's size.", p, "update")))
+    return rows
+
+
 # --- the table -----------------------------------------------------------------
 
 def _build(spec):
@@ -266,18 +473,7 @@ def _build(spec):
         _t("dL/db1", "dL_dz1 * dz1_db1", LAYER1, "b1", mean=True,
            caption="Step 9: b₁'s gradient is ∂L/∂z₁."),
 
-        _t("W1_next", "W1 - alpha * dL_dW1", UPDATE, "W1",
-           caption="Gradient descent: step W₁ against its gradient, scaled by the learning rate α."),
-        _t("b1_next", "b1 - alpha * dL_db1", UPDATE, "b1",
-           caption="The same update for b₁."),
-        _t("W2_next", "W2 - alpha * dL_dW2", UPDATE, "W2",
-           caption="The same update for W₂."),
-        _t("b2_next", "b2 - alpha * dL_db2", UPDATE, "b2",
-           caption="The same update for b₂."),
-        _t("W3_next", "W3 - alpha * dL_dW3", UPDATE, "W3",
-           caption="The same update for W₃."),
-        _t("b3_next", "b3 - alpha * dL_db3", UPDATE, "b3",
-           caption="The same update for b₃."),
+        *_update(spec),
         _t("yhat_next", f"W3_next * {hidden2} + b3_next",
            UPDATE, "yhat", caption="The forward pass again, with the new parameters."),
         _t("L_next", "0.5 * (yhat_next - y) ** 2" if half else "(yhat_next - y) ** 2",
@@ -325,6 +521,32 @@ def as_terms(terms_or_spec):
 TERMS = terms_for(DEFAULT_SPEC)
 
 BY_ID = {t.id: t for t in TERMS}
-GRADIENTS = tuple(f"dL/d{p}" for p in ("W1", "b1", "W2", "b2", "W3", "b3"))
+GRADIENTS = tuple(f"dL/d{p}" for p in PARAMS)
 # Terms that belong to the state after the update, not to the state itself.
 LOOKAHEAD = ("yhat_next", "L_next")
+# The optimizer state a table may keep, in the order of a history row's columns:
+# each prefix for every parameter (Adam's m before its v), then the counter t.
+STATE_PREFIXES = ("m", "v", "s")
+
+
+def _state_order(name):
+    if name == "t":
+        return (len(STATE_PREFIXES), 0)
+    prefix, param = name.split("_", 1)
+    return (STATE_PREFIXES.index(prefix), PARAMS.index(param))
+
+
+def state_order(names):
+    """Optimizer-state names in the canonical order of a row's columns."""
+    return tuple(sorted(names, key=_state_order))
+
+
+@functools.lru_cache(maxsize=None)
+def state_columns(terms_or_spec=DEFAULT_SPEC):
+    """The optimizer state of a table (or of a Spec's table): every ``X`` that
+    has an ``X_next`` term and is neither a parameter nor the look-ahead, in
+    the canonical order (``v_W1`` … ``v_b3``; Adam's ``m_*``, ``v_*``; ``t``).
+    Plain gradient descent at a constant rate keeps none: ``()``."""
+    terms = as_terms(terms_or_spec)
+    names = [t.id[:-len("_next")] for t in terms if t.id.endswith("_next")]
+    return state_order(n for n in names if n not in PARAMS and n + "_next" not in LOOKAHEAD)

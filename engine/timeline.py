@@ -6,6 +6,11 @@ were made with), and state k becomes the edited state.  Each segment is a
 Trainer and how many of its states the line uses, so that dropping the later
 states of a branch, and taking that back, costs nothing: the rows stay where
 they are until no undo can reach them.
+
+Segments may differ in their optimizer and so in the optimizer-state columns
+of their rows (:func:`engine.compiled.row_for`): the line's ``columns`` are
+:data:`engine.compiled.ROW` and then every segment's state columns; a value
+a segment does not keep reads NaN (a recorded value is always finite).
 """
 
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ import numpy as np
 from .compiled import ROW
 from .history import COLUMN
 from .limits import PARAMS
+from .terms import state_order
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class Timeline:
         return dict(trainer.params(index), x=float(trainer.x[0]), y=float(trainer.y[0]),
                     alpha=trainer.alpha)
 
+    def optimizer_state(self, step):
+        """The optimizer's state of a state ({} for plain gradient descent)."""
+        trainer, index = self.locate(step)
+        return trainer.optimizer_state(index)
+
     def derivation(self, step):
         trainer, index = self.locate(step)
         return trainer.derivation(index)
@@ -78,15 +89,35 @@ class Timeline:
             offset += segment.length
         return parts
 
+    @property
+    def columns(self):
+        """The names of the values of :meth:`rows`: ROW, then the optimizer
+        state of every segment's network, in the canonical order."""
+        extra = {n for s in self._segments for n in s.trainer.history.columns[len(ROW):]}
+        return ROW + state_order(extra)
+
     def column(self, name, start=0, stop=None):
-        """One history column over the whole line, states ``start`` .. ``stop``-1."""
-        parts = self._pieces(start, stop, lambda h, lo, hi: h.column(name, lo, hi))
+        """One history column over the whole line, states ``start`` .. ``stop``-1;
+        NaN where a segment does not keep ``name``."""
+        def read(h, lo, hi):
+            return h.column(name, lo, hi) if name in h.index else np.full(hi - lo, np.nan)
+        parts = self._pieces(start, stop, read)
         return np.concatenate(parts) if parts else np.empty(0)
 
     def rows(self, start=0, stop=None):
-        """History rows over the whole line: what the history CSV writes."""
-        parts = self._pieces(start, stop, lambda h, lo, hi: h.rows(lo, hi))
-        return np.concatenate(parts) if parts else np.empty((0, len(ROW)))
+        """History rows over the whole line, of :attr:`columns`: what the
+        history CSV writes.  NaN where a segment does not keep a value."""
+        columns = self.columns
+
+        def read(h, lo, hi):
+            rows = h.rows(lo, hi)
+            if h.columns == columns:
+                return rows
+            wide = np.full((len(rows), len(columns)), np.nan)
+            wide[:, [columns.index(n) for n in h.columns]] = rows
+            return wide
+        parts = self._pieces(start, stop, read)
+        return np.concatenate(parts) if parts else np.empty((0, len(columns)))
 
     def params(self, step):
         row = self.row(step)

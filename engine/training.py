@@ -1,5 +1,12 @@
-"""Gradient descent, one update or many, recorded in a :class:`History`."""
+"""Gradient descent, one update or many, recorded in a :class:`History`.
 
+The update is the spec's: plain gradient descent, momentum, RMSprop or Adam,
+at a constant or scheduled rate, with or without clipping.  An optimizer's
+state (velocities, running averages, the counter t) is recorded in every row,
+so that the derivation of any recorded state, and training on from it, is
+exact."""
+
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,7 +15,9 @@ from . import compiled
 from .derivation import derive, evaluate
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
-from .terms import GRADIENTS, TERMS, Spec, spec_of, terms_for
+from .terms import GRADIENTS, TERMS, UPDATE, Spec, spec_of, state_columns, terms_for
+
+MAX_COUNT = 2.0 ** 53   # the counter t stays a whole float64
 
 
 @dataclass(frozen=True)
@@ -64,43 +73,108 @@ def _table(terms, spec):
     return terms_for(spec), spec
 
 
+def _non_negative(names):
+    """The state that must not be negative: RMSprop's s and Adam's v (running
+    averages of squares; Adam's v is the one paired with an m)."""
+    return {n for n in names if n.startswith("s_")
+            or n.startswith("v_") and "m_" + n[2:] in names}
+
+
+def check_state(names, state):
+    """The optimizer's starting state over ``names`` as floats, a missing
+    entry 0 (the state before any update); InputError naming a bad entry."""
+    state = {} if state is None else dict(state)
+    unknown = sorted(set(state) - set(names))
+    if unknown:
+        kept = ", ".join(names) if names else "nothing"
+        raise InputError(unknown[0], f"is not part of this optimizer's state (it keeps {kept})")
+    checked = {}
+    for name in names:
+        value = state.get(name, 0.0)
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(name, f"not a number: {value!r}") from None
+        if not math.isfinite(number):
+            raise InputError(name, f"must be finite, got {value!r}")
+        if name in _non_negative(names) and number < 0:
+            raise InputError(name, f"a running average of squares cannot be negative, got {value!r}")
+        if name == "t" and not (number.is_integer() and 0 <= number <= MAX_COUNT):
+            raise InputError(name, f"the update counter must be a whole number from 0 to 2^53, "
+                                   f"got {value!r}")
+        checked[name] = number
+    return checked
+
+
+def _check_state_rows(names, rows):
+    """Every row's optimizer state as :func:`check_state` wants it."""
+    for i, name in enumerate(names):
+        column = rows[:, i]
+        if name in _non_negative(names):
+            bad = np.flatnonzero(column < 0)
+        elif name == "t":
+            bad = np.flatnonzero((column != np.floor(column)) | (column < 0) | (column > MAX_COUNT))
+        else:
+            continue
+        if len(bad):
+            check_state(names, {name: float(column[bad[0]])})   # raises, naming the entry
+
+
+def _history(row):
+    """An empty history for rows ``row``.  The default row's is ``History()``:
+    tests may replace History by a factory of no arguments."""
+    return History() if row == compiled.ROW else History(columns=row)
+
+
 class Trainer:
     """A training run: fixed samples and learning rate, a history of states.
 
-    The network is ``spec`` (an :class:`engine.terms.Spec`: the activations
-    and the loss; default the reference's) or, for tests, a hand-made term
-    table ``terms``.  ``self.spec`` is None for such a table."""
+    The network and its update are ``spec`` (an :class:`engine.terms.Spec`:
+    the activations, the loss, the optimizer, the schedule and clipping;
+    default the reference's) or, for tests, a hand-made term table ``terms``.
+    ``self.spec`` is None for such a table.  ``state``: the optimizer's
+    starting state (a mapping over :attr:`state_names`; default all 0 and
+    t = 0, as before a first update).  ``self.row`` names the values of a
+    history row: :data:`engine.compiled.ROW`, then the optimizer's state."""
 
-    def __init__(self, params, x, y, alpha, terms=TERMS, *, spec=None):
+    def __init__(self, params, x, y, alpha, terms=TERMS, *, spec=None, state=None):
         self.start = {p: check(p, params[p]) for p in PARAMS}
         self.x, self.y = check_samples(x, y)
         self.alpha = check("alpha", alpha)
         self.terms, self.spec = _table(terms, spec)
+        self.state_names = state_columns(self.terms)
+        self.row = compiled.ROW + self.state_names
+        self.start_state = check_state(self.state_names, state)
+        self._column = {name: i for i, name in enumerate(self.row)}
         self._mode = "scalar" if len(self.x) == 1 else "vector"
         self._run = compiled.build(self.terms, self._mode)[1]
-        self.history = History()
-        first = self.derivation_of(self.start)
+        self.history = _history(self.row)
+        first = self.derivation_of(self.start, self.start_state)
         bad = first.first_non_finite()
         if bad is not None:
             raise InputError(bad.id, f"the starting state gives a non-finite {bad.symbol}")
-        self.history.append([self.start[p] for p in PARAMS] + [first.value(n) for n in ("L",) + GRADIENTS])
+        self.history.append([self.start[p] for p in PARAMS] + [first.value(n) for n in ("L",) + GRADIENTS]
+                            + [self.start_state[n] for n in self.state_names])
         self.divergence = None
         self._first = first   # the window shows the first state at once: derive it only once
 
     @classmethod
     def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16, *, spec=None):
-        """A trainer whose history is exactly ``rows`` (an (n, len(ROW)) array,
+        """A trainer whose history is exactly ``rows`` (an (n, len(row)) array,
         n >= 1, all finite; copied), as saved from another trainer: the start
-        is row 0's parameters; no state is derived again.  ``chunk_rows``: as
-        for History (the rows of a trainer that will not train on can fit exactly).
-        ``terms``/``spec``: as for the constructor; the rows must have been
-        made with the same spec."""
+        is row 0's parameters and optimizer state; no state is derived again.
+        ``chunk_rows``: as for History (the rows of a trainer that will not
+        train on can fit exactly).  ``terms``/``spec``: as for the
+        constructor; the rows must have been made with the same spec."""
+        table, spec = _table(terms, spec)
+        names = state_columns(table)
+        width = len(compiled.ROW) + len(names)
         try:
             rows = np.asarray(rows, dtype=float)
         except (TypeError, ValueError, OverflowError):
             raise InputError("rows", "the states must be numbers") from None
-        if rows.ndim != 2 or rows.shape[1] != len(compiled.ROW) or len(rows) == 0:
-            raise InputError("rows", f"must be at least one row of {len(compiled.ROW)} numbers, "
+        if rows.ndim != 2 or rows.shape[1] != width or len(rows) == 0:
+            raise InputError("rows", f"must be at least one row of {width} numbers, "
                                      f"got an array of shape {rows.shape}")
         if not np.isfinite(rows).all():
             raise InputError("rows", "the states contain a non-finite value")
@@ -108,10 +182,15 @@ class Trainer:
         trainer.start = {p: check(p, rows[0, COLUMN[p]]) for p in PARAMS}
         trainer.x, trainer.y = check_samples(x, y)
         trainer.alpha = check("alpha", alpha)
-        trainer.terms, trainer.spec = _table(terms, spec)
+        trainer.terms, trainer.spec = table, spec
+        trainer.state_names = names
+        trainer.row = compiled.ROW + names
+        _check_state_rows(names, rows[:, len(compiled.ROW):])
+        trainer.start_state = check_state(names, dict(zip(names, rows[0, len(compiled.ROW):].tolist())))
+        trainer._column = {name: i for i, name in enumerate(trainer.row)}
         trainer._mode = "scalar" if len(trainer.x) == 1 else "vector"
         trainer._run = compiled.build(trainer.terms, trainer._mode)[1]
-        trainer.history = History.from_rows(rows, chunk_rows)
+        trainer.history = History.from_rows(rows, chunk_rows, trainer.row)
         trainer.divergence = None
         trainer._first = None
         return trainer
@@ -124,17 +203,28 @@ class Trainer:
         row = self.history.row(step)
         return {p: float(row[COLUMN[p]]) for p in PARAMS}
 
-    def derivation_of(self, params):
-        return derive(params, self.x, self.y, self.alpha, self.terms)
+    def optimizer_state(self, step=-1):
+        """The optimizer's state of a recorded state by name ({} for plain
+        gradient descent at a constant rate)."""
+        if not self.state_names:
+            return {}
+        row = self.history.row(step)
+        return {n: float(row[self._column[n]]) for n in self.state_names}
+
+    def derivation_of(self, params, state=None):
+        """The derivation of ``params`` with the optimizer's ``state`` (default
+        all 0, as before a first update)."""
+        return derive(params, self.x, self.y, self.alpha, self.terms, state)
 
     def derivation(self, step=-1):
         """The full derivation of a recorded state, rebuilt exactly."""
         if step % len(self.history) == 0 and self._first is not None:
             return self._first
-        return self.derivation_of(self.params(step))
+        return self.derivation_of(self.params(step), self.optimizer_state(step))
 
     def values(self, step=-1):
-        return evaluate(self.params(step), self.x, self.y, self.alpha, self.terms)
+        return evaluate(self.params(step), self.x, self.y, self.alpha, self.terms,
+                        self.optimizer_state(step))
 
     # --- training -------------------------------------------------------
     def step(self):
@@ -150,11 +240,11 @@ class Trainer:
             block = self.history.free_rows()
             take = min(len(block), steps - done)
             # Python floats, not numpy scalars: the scalar loop is several times faster on them.
-            last = dict(zip(compiled.ROW, self.history.row(-1).tolist()))
+            last = dict(zip(self.row, self.history.row(-1).tolist()))
             x, y = (float(self.x[0]), float(self.y[0])) if self._mode == "scalar" else (self.x, self.y)
             with np.errstate(all="ignore"):
                 self._run(take, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
-                          *(last[g] for g in GRADIENTS))
+                          *(last[n] for n in self.state_names), *(last[g] for g in GRADIENTS))
             finite = np.isfinite(block[:take]).all(axis=1)
             good = take if finite.all() else int(np.argmin(finite))
             self.history.commit(good)
@@ -164,13 +254,19 @@ class Trainer:
         return self.divergence
 
     def _explain(self, rejected):
-        """Name the first non-finite term on the way to the rejected state."""
+        """Name the first non-finite term on the way to the rejected state:
+        in the update from the last state (its look-ahead included), or else
+        in the rejected state.  (A kept state's forward pass may hold an
+        infinity that its row does not, such as z₁ of a huge W₁ under tanh:
+        that is not where the update failed.)"""
         step = len(self.history)
-        bad = self.derivation().first_non_finite()
-        if bad is None and np.isfinite(rejected[:len(PARAMS)]).all():
-            bad = self.derivation_of(dict(zip(PARAMS, map(float, rejected)))).first_non_finite()
+        bad = next((t for t in self.derivation() if t.layer == UPDATE and not np.isfinite(t.value)), None)
+        state = rejected[len(compiled.ROW):]
+        if bad is None and np.isfinite(rejected[:len(PARAMS)]).all() and np.isfinite(state).all():
+            bad = self.derivation_of(dict(zip(PARAMS, map(float, rejected))),
+                                     dict(zip(self.state_names, map(float, state)))).first_non_finite()
         if bad is None:  # cannot happen: some value of the rejected row is not finite
-            name = compiled.ROW[int(np.argmin(np.isfinite(rejected)))]
+            name = self.row[int(np.argmin(np.isfinite(rejected)))]
             return Divergence(step, name, name, float("nan"))
         return Divergence(step, bad.id, bad.symbol, bad.value)
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import math
 import os
 import subprocess
 import sys
@@ -265,4 +266,133 @@ def test_help_names_the_network_options(command):
     assert done.returncode == 0
     for option in ("--activation ", "--activation1", "--activation2", "--leak", "--loss", "half-squared",
                    "leaky_relu", "sigmoid", "linear"):
+        assert option in done.stdout, option
+
+
+# --- optimizers, schedules and clipping ------------------------------------------------
+
+ADAM_COLUMNS = [f"m_{p}" for p in PARAMS] + [f"v_{p}" for p in PARAMS] + ["t"]
+
+
+def test_train_with_momentum_appends_the_velocity_and_follows_the_definition(tmp_path):
+    out = tmp_path / "h.csv"
+    done = cli("train", "--steps", "6", "--optimizer", "momentum", "--momentum", "0.5", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(out.read_text(encoding="utf-8"))
+    assert rows[0] == HISTORY_COLUMNS + [f"v_{p}" for p in PARAMS]
+    values = [[float(v) for v in r] for r in rows[1:]]
+    col = {name: i for i, name in enumerate(rows[0])}
+    assert all(values[0][col[f"v_{p}"]] == 0.0 for p in PARAMS)
+    # From the CSV's own numbers: v′ = μv + g and θ′ = θ − αv′, exactly.
+    for k in range(6):
+        now, nxt = values[k], values[k + 1]
+        for p in PARAMS:
+            v = 0.5 * now[col[f"v_{p}"]] + now[col[f"dL/d{p}"]]
+            assert nxt[col[f"v_{p}"]] == v
+            assert nxt[col[p]] == now[col[p]] - EXAMPLE_ALPHA * v
+
+
+def test_train_with_adam_a_step_schedule_and_clipping_matches_the_engine():
+    from engine import Spec
+    done = cli("train", "--steps", "20", "--every", "3", "--optimizer", "adam", "--beta1", "0.8",
+               "--beta2", "0.99", "--eps", "1e-6", "--schedule", "step", "--decay", "0.5",
+               "--decay-every", "4", "--clip-norm", "2.5", "--alpha", "0.05")
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    assert rows[0] == HISTORY_COLUMNS + ADAM_COLUMNS
+    spec = Spec(optimizer="adam", beta1=0.8, beta2=0.99, eps=1e-6, schedule="step", decay=0.5,
+                decay_every=4, clip="norm", clip_c=2.5)
+    t = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, 0.05, spec=spec)
+    t.run(20)
+    assert [int(r[0]) for r in rows[1:]] == [0, 3, 6, 9, 12, 15, 18, 20]
+    for r in rows[1:]:
+        k = int(r[0])
+        expected = [t.params(k)[p] for p in PARAMS] + [t.derivation(k)["L"].value] + \
+            [t.gradients(k)[g] for g in HISTORY_COLUMNS[8:]] + [t.optimizer_state(k)[n] for n in ADAM_COLUMNS]
+        assert [float(v) for v in r[1:]] == expected
+        assert float(r[-1]) == k   # the counter
+
+
+def test_derive_with_rmsprop_shows_the_update_rows():
+    done = cli("derive", "--steps", "1", "--optimizer", "rmsprop", "--rho", "0.5",
+               "--schedule", "exp", "--decay", "0.5", "--clip-value", "2")
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)
+    assert rows[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+    by_id = {(r[0], r[2]): r for r in rows[1:]}
+    assert by_id["0", "s_W1_next"][3:5] == ["s_W₁′", "ρ × s_W₁ + (1 − ρ) × g_W₁²"]
+    assert by_id["0", "g_W1"][4:6] == ["min(max(∂L/∂W₁, −c), c)", "min(max(−3.6611, −2), 2)"]
+    assert by_id["0", "lr"][4:] == ["α × γ^t", "0.01 × 0.5^0", "0.01"]
+    assert by_id["1", "lr"][5:] == ["0.01 × 0.5^1", "0.005"]
+    assert float(by_id["0", "g_W1"][6]) == -2.0 and float(by_id["0", "rho"][6]) == 0.5
+    # s′ = (1 − ρ)·g² from s = 0, and θ′ = θ − α·g/(√s′ + ε), from the CSV's own numbers.
+    s = (1 - 0.5) * 2.0 ** 2
+    assert float(by_id["0", "s_W1_next"][6]) == s
+    assert float(by_id["0", "W1_next"][6]) == 0.5 - 0.01 * -2.0 / (math.sqrt(s) + 1e-8)
+    assert by_id["0", "yhat_next"][1] == "update" and ("1", "s_W1_next") in by_id
+
+
+def test_the_default_update_options_change_nothing():
+    plain = cli("train", "--steps", "5")
+    spelled = cli("train", "--steps", "5", "--optimizer", "sgd", "--schedule", "constant")
+    assert plain.returncode == spelled.returncode == 0
+    assert plain.stdout == spelled.stdout
+    assert _rows(plain.stdout)[0] == HISTORY_COLUMNS
+
+
+@pytest.mark.parametrize("args, option", [
+    (["derive", "--optimizer", "nadam"], "--optimizer"),
+    (["derive", "--optimizer", "momentum", "--momentum", "1"], "--momentum"),
+    (["derive", "--optimizer", "momentum", "--momentum", "-0.2"], "--momentum"),
+    (["derive", "--optimizer", "rmsprop", "--rho", "abc"], "--rho"),
+    (["train", "--steps", "2", "--optimizer", "adam", "--beta1", "1.5"], "--beta1"),
+    (["derive", "--optimizer", "adam", "--beta2", "nan"], "--beta2"),
+    (["derive", "--optimizer", "adam", "--eps", "0"], "--eps"),
+    (["derive", "--schedule", "cosine"], "--schedule"),
+    (["derive", "--schedule", "step", "--decay", "0"], "--decay"),
+    (["derive", "--schedule", "exp", "--decay", "2"], "--decay"),
+    (["derive", "--schedule", "step", "--decay-every", "0"], "--decay-every"),
+    (["derive", "--schedule", "step", "--decay-every", "1.5"], "--decay-every"),
+    (["derive", "--clip-value", "0"], "--clip-value"),
+    (["derive", "--clip-norm", "-1"], "--clip-norm"),
+    (["derive", "--clip-norm", "inf"], "--clip-norm"),
+    (["derive", "--clip-value", "1", "--clip-norm", "1"], "--clip-norm"),
+    (["derive", "--momentum", "0.5"], "--momentum"),                      # needs --optimizer momentum
+    (["derive", "--optimizer", "adam", "--rho", "0.5"], "--rho"),
+    (["derive", "--optimizer", "sgd", "--eps", "1e-6"], "--eps"),
+    (["derive", "--decay", "0.5"], "--decay"),                            # needs a schedule
+    (["derive", "--schedule", "exp", "--decay-every", "3"], "--decay-every"),
+])
+def test_a_bad_update_option_exits_2_naming_it(tmp_path, args, option):
+    out = tmp_path / "out.csv"
+    done = cli(*args, "-o", str(out))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"argument {option}" in lines[0]
+    assert done.stdout == "" and os.listdir(tmp_path) == []
+
+
+def test_momentum_divergence_exits_1_keeping_the_finite_states(tmp_path):
+    from engine import Spec
+    out = tmp_path / "h.csv"
+    done = cli("train", "--steps", "2000", "--alpha", "5", "--optimizer", "momentum", "-o", str(out))
+    assert done.returncode == 1
+    t = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, 5.0, spec=Spec(optimizer="momentum"))
+    divergence = t.run(2000)
+    assert divergence is not None
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"step {divergence.step}" in lines[0] and divergence.quantity in lines[0]
+    rows = _rows(out.read_text(encoding="utf-8"))
+    assert len(rows) - 1 == divergence.step
+    assert all(math.isfinite(float(v)) for r in rows[1:] for v in r)
+
+
+@pytest.mark.parametrize("command", ["derive", "train"])
+def test_help_names_the_update_options(command):
+    done = cli(command, "--help")
+    assert done.returncode == 0
+    for option in ("--optimizer", "momentum", "rmsprop", "adam", "--momentum", "--rho", "--beta1",
+                   "--beta2", "--eps", "--schedule", "--decay", "--decay-every", "--clip-value",
+                   "--clip-norm"):
         assert option in done.stdout, option
