@@ -105,7 +105,8 @@ class ResetCommand(QUndoCommand):
         self._before = state.timeline.snapshot()
         self._before_cursor = state.cursor
         start = len(state.timeline) - state.timeline.segments[-1].length
-        self._trainer = state.new_trainer(state.start_values(), state.spec(start))
+        self._trainer = state.new_trainer(state.start_values(), state.spec(start),
+                                          state.timeline.segments[-1].trainer.start_state)
 
     def redo(self):
         self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))

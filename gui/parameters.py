@@ -7,13 +7,23 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 
 from engine import LIMITS
 from engine.expr import symbol
-from engine.terms import ACTIVATION_NAMES, ACTIVATIONS, LEAK_RANGE, LOSSES
+from engine.terms import ACTIVATION_NAMES, ACTIVATIONS, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES
 
 GROUPS = (("Layer 1", ("W1", "b1", "activation1")), ("Layer 2", ("W2", "b2", "activation2")),
-          ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")), ("Training", ("alpha", "loss", "leak")))
-CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES}
-CHOICE_TEXT = dict(ACTIVATION_NAMES, **{"squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²"})
-LABELS = {"activation1": "act.", "activation2": "act.", "loss": "loss", "leak": "leak"}
+          ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")),
+          ("Training", ("alpha", "optimizer", "schedule", "loss", "leak")))
+CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
+           "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+CHOICE_TEXT = dict(ACTIVATION_NAMES, **{"squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²",
+                                        "sgd": "gradient descent", "momentum": "momentum",
+                                        "rmsprop": "RMSprop", "adam": "Adam", "constant": "constant α",
+                                        "step": "step decay", "exp": "exponential decay"})
+LABELS = {"activation1": "act.", "activation2": "act.", "loss": "loss", "leak": "leak",
+          "optimizer": "optim.", "schedule": "rate"}
+CHOICE_TIPS = {"activation1": "the activation of hidden layer 1", "activation2": "the activation of hidden layer 2",
+               "loss": "the loss convention: the reference's (ŷ − y)², or ½(ŷ − y)² as many textbooks write it",
+               "optimizer": "how a gradient becomes an update (each shows its own update rows)",
+               "schedule": "the learning-rate schedule: constant, α·γ^⌊t/k⌋ or α·γ^t"}
 DECIMALS = 6
 TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
             "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
@@ -63,8 +73,7 @@ class ParameterPanel(QWidget):
         box.setObjectName(name)
         for choice in CHOICES[name]:
             box.addItem(CHOICE_TEXT[choice], choice)
-        box.setToolTip("the activation of this hidden layer" if name != "loss" else
-                       "the loss convention: the reference's (ŷ − y)², or ½(ŷ − y)² as many textbooks write it")
+        box.setToolTip(CHOICE_TIPS[name])
         box.activated.connect(lambda _, box=box, name=name: self.networkEdited.emit(name, box.currentData()))
         self.choices[name] = box
         return box

@@ -10,6 +10,7 @@ from PySide6.QtGui import QUndoStack
 
 from engine import DEFAULTS, INPUTS, PARAMS, Trainer, check_gradients
 from engine.limits import check
+from engine.terms import state_columns
 from engine.timeline import Timeline
 
 from .commands import EditCommand, ResetCommand, RunCommand
@@ -30,8 +31,9 @@ class ExplorerState(QObject):
         self._run_id = None
 
     @staticmethod
-    def new_trainer(values, spec=None):
-        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"], spec=spec)
+    def new_trainer(values, spec=None, optimizer_state=None):
+        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"], spec=spec,
+                       state=optimizer_state)
 
     def spec(self, step=None):
         """The network (activations, loss) of the shown state, or of ``step``."""
@@ -104,7 +106,9 @@ class ExplorerState(QObject):
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
             return
-        trainer = self.new_trainer(values, self.spec())   # refuses a state the engine cannot start from, before any change
+        # The optimizer goes on from where it was (its velocity, its step count).
+        optimizer = self.timeline.optimizer_state(self._cursor)
+        trainer = self.new_trainer(values, self.spec(), optimizer)   # refuses a state the engine cannot start from, before any change
         self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
 
     def set_network(self, field, value):
@@ -114,7 +118,8 @@ class ExplorerState(QObject):
         if spec == self.spec():
             return
         values = self.values()
-        trainer = self.new_trainer(values, spec)
+        same_state = state_columns(spec) == state_columns(self.spec())
+        trainer = self.new_trainer(values, spec, self.timeline.optimizer_state(self._cursor) if same_state else None)
         self.undo_stack.push(EditCommand(self, field, values, self._cursor, trainer,
                                          text=f"Set {field} = {value}"))
 

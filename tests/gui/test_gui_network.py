@@ -52,3 +52,27 @@ def test_network_changes_are_undoable_and_branch(window):
     window.flush()
     assert len(window.state.timeline) == 5 and window.state.spec() == Spec()
     assert window.findChild(QComboBox, "activation1").currentData() == "tanh"
+
+
+def test_choosing_an_optimizer_shows_its_update_rows(window):
+    choose(window, "optimizer", "adam")
+    spec = Spec(optimizer="adam")
+    window.state.train(3)
+    window.flush()
+    reference = expected(spec, 3)
+    assert_table_matches(window, reference.derivation(3))
+    ids = [t.id for t in window.state.derivation()]
+    assert "m_W1_next" in ids and "mhat_W1" in ids
+    titles = [window.table.model().index(r, 0).data() for r in window.table.model().section_rows()]
+    assert any(title.startswith("Adam update") for title in titles)
+
+
+def test_an_edit_keeps_the_optimizer_going(window):
+    choose(window, "optimizer", "momentum")
+    window.state.train(4)
+    before = window.state.timeline.optimizer_state(4)
+    assert any(v != 0 for v in before.values())
+    window.set_value("b2", 0.25)
+    assert window.state.timeline.optimizer_state(4) == before     # the velocity carries over
+    window.actionReset.trigger()
+    assert window.state.timeline.optimizer_state(0) == before     # back to that hand-set state
