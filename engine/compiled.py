@@ -38,9 +38,16 @@ def row_for(terms_or_spec):
     return ROW + state_columns(as_terms(terms_or_spec))
 
 
+@functools.lru_cache(maxsize=None)
 def inputs(terms):
     """The names a table's ``derive`` takes, in order."""
     return PARAMS + ("x", "y", "alpha") + state_columns(terms)
+
+
+@functools.lru_cache(maxsize=None)
+def outputs(terms):
+    """The Python names of what a table's ``derive`` returns, in order."""
+    return tuple(t.var for t in terms)
 
 
 # --- the functions a formula may call ------------------------------------------

@@ -84,7 +84,7 @@ def evaluate(params, x, y, alpha, terms=TERMS, state=None):
     values.update((name, float(state.get(name, 0.0))) for name in state_columns(terms))
     with np.errstate(all="ignore"):
         results = derive(*(values[name] for name in compiled.inputs(terms)))
-    values.update((t.var, r) for t, r in zip(terms, results))
+    values.update(zip(compiled.outputs(terms), results))
     return values
 
 

@@ -162,7 +162,7 @@ class TermDef:
     mean: bool = False  # averaged over the samples of a batch
     caption: str = ""   # what this link of the chain does, in plain words (the walk-through)
 
-    @property
+    @functools.cached_property
     def var(self):
         return expr.var(self.id)
 
@@ -487,6 +487,15 @@ class Terms(tuple):
     :class:`Spec`.  It compares and hashes as the plain tuple, so that equal
     tables (specs that differ only in a slope no layer uses) share compiled code."""
     spec = None
+
+    def __hash__(self):
+        # Hashed on every lookup of compiled code: hashing forty dataclasses
+        # each time was a tenth of an edit's work.  A table never changes.
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = tuple.__hash__(self)
+            return self._hash
 
 
 _SPECS = {}   # term table -> the first spec it was written for
