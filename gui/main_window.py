@@ -6,7 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
-                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QUndoView, QVBoxLayout, QWidget)
+                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QUndoView,
+                               QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
 from engine.expr import symbol

@@ -32,8 +32,8 @@ class ExplorerState(QObject):
 
     @staticmethod
     def new_trainer(values, spec=None, optimizer_state=None):
-        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"], spec=spec,
-                       state=optimizer_state)
+        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"],
+                       spec=spec, state=optimizer_state)
 
     def spec(self, step=None):
         """The network (activations, loss) of the shown state, or of ``step``."""
@@ -44,8 +44,6 @@ class ExplorerState(QObject):
     def cursor(self):
         """The state on screen."""
         return self._cursor
-
-    step_index = cursor
 
     @property
     def last(self):
@@ -107,8 +105,8 @@ class ExplorerState(QObject):
         if values == self.values():
             return
         # The optimizer goes on from where it was (its velocity, its step count).
-        optimizer = self.timeline.optimizer_state(self._cursor)
-        trainer = self.new_trainer(values, self.spec(), optimizer)   # refuses a state the engine cannot start from, before any change
+        # Building the trainer first refuses, before any change, a state it cannot start from.
+        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor))
         self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
 
     def set_network(self, field, value):
@@ -118,8 +116,10 @@ class ExplorerState(QObject):
         if spec == self.spec():
             return
         values = self.values()
+        # Another optimizer starts from rest; the same one goes on where it was.
         same_state = state_columns(spec) == state_columns(self.spec())
-        trainer = self.new_trainer(values, spec, self.timeline.optimizer_state(self._cursor) if same_state else None)
+        optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None
+        trainer = self.new_trainer(values, spec, optimizer)
         self.undo_stack.push(EditCommand(self, field, values, self._cursor, trainer,
                                          text=f"Set {field} = {value}"))
 

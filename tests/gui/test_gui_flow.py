@@ -59,7 +59,7 @@ def test_steps_agree_with_the_engine_history(window, qtbot):
     window.flush()
     reference = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
     reference.run(3)
-    assert window.state.step_index == 3
+    assert window.state.cursor == 3
     assert_spinboxes_match(window, reference.params(3))
     assert_table_matches(window, reference.derivation(3))
     assert window.loss_plot.shown_loss().tolist() == reference.history.column("L").tolist()
