@@ -6,14 +6,16 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
-                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QUndoView,
-                               QVBoxLayout, QWidget)
+                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
+                               QUndoView, QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
 from engine.expr import symbol
 
 from .derivation_table import DerivationTable
 from .diagram import NetworkDiagram
+from .gradient_plot import GradientPlot
+from .landscape_view import LandscapeView
 from .loss_plot import LossPlot
 from .parameters import ParameterPanel
 from .runner import FASTEST, TrainingRunner
@@ -71,7 +73,16 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(self.parameters.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         top.addWidget(scroll)
         top.addWidget(self.diagram)
-        top.addWidget(self.loss_plot)
+        # The plots share one place: the loss, the gradients per layer, the landscape.
+        self.gradient_plot = GradientPlot()
+        self.landscape = LandscapeView(self.state, on_pick=self._pick_on_landscape)
+        self.plots = QTabWidget()
+        self.plots.setObjectName("plotTabs")
+        self.plots.addTab(self.loss_plot, "Loss")
+        self.plots.addTab(self.gradient_plot, "Vanishing gradients")
+        self.plots.addTab(self.landscape, "Loss landscape")
+        self.plots.currentChanged.connect(lambda _: self.refresh())
+        top.addWidget(self.plots)
         top.setStretchFactor(1, 3)
         top.setStretchFactor(2, 2)
         top.setSizes([210, 620, 450])
@@ -245,6 +256,8 @@ class MainWindow(QMainWindow):
         self.table.set_derivation(derivation, state.gradient_checks())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         self.loss_plot.set_history(state.timeline, state.cursor)
+        self.gradient_plot.refresh(state)   # both return at once while their tab is hidden
+        self.landscape.refresh()
         self.timeline_bar.show_position(state.cursor, state.last)
         if self.walk.mode == PREDICT:
             self.position.setText(f"Step {state.cursor}")
@@ -280,6 +293,12 @@ class MainWindow(QMainWindow):
                 self.statusBar().clearMessage()
         self.parameters.show_values(self.state.values())   # a refused or declined edit shows the old value
         self.parameters.show_spec(self.state.spec())
+
+    def _pick_on_landscape(self, values):
+        """A click on the landscape sets two parameters: one undoable change."""
+        self.runner.stop()
+        if self._may_branch(" and ".join(symbol(name) for name in values)):
+            self.landscape.apply(values)
 
     def set_value(self, name, value):
         self._apply(symbol(name), lambda: self.state.set_value(name, value))

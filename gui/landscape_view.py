@@ -1,0 +1,270 @@
+"""The loss landscape over two parameters the learner picks, the others fixed
+at the shown state: a heat map with contour lines, the training path over it
+and a marker at the shown state.  Clicking the map sets the two parameters.
+
+The numbers come from :func:`engine.landscape.grid`; this view only chooses
+the range (the shown values ± max(1, 1.5·|value|), within LIMITS) and draws.
+
+Orientation: the image holds ``L`` exactly as ``grid`` returns it,
+``L[i, j]`` = loss at p1 = values1[j] (horizontal axis), p2 = values2[i]
+(vertical axis), drawn row-major; grid point (j, i) is the centre of its
+pixel.  A loss that overflowed (inf) is held as NaN (drawn transparent).
+"""
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine import LIMITS, PARAMS, InputError
+from engine import landscape
+
+SIZE = 200
+MAX_PATH_POINTS = 5000
+CONTOUR_QUANTILES = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9)
+COLOUR_TOP_QUANTILE = 0.95   # losses above it saturate, so a few huge ones do not flatten the map
+
+
+def axis_range(name, value):
+    """The range shown for parameter ``name`` at ``value``: value ± max(1, 1.5·|value|),
+    clamped to LIMITS."""
+    half = max(1.0, 1.5 * abs(value))
+    low, high = LIMITS[name]
+    return max(low, value - half), min(high, value + half)
+
+
+def thin(count, limit=MAX_PATH_POINTS):
+    """Indices of at most ``limit`` of ``count`` states, evenly spread, first and last kept."""
+    if count <= limit:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
+
+
+def _colormap():
+    try:
+        return pg.colormap.get("viridis")
+    except Exception:   # a pyqtgraph without its bundled maps
+        return pg.ColorMap([0.0, 0.5, 1.0], [(68, 1, 84), (33, 145, 140), (253, 231, 37)])
+
+
+class LandscapeView(QWidget):
+    """``LandscapeView(state, parent=None, on_pick=None)``.
+
+    ``picked(dict)`` is emitted on a click inside the map with {p1: value,
+    p2: value}.  Then ``on_pick(values)`` is called if given (the window
+    decides, e.g. asks before dropping later states); without it the view
+    sets both values on the state itself, as one undoable step.
+    """
+
+    picked = Signal(dict)
+
+    def __init__(self, state, parent=None, on_pick=None):
+        super().__init__(parent)
+        self.setObjectName("landscapeView")
+        self.state = state
+        self._on_pick = on_pick
+        self._key = None          # what the grid was computed from
+        self.grid_values = None   # (values1, values2, L) of the shown map
+        self.contour_levels = np.empty(0)
+        self.grid_calls = 0       # how many grids were computed (for tests and benchmarks)
+
+        self.combo_x = QComboBox()
+        self.combo_x.setObjectName("landscapeX")
+        self.combo_y = QComboBox()
+        self.combo_y.setObjectName("landscapeY")
+        for combo, default in ((self.combo_x, "W1"), (self.combo_y, "W2")):
+            combo.addItems(PARAMS)
+            combo.setCurrentText(default)
+            combo.setToolTip("The parameter along this axis; the others stay as in the shown state")
+        self._pair = ("W1", "W2")
+        self.combo_x.currentTextChanged.connect(lambda text: self._choose(0, text))
+        self.combo_y.currentTextChanged.connect(lambda text: self._choose(1, text))
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Horizontal:"))
+        row.addWidget(self.combo_x)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Vertical:"))
+        row.addWidget(self.combo_y)
+        row.addStretch(1)
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("landscapePlot")
+        item = self.plot.getPlotItem()
+        item.setTitle("Loss landscape (click to move there)", color=(40, 40, 40))
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
+            item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
+        item.getAxis("left").setWidth(56)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(_colormap())
+        item.addItem(self.image)
+        self.isocurves = []
+        for _ in CONTOUR_QUANTILES:
+            iso = pg.IsocurveItem(level=0, pen=pg.mkPen(255, 255, 255, 150, width=1), axisOrder="row-major")
+            iso.setParentItem(self.image)
+            iso.setPos(0.5, 0.5)   # grid points are pixel centres
+            iso.setZValue(5)
+            self.isocurves.append(iso)
+        self.path_curve = item.plot(pen=pg.mkPen(230, 60, 40, width=1.5), name="path")
+        self.path_curve.setZValue(10)
+        self.marker = pg.ScatterPlotItem(size=12, brush=pg.mkBrush(255, 190, 0),
+                                         pen=pg.mkPen(120, 80, 0, width=1.5))
+        self.marker.setZValue(20)
+        item.addItem(self.marker)
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_click)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(row)
+        layout.addWidget(self.plot, 1)
+        self._label_axes()
+
+    # --- the pair of parameters --------------------------------------------
+    def pair(self):
+        """(horizontal parameter, vertical parameter)."""
+        return self._pair
+
+    def set_pair(self, p1, p2):
+        if p1 == p2 or p1 not in PARAMS or p2 not in PARAMS:
+            raise ValueError(f"two different parameters of {PARAMS}, got {p1!r}, {p2!r}")
+        self._pair = (p1, p2)
+        self._sync_combos()
+        self._label_axes()
+        self.refresh()
+
+    def _choose(self, axis, name):
+        if name not in PARAMS or name == self._pair[axis]:
+            return
+        pair = list(self._pair)
+        if pair[1 - axis] == name:       # the same on both axes: swap them
+            pair[1 - axis] = pair[axis]
+        pair[axis] = name
+        self.set_pair(*pair)
+
+    def _sync_combos(self):
+        for combo, name in zip((self.combo_x, self.combo_y), self._pair):
+            if combo.currentText() != name:
+                combo.blockSignals(True)
+                combo.setCurrentText(name)
+                combo.blockSignals(False)
+
+    def _label_axes(self):
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", self._pair[0])
+        item.setLabel("left", self._pair[1])
+
+    # --- showing the state ---------------------------------------------------
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self):
+        """Redraw from the state; nothing at all while the view is hidden.  The
+        grid is computed again only when what it depends on changed."""
+        if not self.isVisible():
+            return
+        state = self.state
+        p1, p2 = self._pair
+        trainer, index = state.timeline.locate(state.cursor)
+        params = trainer.params(index)
+        key = (p1, p2, tuple(params[p] for p in PARAMS), trainer.terms,
+               trainer.x.tobytes(), trainer.y.tobytes())
+        if key != self._key:
+            self._draw_grid(params, trainer, p1, p2)
+            self._key = key
+        self._draw_path(p1, p2, params)
+
+    def _draw_grid(self, params, trainer, p1, p2):
+        self.grid_calls += 1
+        values1, values2, loss = landscape.grid(
+            params, trainer.x, trainer.y, p1, p2, axis_range(p1, params[p1]), axis_range(p2, params[p2]),
+            size=SIZE, terms=trainer.terms)
+        self.grid_values = (values1, values2, loss)
+        finite = np.isfinite(loss)
+        shown = loss if finite.all() else np.where(finite, loss, np.nan)
+        if finite.any():
+            low = float(np.min(loss[finite]))
+            high = float(np.quantile(loss[finite], COLOUR_TOP_QUANTILE))
+            levels = (low, high if high > low else low + 1.0)
+            contours = np.unique(np.quantile(loss[finite], CONTOUR_QUANTILES))
+        else:
+            levels, contours = (0.0, 1.0), np.empty(0)
+        self.image.setImage(shown, levels=levels, autoLevels=False)
+        dx = values1[1] - values1[0]
+        dy = values2[1] - values2[0]
+        # Pixel (j, i) centred on (values1[j], values2[i]).
+        self.image.setRect(QRectF(values1[0] - dx / 2, values2[0] - dy / 2, dx * len(values1), dy * len(values2)))
+        for n, iso in enumerate(self.isocurves):
+            if n < len(contours):
+                iso.setData(shown, contours[n])
+                iso.setVisible(True)
+            else:
+                iso.setData(None)
+                iso.setVisible(False)
+        self.contour_levels = contours
+        self.plot.getPlotItem().getViewBox().setRange(
+            xRange=(values1[0], values1[-1]), yRange=(values2[0], values2[-1]), padding=0)
+
+    def _draw_path(self, p1, p2, params):
+        timeline = self.state.timeline
+        xs, ys = timeline.column(p1), timeline.column(p2)
+        keep = thin(len(xs))
+        if len(keep) < len(xs):
+            xs, ys = xs[keep], ys[keep]
+        self.path_curve.setData(xs, ys)
+        self.marker.setData([params[p1]], [params[p2]])
+
+    # --- picking -----------------------------------------------------------
+    def params_at(self, x, y):
+        """{p1: x, p2: y} for the view coordinates (x, y), or None outside the map."""
+        if self.grid_values is None:
+            return None
+        values1, values2, _ = self.grid_values
+        dx, dy = (values1[1] - values1[0]) / 2, (values2[1] - values2[0]) / 2
+        if not (values1[0] - dx <= x <= values1[-1] + dx and values2[0] - dy <= y <= values2[-1] + dy):
+            return None
+        p1, p2 = self._pair
+        return {p1: float(x), p2: float(y)}
+
+    def scene_to_view(self, scene_pos):
+        """View (parameter) coordinates of a scene position."""
+        point = self.plot.getPlotItem().getViewBox().mapSceneToView(scene_pos)
+        return point.x(), point.y()
+
+    def _on_scene_click(self, event):
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        box = self.plot.getPlotItem().getViewBox()
+        if not box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        self.pick_at(*self.scene_to_view(event.scenePos()))
+
+    def pick_at(self, x, y):
+        """A click at view coordinates (x, y): returns the values picked, or None."""
+        values = self.params_at(x, y)
+        if values is None:
+            return None
+        self.picked.emit(values)
+        if self._on_pick is not None:
+            self._on_pick(values)
+        else:
+            self.apply(values)
+        return values
+
+    def apply(self, values):
+        """Set the picked values on the state, as one undoable step; a value the
+        engine refuses is left out."""
+        current = self.state.values()
+        if all(current[name] == value for name, value in values.items()):
+            return
+        stack = self.state.undo_stack
+        stack.beginMacro("Move to " + ", ".join(f"{n} = {v:g}" for n, v in values.items()))
+        try:
+            for name, value in values.items():
+                try:
+                    self.state.set_value(name, value)
+                except InputError:
+                    pass
+        finally:
+            stack.endMacro()

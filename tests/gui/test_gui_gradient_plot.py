@@ -1,0 +1,193 @@
+"""The vanishing-gradients plot: |∂L/∂W| per layer and the activation factors
+on a log axis, updated in place and thinned for long histories."""
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+
+from engine import DEFAULTS, PARAMS, Trainer
+from engine.factors import FactorCache, activation_factors
+from engine.saturation import SATURATED_BELOW
+from engine.timeline import Timeline
+from gui.gradient_plot import LIMIT, LOG_FLOOR, GradientPlot, stride_for, thinned_steps
+
+
+def _plot(qtbot, state=None):
+    plot = GradientPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    qtbot.waitExposed(plot)
+    if state is not None:
+        plot.refresh(state)
+    return plot
+
+
+class _State:
+    """The two things the plot reads of an ExplorerState."""
+
+    def __init__(self, timeline, cursor=0):
+        self.timeline, self.cursor = timeline, cursor
+
+
+def _zero_gradient_state():
+    """A state whose ∂L/∂W1 is exactly 0: x = 0 makes ∂z₁/∂W₁ = 0."""
+    values = dict({p: DEFAULTS[p] for p in PARAMS})
+    timeline = Timeline(Trainer(values, 0.0, 1.0, 0.1))
+    timeline.run(10)
+    return _State(timeline, 3)
+
+
+def test_curves_are_the_gradient_magnitudes_on_a_log_axis(qtbot, window):
+    window.state.train(50)
+    timeline = window.state.timeline
+    plot = _plot(qtbot, window.state)
+    assert plot.objectName() == "gradientPlot"
+    assert plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert plot.getPlotItem().getAxis("left").logMode
+    for name in ("dL/dW1", "dL/dW2", "dL/dW3"):
+        x, y = plot.shown(name)
+        np.testing.assert_array_equal(x, np.arange(len(timeline)))
+        np.testing.assert_array_equal(y, np.abs(timeline.column(name)))
+    # Some gradients are negative: the curve holds their magnitude.
+    assert (timeline.column("dL/dW3") < 0).any() or (timeline.column("dL/dW1") < 0).any()
+    # The three layers are three different curves.
+    assert not np.array_equal(plot.shown("dL/dW1")[1], plot.shown("dL/dW2")[1])
+
+
+def test_a_zero_is_clamped_to_the_floor_and_nothing_else_is(qtbot):
+    state = _zero_gradient_state()
+    plot = _plot(qtbot, state)
+    raw = state.timeline.column("dL/dW1")
+    assert (raw == 0).all()
+    _, y = plot.shown("dL/dW1")
+    np.testing.assert_array_equal(y, np.full(len(raw), LOG_FLOOR))
+    _, y2 = plot.shown("dL/dW2")
+    np.testing.assert_array_equal(y2, np.abs(state.timeline.column("dL/dW2")))
+    assert (y2 > LOG_FLOOR).all()
+
+
+def test_factor_curves_match_the_engine(qtbot, window):
+    window.state.train(50)
+    plot = _plot(qtbot, window.state)
+    want = activation_factors(window.state.timeline, np.arange(51), FactorCache())
+    for name in ("dh1/dz1", "dh2/dz2"):
+        x, y = plot.shown(name)
+        np.testing.assert_array_equal(x, np.arange(51))
+        np.testing.assert_array_equal(y, np.abs(want[name]))
+        assert plot.curves[name].opts["pen"].style() == pg.QtCore.Qt.PenStyle.DashLine
+    assert not np.array_equal(plot.shown("dh1/dz1")[1], plot.shown("dh2/dz2")[1])
+
+
+def test_saturation_line_marker_and_legend(qtbot, window):
+    window.state.train(20)
+    window.state.move_to(7)
+    plot = _plot(qtbot, window.state)
+    # On a log axis the view's y is log10 of the value.
+    assert plot.saturation.value() == np.log10(SATURATED_BELOW)
+    assert "saturated below" in plot.saturation.label.format
+    assert plot.marker.value() == 7
+    window.state.move_to(12)
+    plot.refresh(window.state)
+    assert plot.marker.value() == 12
+    names = [label.text for _, label in plot.legend.items]
+    assert names == ["|∂L/∂W₁|", "|∂L/∂W₂|", "|∂L/∂W₃|", "∂h₁/∂z₁", "∂h₂/∂z₂"]
+
+
+def test_curves_are_updated_in_place(qtbot, window):
+    window.state.train(10)
+    plot = _plot(qtbot, window.state)
+    before = dict(plot.curves)
+    items = list(plot.getPlotItem().listDataItems())
+    window.state.train(15)
+    plot.refresh(window.state)
+    assert all(plot.curves[k] is before[k] for k in before)
+    assert list(plot.getPlotItem().listDataItems()) == items
+    x, y = plot.shown("dL/dW2")
+    assert len(x) == 26
+    np.testing.assert_array_equal(y, np.abs(window.state.timeline.column("dL/dW2")))
+
+
+def test_a_hidden_plot_waits_until_shown(qtbot, window):
+    window.state.train(10)
+    plot = GradientPlot()
+    qtbot.addWidget(plot)
+    plot.refresh(window.state)
+    assert plot.shown("dL/dW1")[0].size == 0
+    plot.show()
+    qtbot.waitExposed(plot)
+    assert len(plot.shown("dL/dW1")[0]) == 11
+
+
+def test_thinning_past_the_limit(qtbot, window):
+    window.state.train(30_000)
+    timeline = window.state.timeline
+    n = len(timeline)
+    assert n == 30_001
+    plot = _plot(qtbot, window.state)
+    full = timeline.column("dL/dW1")
+    for name in ("dL/dW1", "dh1/dz1"):
+        x, _ = plot.shown(name)
+        assert len(x) <= LIMIT + 1
+        assert len(x) >= LIMIT // 2
+        assert x[0] == 0 and x[-1] == n - 1
+        gaps = np.diff(x[:-1])
+        assert (gaps == gaps[0]).all() and gaps[0] > 1     # evenly spaced
+    x, y = plot.shown("dL/dW1")
+    np.testing.assert_array_equal(y, np.abs(full[x.astype(int)]))
+    want = activation_factors(timeline, x.astype(int), FactorCache())
+    np.testing.assert_array_equal(plot.shown("dh2/dz2")[1], np.abs(want["dh2/dz2"]))
+
+
+def test_growing_past_the_limit_reads_only_new_states(qtbot):
+    timeline = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, 2.0, 4.0, 0.01))
+    state = _State(timeline)
+    plot = _plot(qtbot, state)
+    for steps in (3000, 2500, 7, 4000, 20_000, 1):       # strides 1, 2, 2, 4, 8, 8
+        timeline.run(steps)
+        state.cursor = len(timeline) - 1
+        plot.refresh(state)
+        n = len(timeline)
+        x, y = plot.shown("dL/dW3")
+        np.testing.assert_array_equal(x, thinned_steps(n))
+        np.testing.assert_array_equal(y, np.abs(timeline.column("dL/dW3")[x.astype(int)]))
+        want = activation_factors(timeline, x.astype(int), FactorCache())
+        np.testing.assert_array_equal(plot.shown("dh1/dz1")[1], np.abs(want["dh1/dz1"]))
+    assert plot._factors.evaluated < 2 * LIMIT + 20   # each drawn state evaluated once
+
+
+def test_a_new_generation_is_drawn_from_scratch(qtbot, window):
+    window.state.train(40)
+    plot = _plot(qtbot, window.state)
+    window.state.undo_stack.undo()                     # takes the run back
+    window.state.train(5)
+    plot.refresh(window.state)
+    timeline = window.state.timeline
+    x, y = plot.shown("dL/dW1")
+    np.testing.assert_array_equal(x, np.arange(len(timeline)))
+    np.testing.assert_array_equal(y, np.abs(timeline.column("dL/dW1")))
+    want = activation_factors(timeline, np.arange(len(timeline)), FactorCache())
+    np.testing.assert_array_equal(plot.shown("dh2/dz2")[1], np.abs(want["dh2/dz2"]))
+
+
+def test_stride_helpers():
+    assert stride_for(LIMIT) == 1 and stride_for(LIMIT + 1) == 2
+    assert len(thinned_steps(LIMIT)) == LIMIT
+    steps = thinned_steps(30_001)
+    assert steps[0] == 0 and steps[-1] == 30_000 and len(steps) <= LIMIT + 1
+    assert thinned_steps(0).size == 0
+
+
+def test_a_refresh_at_a_million_states_is_fast(qtbot):
+    timeline = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, 2.0, 4.0, 0.01))
+    timeline.run(1_000_000)
+    state = _State(timeline, 500_000)
+    plot = _plot(qtbot, state)                       # the first draw reads the grid once
+    timeline.run(100)
+    started = time.perf_counter()
+    for _ in range(5):
+        timeline.run(10)
+        plot.refresh(state)
+    each = (time.perf_counter() - started) / 5
+    assert len(plot.shown("dL/dW1")[0]) <= LIMIT + 1
+    assert each < 0.05, f"a refresh took {each * 1e3:.1f} ms"
