@@ -71,7 +71,7 @@ def run_window():
     from .main_window import MainWindow
     from .session_controller import name_application
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    name_application()
+    name_application(always=True)
     _install_excepthook()
     window = MainWindow()
     window.show()

@@ -6,6 +6,7 @@ through engine.session, which refuses damaged files and writes atomically.
 
 import math
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -53,12 +54,15 @@ def read_setting(settings, key, default, kind):
 APPLICATION = "Backprop Explorer"
 
 
-def name_application():
+def name_application(always=False):
     """QSettings and the data folder are named after the application: set the
-    names before either is first used, also when a script builds the window."""
-    if not QCoreApplication.organizationName():
+    names before either is first used, also when a script builds the window.
+    Qt's default name is the program's file (``main.py``, ``python3``): replace
+    that, but not a name a host program chose, unless ``always``."""
+    default = {"", os.path.basename(sys.argv[0]) if sys.argv else "", "python", "python3"}
+    if always or not QCoreApplication.organizationName():
         QCoreApplication.setOrganizationName(APPLICATION)
-    if not QCoreApplication.applicationName() or QCoreApplication.applicationName() == "python":
+    if always or QCoreApplication.applicationName() in default:
         QCoreApplication.setApplicationName(APPLICATION)
 
 

@@ -657,3 +657,15 @@ def test_a_damaged_settings_file_falls_back_to_defaults(qtbot, garbage):
     assert window.close()                            # and it can store its settings again
     later = new_window(qtbot)
     assert later.walk.tolerance.value() == 1.0
+
+
+def test_settings_and_autosaves_live_under_the_applications_name(qapp, monkeypatch):
+    from PySide6.QtCore import QCoreApplication
+
+    from gui.session_controller import APPLICATION, name_application
+    monkeypatch.setattr(QCoreApplication, "applicationName", staticmethod(lambda: "main.py"))
+    named = []
+    monkeypatch.setattr(QCoreApplication, "setApplicationName", staticmethod(named.append))
+    monkeypatch.setattr("sys.argv", ["main.py"])
+    name_application()
+    assert named == [APPLICATION]      # Qt's default, the program's file name, is replaced
