@@ -6,6 +6,8 @@ import os
 import sys
 
 from . import csvio
+from .dataset import read_csv
+from .init import SCHEMES, initialize
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
 from .terms import (ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES,
                     Spec, interval)
@@ -58,8 +60,27 @@ def _count(minimum):
 def _add_common(parser):
     group = parser.add_argument_group("the network and the sample (defaults: the reference's worked example)")
     for name in PARAMS + INPUTS:
-        group.add_argument(f"--{name}", type=_finite, default=DEFAULTS[name], metavar="V",
+        # None: not given (the default then applies), so that --init and --data can refuse them.
+        group.add_argument(f"--{name}", type=_finite, default=None, metavar="V",
                            help=f"default {DEFAULTS[name]:g}")
+    group.add_argument("--init", choices=SCHEMES, metavar="SCHEME",
+                       help="draw all six parameters W1..b3: xavier (weights ~ N(0, 1)), he (weights "
+                            "~ N(0, sqrt 2)) or zeros; biases 0. Not together with --W1 .. --b3")
+    group.add_argument("--seed", type=_count(0), metavar="S",
+                       help="the seed of --init's draw, a whole number from 0 (default 0); "
+                            "the same seed gives the same parameters")
+    data = parser.add_argument_group("a dataset and mini-batches (default: the one sample --x, --y)")
+    data.add_argument("--data", metavar="FILE",
+                      help="the samples from a CSV file with the header x,y and one sample a line "
+                           "(not together with --x, --y); terms are then means over a batch")
+    data.add_argument("--batch-size", type=_count(1), metavar="B",
+                      help="update on B samples at a time (1: one sample at a time); without "
+                           "--shuffle, consecutive rows in file order, an epoch's last batch may be "
+                           "smaller and the next epoch starts again at the first row; default and "
+                           "any B >= the number of samples: the full batch")
+    data.add_argument("--shuffle", type=_count(0), metavar="SEED",
+                      help="shuffle the samples every epoch with this seed (a whole number from 0; "
+                           "the same seed gives the same batches); needs --batch-size")
     network = parser.add_argument_group("the activations and the loss (defaults: the reference's)")
     names = ", ".join(ACTIVATIONS)
     network.add_argument("--activation", choices=ACTIVATIONS, metavar="NAME",
@@ -193,13 +214,50 @@ def _write(args, write):
         csvio.write_atomically(args.output, write)
 
 
+def _given(args, names):
+    return [f"--{n}" for n in names if getattr(args, n) is not None]
+
+
+def _start(args):
+    """The starting parameters; OptionError for a bad combination."""
+    given = _given(args, PARAMS)
+    if args.init is not None:
+        if given:
+            raise OptionError(given[0], "cannot be given together with --init, which sets all six "
+                                        "parameters")
+        return initialize(args.init, 0 if args.seed is None else args.seed)
+    if args.seed is not None:
+        raise OptionError("--seed", "is used only with --init")
+    return {p: DEFAULTS[p] if getattr(args, p) is None else getattr(args, p) for p in PARAMS}
+
+
+def _samples(args):
+    """(x, y): the file of --data, or the one sample of --x, --y."""
+    if args.data is None:
+        return [check(n, DEFAULTS[n] if getattr(args, n) is None else getattr(args, n))
+                for n in ("x", "y")]
+    given = _given(args, ("x", "y"))
+    if given:
+        raise OptionError(given[0], "cannot be given together with --data, which holds the samples")
+    try:
+        return read_csv(args.data)
+    except InputError as error:
+        raise OptionError("--data", f"{args.data}: {error}") from None
+    except OSError as error:
+        raise OptionError("--data", f"cannot read {args.data}: {error.strerror or error}") from None
+
+
 def run(argv=None, prog=None):
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
-        values = {name: check(name, getattr(args, name)) for name in PARAMS + INPUTS}
-        trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"],
-                          spec=spec(args))
+        params = {p: check(p, value) for p, value in _start(args).items()}
+        x, y = _samples(args)
+        if args.shuffle is not None and args.batch_size is None:
+            raise OptionError("--shuffle", "is used only with --batch-size")
+        alpha = check("alpha", DEFAULTS["alpha"] if args.alpha is None else args.alpha)
+        trainer = Trainer(params, x, y, alpha, spec=spec(args), batch_size=args.batch_size,
+                          shuffle_seed=args.shuffle)
     except OptionError as error:
         args.subparsers[args.command].error(f"argument {error}")
     except InputError as error:

@@ -28,7 +28,10 @@ plain gradient descent at a constant α with the default numbers.  A
 segment's ``columns`` are its row (:func:`engine.compiled.row_for`): the
 top-level ``columns``, then the optimizer's state (``v_W1`` … ``t``), whose
 values are in ``rows`` too; a segment without ``columns`` (files saved before
-they existed) must keep no optimizer state.
+they existed) must keep no optimizer state.  ``batch_size`` (a whole number
+>= 1) and ``shuffle_seed`` (a whole number >= 0) are written only for a
+segment that trains on mini-batches (:class:`engine.training.Trainer`); a
+segment without them trains on the full batch, in file order.
 
 Opening a file checks everything in it: whatever is wrong, :func:`load` and
 :func:`read` raise :class:`SessionError` with a message a learner can act on,
@@ -117,6 +120,7 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
         segments.append({
             "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
             "length": int(segment.length), "spec": _spec_entries(trainer.spec),
+            **_batching_entries(trainer),
             "columns": list(trainer.row),
             "rows": base64.b64encode(rows.astype(_ROW_DTYPE, copy=False).tobytes()).decode("ascii"),
         })
@@ -133,6 +137,31 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
         raise SessionError(f"this session is too large to save: {_megabytes(len(text))}, "
                            f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
     stream.write(text)
+
+
+def _batching_entries(trainer):
+    """The segment's optional "batch_size" and "shuffle_seed"."""
+    entries = {}
+    if getattr(trainer, "batch_size", None) is not None:
+        entries["batch_size"] = int(trainer.batch_size)
+    if getattr(trainer, "shuffle_seed", None) is not None:
+        entries["shuffle_seed"] = int(trainer.shuffle_seed)
+    return entries
+
+
+def _batching(segment, where):
+    """The segment's (batch_size, shuffle_seed); None for an absent entry."""
+    found = []
+    for key, what, low in (("batch_size", "the mini-batch size (\"batch_size\")", 1),
+                           ("shuffle_seed", "the shuffling seed (\"shuffle_seed\")", 0)):
+        if key not in segment:
+            found.append(None)
+            continue
+        value = _whole(segment[key], f"{where}: {what}")
+        if value < low:
+            raise SessionError(f"{where}: {what} must be at least {low}, not {value}")
+        found.append(value)
+    return tuple(found)
 
 
 def _spec_entries(spec):
@@ -401,11 +430,13 @@ def _segment(number, raw, last):
     if length < 1:
         raise SessionError(f"{where}: the \"length\" must be at least 1, not {length}")
     spec = _spec(raw, where)
+    batch_size, shuffle_seed = _batching(raw, where)
     rows = _rows(raw, length, where, _columns(raw, spec, where))
     try:
         # Only the newest segment trains on: the others' rows fit exactly.
         chunk = {} if last else {"chunk_rows": length}
-        return Segment(Trainer.from_history(rows, x, y, alpha, spec=spec, **chunk), length)
+        return Segment(Trainer.from_history(rows, x, y, alpha, spec=spec, batch_size=batch_size,
+                                            shuffle_seed=shuffle_seed, **chunk), length)
     except InputError as error:
         raise SessionError(f"{where}: {error}") from None
 

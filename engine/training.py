@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import compiled
+from .dataset import batch_indices, batch_size_of
 from .derivation import derive, evaluate
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
@@ -120,6 +121,17 @@ def _check_state_rows(names, rows):
             check_state(names, {name: float(column[bad[0]])})   # raises, naming the entry
 
 
+def _check_batching(batch_size, shuffle_seed):
+    """``(batch_size, shuffle_seed)`` as whole numbers (or None), or InputError."""
+    for name, value, low in (("batch_size", batch_size, 1), ("shuffle_seed", shuffle_seed, 0)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise InputError(name, f"must be a whole number of at least {low}, got {value!r}")
+    return (None if batch_size is None else int(batch_size),
+            None if shuffle_seed is None else int(shuffle_seed))
+
+
 def _history(row):
     """An empty history for rows ``row``.  The default row's is ``History()``:
     tests may replace History by a factory of no arguments."""
@@ -135,11 +147,21 @@ class Trainer:
     ``self.spec`` is None for such a table.  ``state``: the optimizer's
     starting state (a mapping over :attr:`state_names`; default all 0 and
     t = 0, as before a first update).  ``self.row`` names the values of a
-    history row: :data:`engine.compiled.ROW`, then the optimizer's state."""
+    history row: :data:`engine.compiled.ROW`, then the optimizer's state.
 
-    def __init__(self, params, x, y, alpha, terms=TERMS, *, spec=None, state=None):
+    ``batch_size`` (None, or anything >= the number of samples: the full
+    batch) and ``shuffle_seed`` choose the samples of each update: update k
+    (from state k to k + 1) uses :meth:`batch` (k), that is
+    :func:`engine.dataset.batch_indices` (n, batch_size, k, shuffle_seed).
+    The loss and gradient recorded with state k are those on update k's
+    batch, so that :meth:`derivation` (k) reproduces the row and its
+    ``W1_next`` … are exactly state k + 1."""
+
+    def __init__(self, params, x, y, alpha, terms=TERMS, *, spec=None, state=None,
+                 batch_size=None, shuffle_seed=None):
         self.start = {p: check(p, params[p]) for p in PARAMS}
         self.x, self.y = check_samples(x, y)
+        self.batch_size, self.shuffle_seed = _check_batching(batch_size, shuffle_seed)
         self.alpha = check("alpha", alpha)
         self.terms, self.spec = _table(terms, spec)
         self.state_names = state_columns(self.terms)
@@ -148,8 +170,9 @@ class Trainer:
         self._column = {name: i for i, name in enumerate(self.row)}
         self._mode = "scalar" if len(self.x) == 1 else "vector"
         self._run = compiled.build(self.terms, self._mode)[1]
+        self._setup_batches()
         self.history = _history(self.row)
-        first = self.derivation_of(self.start, self.start_state)
+        first = self.derivation_of(self.start, self.start_state, self.batch(0))
         bad = first.first_non_finite()
         if bad is not None:
             raise InputError(bad.id, f"the starting state gives a non-finite {bad.symbol}")
@@ -159,13 +182,15 @@ class Trainer:
         self._first = first   # the window shows the first state at once: derive it only once
 
     @classmethod
-    def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16, *, spec=None):
+    def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16, *, spec=None,
+                     batch_size=None, shuffle_seed=None):
         """A trainer whose history is exactly ``rows`` (an (n, len(row)) array,
         n >= 1, all finite; copied), as saved from another trainer: the start
         is row 0's parameters and optimizer state; no state is derived again.
         ``chunk_rows``: as for History (the rows of a trainer that will not
         train on can fit exactly).  ``terms``/``spec``: as for the
-        constructor; the rows must have been made with the same spec."""
+        constructor; the rows must have been made with the same spec (and
+        the same ``batch_size`` and ``shuffle_seed``)."""
         table, spec = _table(terms, spec)
         names = state_columns(table)
         width = len(compiled.ROW) + len(names)
@@ -181,6 +206,7 @@ class Trainer:
         trainer = cls.__new__(cls)
         trainer.start = {p: check(p, rows[0, COLUMN[p]]) for p in PARAMS}
         trainer.x, trainer.y = check_samples(x, y)
+        trainer.batch_size, trainer.shuffle_seed = _check_batching(batch_size, shuffle_seed)
         trainer.alpha = check("alpha", alpha)
         trainer.terms, trainer.spec = table, spec
         trainer.state_names = names
@@ -190,10 +216,19 @@ class Trainer:
         trainer._column = {name: i for i, name in enumerate(trainer.row)}
         trainer._mode = "scalar" if len(trainer.x) == 1 else "vector"
         trainer._run = compiled.build(trainer.terms, trainer._mode)[1]
+        trainer._setup_batches()
         trainer.history = History.from_rows(rows, chunk_rows, trainer.row)
         trainer.divergence = None
         trainer._first = None
         return trainer
+
+    def _setup_batches(self):
+        """Whether updates use mini-batches, and where the loss and gradient
+        are among the outputs of the compiled ``derive``."""
+        self.minibatch = batch_size_of(len(self.x), self.batch_size) < len(self.x)
+        ids = {t.id: i for i, t in enumerate(self.terms)}
+        self._recorded = [ids[name] for name in ("L",) + GRADIENTS]
+        self._recorded_columns = [self._column[name] for name in ("L",) + GRADIENTS]
 
     # --- reading --------------------------------------------------------
     def __len__(self):
@@ -211,16 +246,29 @@ class Trainer:
         row = self.history.row(step)
         return {n: float(row[self._column[n]]) for n in self.state_names}
 
-    def derivation_of(self, params, state=None):
+    def batch(self, step=-1):
+        """The indices of the samples update ``step`` (from state ``step`` to
+        ``step`` + 1) uses; a negative ``step`` counts back from the last
+        recorded state.  Every sample, 0 … n−1, for a full batch."""
+        if step < 0:
+            step += len(self.history)
+        return batch_indices(len(self.x), self.batch_size, step, self.shuffle_seed)
+
+    def derivation_of(self, params, state=None, batch=None):
         """The derivation of ``params`` with the optimizer's ``state`` (default
-        all 0, as before a first update)."""
-        return derive(params, self.x, self.y, self.alpha, self.terms, state)
+        all 0, as before a first update) on the samples ``batch`` (indices;
+        default all of them)."""
+        if batch is None or len(batch) == len(self.x):
+            return derive(params, self.x, self.y, self.alpha, self.terms, state)
+        return derive(params, self.x[batch], self.y[batch], self.alpha, self.terms, state)
 
     def derivation(self, step=-1):
-        """The full derivation of a recorded state, rebuilt exactly."""
-        if step % len(self.history) == 0 and self._first is not None:
+        """The full derivation of a recorded state, rebuilt exactly: on the
+        batch of the update from it (:meth:`batch`)."""
+        step %= len(self.history)
+        if step == 0 and self._first is not None:
             return self._first
-        return self.derivation_of(self.params(step), self.optimizer_state(step))
+        return self.derivation_of(self.params(step), self.optimizer_state(step), self.batch(step))
 
     def values(self, step=-1):
         return evaluate(self.params(step), self.x, self.y, self.alpha, self.terms,
@@ -235,6 +283,8 @@ class Trainer:
         would give a non-finite state; that state is not recorded."""
         if steps < 0:
             raise InputError("steps", f"must be zero or more, got {steps}")
+        if self.minibatch:
+            return self._run_batches(steps)
         done = 0
         while done < steps and self.divergence is None:
             block = self.history.free_rows()
@@ -253,6 +303,41 @@ class Trainer:
                 self.divergence = self._explain(block[good])
         return self.divergence
 
+    def _samples(self, step):
+        """The samples of update ``step`` as the compiled functions take them,
+        and their flavour."""
+        index = self.batch(step)
+        if len(index) == 1:
+            return float(self.x[index[0]]), float(self.y[index[0]]), "scalar"
+        return self.x[index], self.y[index], "vector"
+
+    def _run_batches(self, steps):
+        """``run`` with mini-batches: one update at a time, each on its own
+        batch.  The compiled loop records the new state with the loss and
+        gradient on the batch it was updated with; they are then replaced by
+        those on the batch of the next update, the one the row must hold."""
+        terms, names = self.terms, self.state_names
+        for _ in range(steps if self.divergence is None else 0):
+            k = len(self.history) - 1
+            last = dict(zip(self.row, self.history.row(-1).tolist()))
+            x, y, mode = self._samples(k)
+            block = self.history.free_rows()
+            with np.errstate(all="ignore"):
+                compiled.build(terms, mode)[1](
+                    1, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
+                    *(last[n] for n in names), *(last[g] for g in GRADIENTS))
+                new = block[0].tolist()
+                x, y, mode = self._samples(k + 1)
+                values = compiled.build(terms, mode)[0](
+                    *new[:len(PARAMS)], x, y, self.alpha, *new[len(compiled.ROW):])
+            for column, i in zip(self._recorded_columns, self._recorded):
+                block[0, column] = values[i]
+            if not np.isfinite(block[0]).all():
+                self.divergence = self._explain(block[0])
+                break
+            self.history.commit(1)
+        return self.divergence
+
     def _explain(self, rejected):
         """Name the first non-finite term on the way to the rejected state:
         in the update from the last state (its look-ahead included), or else
@@ -264,7 +349,8 @@ class Trainer:
         state = rejected[len(compiled.ROW):]
         if bad is None and np.isfinite(rejected[:len(PARAMS)]).all() and np.isfinite(state).all():
             bad = self.derivation_of(dict(zip(PARAMS, map(float, rejected))),
-                                     dict(zip(self.state_names, map(float, state)))).first_non_finite()
+                                     dict(zip(self.state_names, map(float, state))),
+                                     self.batch(step)).first_non_finite()
         if bad is None:  # cannot happen: some value of the rejected row is not finite
             name = self.row[int(np.argmin(np.isfinite(rejected)))]
             return Divergence(step, name, name, float("nan"))

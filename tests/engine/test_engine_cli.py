@@ -396,3 +396,92 @@ def test_help_names_the_update_options(command):
                    "--beta2", "--eps", "--schedule", "--decay", "--decay-every", "--clip-value",
                    "--clip-norm"):
         assert option in done.stdout, option
+
+
+# --- --data, --batch-size, --shuffle, --init ----------------------------------
+
+DATA_X = [-1.5, -0.9, -0.2, 0.3, 0.8, 1.4, 2.0]
+DATA_Y = [0.4, -0.6, 1.1, -0.3, 0.9, -1.2, 0.5]
+
+
+def _data_file(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(DATA_X, DATA_Y)))
+    return str(path)
+
+
+@pytest.mark.parametrize("extra, batching", [
+    ([], {}), (["--batch-size", "3"], {"batch_size": 3}),
+    (["--batch-size", "2", "--shuffle", "8"], {"batch_size": 2, "shuffle_seed": 8}),
+    (["--batch-size", "1"], {"batch_size": 1})])
+def test_train_on_a_data_file_in_batches(tmp_path, extra, batching):
+    done = cli("train", "--steps", "9", "--data", _data_file(tmp_path), "--alpha", "0.05", *extra)
+    assert done.returncode == 0, done.stderr
+    trainer = Trainer(dict(EXAMPLE), DATA_X, DATA_Y, 0.05, **batching)
+    trainer.run(9)
+    rows = _rows(done.stdout)
+    _assert_history(rows, trainer, range(10))   # the columns stay as they are
+    plain = Trainer(dict(EXAMPLE), DATA_X, DATA_Y, 0.05)
+    plain.run(9)
+    got = [[float(v) for v in r[1:7]] for r in rows[1:]]
+    assert (got == [[plain.params(k)[p] for p in PARAMS] for k in range(10)]) == (not batching)
+
+
+def test_derive_on_a_data_file_shows_the_batch_means(tmp_path):
+    done = cli("derive", "--steps", "4", "--data", _data_file(tmp_path), "--batch-size", "3",
+               "--shuffle", "1", "--alpha", "0.05")
+    assert done.returncode == 0, done.stderr
+    trainer = Trainer(dict(EXAMPLE), DATA_X, DATA_Y, 0.05, batch_size=3, shuffle_seed=1)
+    trainer.run(4)
+    rows = _rows(done.stdout)
+    _assert_derivations(rows, trainer, range(5))
+    loss = [r for r in rows[1:] if r[2] == "L"]
+    assert [r[5] for r in loss[:2]] == ["(1/3) Σ over the 3 samples"] * 2
+    assert loss[2][5] != loss[0][5]   # update 2 is the epoch's last batch: one sample, numbers in
+
+
+@pytest.mark.parametrize("scheme", ["xavier", "he", "zeros"])
+def test_init_draws_the_parameters(scheme):
+    from engine.init import initialize
+    done = cli("train", "--steps", "2", "--init", scheme, "--seed", "17")
+    assert done.returncode == 0, done.stderr
+    trainer = Trainer(initialize(scheme, 17), EXAMPLE_X, EXAMPLE_Y, EXAMPLE_ALPHA)
+    trainer.run(2)
+    _assert_history(_rows(done.stdout), trainer, range(3))
+    default_seed = cli("train", "--steps", "0", "--init", scheme)
+    start = [float(v) for v in _rows(default_seed.stdout)[1][1:7]]
+    assert start == [initialize(scheme, 0)[p] for p in PARAMS]
+
+
+@pytest.mark.parametrize("args, option, words", [
+    (["--data", "{missing}"], "--data", "cannot read"),
+    (["--data", "{bad}"], "--data", "line 3"),
+    (["--data", "{empty}"], "--data", "no samples"),
+    (["--data", "{good}", "--x", "1"], "--x", "--data"),
+    (["--data", "{good}", "--y", "1"], "--y", "--data"),
+    (["--batch-size", "0"], "--batch-size", "1 or more"),
+    (["--batch-size", "two"], "--batch-size", "whole number"),
+    (["--shuffle", "3"], "--shuffle", "--batch-size"),
+    (["--batch-size", "2", "--shuffle", "-1"], "--shuffle", "0 or more"),
+    (["--init", "uniform"], "--init", "invalid choice"),
+    (["--init", "he", "--W2", "1"], "--W2", "--init"),
+    (["--seed", "3"], "--seed", "--init"),
+    (["--init", "he", "--seed", "-3"], "--seed", "0 or more")])
+def test_bad_data_and_batch_options_exit_2_naming_the_option(tmp_path, args, option, words):
+    files = {"missing": str(tmp_path / "nope.csv"), "good": _data_file(tmp_path)}
+    for name, text in (("bad", "x,y\n1,2\n3,oops\n"), ("empty", "x,y\n")):
+        (tmp_path / f"{name}.csv").write_text(text)
+        files[name] = str(tmp_path / f"{name}.csv")
+    for command in (["train", "--steps", "1"], ["derive"]):
+        done = cli(*command, *[a.format(**files) for a in args])
+        assert done.returncode == 2
+        assert done.stdout == ""
+        assert done.stderr.count("\n") == 1
+        assert f"argument {option}" in done.stderr and words in done.stderr
+
+
+@pytest.mark.parametrize("command", ["derive", "train"])
+def test_help_names_the_data_options(command):
+    text = cli(command, "--help").stdout
+    for option in ("--data FILE", "--batch-size B", "--shuffle SEED", "--init SCHEME", "--seed S"):
+        assert option in text
