@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine import LIMITS, PARAMS, InputError
+from engine import LIMITS, PARAMS
 from engine import landscape
 
 SIZE = 200
@@ -255,16 +255,4 @@ class LandscapeView(QWidget):
     def apply(self, values):
         """Set the picked values on the state, as one undoable step; a value the
         engine refuses is left out."""
-        current = self.state.values()
-        if all(current[name] == value for name, value in values.items()):
-            return
-        stack = self.state.undo_stack
-        stack.beginMacro("Move to " + ", ".join(f"{n} = {v:g}" for n, v in values.items()))
-        try:
-            for name, value in values.items():
-                try:
-                    self.state.set_value(name, value)
-                except InputError:
-                    pass
-        finally:
-            stack.endMacro()
+        self.state.set_values(values, "Move to " + ", ".join(f"{n} = {v:g}" for n, v in values.items()))

@@ -6,11 +6,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
-                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
+                               QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
                                QUndoView, QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
 from engine.expr import symbol
+from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
 
 from .derivation_table import DerivationTable
 from .diagram import NetworkDiagram
@@ -169,6 +170,11 @@ class MainWindow(QMainWindow):
                                 "The next term of the walk-through")
         self.actionPreviousTerm = a("actionPreviousTerm", "Pre&vious Term", self.walk.previous, "P",
                                     "The previous term of the walk-through")
+        self.init_actions = [
+            a(f"actionInit{scheme.capitalize()}", f"{SCHEME_NAMES[scheme]}…",
+              lambda _=False, scheme=scheme: self.initialize(scheme), None,
+              f"Draw all six parameters as {SCHEME_NAMES[scheme]} initialization does, from a seed you can reuse")
+            for scheme in SCHEMES]
         self.actionConfirmBranch = a("actionConfirmBranch", "Ask Before Dropping &Later States",
                                      lambda on: None, None,
                                      "Ask before an edit at an earlier state drops the states after it",
@@ -196,6 +202,8 @@ class MainWindow(QMainWindow):
         train_menu.addActions([self.actionStep, self.actionRun, self.actionReset])
         train_menu.addSeparator()
         train_menu.addActions([self.actionStepBack, self.actionStepForward])
+        train_menu.addSeparator()
+        train_menu.addMenu("&Initialize").addActions(self.init_actions)
         learn_menu = bar.addMenu("&Learn")
         learn_menu.addActions([self.actionExplain, self.actionPredict])
         learn_menu.addSeparator()
@@ -293,6 +301,20 @@ class MainWindow(QMainWindow):
                 self.statusBar().clearMessage()
         self.parameters.show_values(self.state.values())   # a refused or declined edit shows the old value
         self.parameters.show_spec(self.state.spec())
+
+    def initialize(self, scheme):
+        """New parameters from an initialization scheme; the seed is shown and can be typed again."""
+        seed, ok = QInputDialog.getInt(self, f"{SCHEME_NAMES[scheme]} initialization",
+                                       "Seed (the same seed gives the same parameters):",
+                                       random_seed(), 0, SEED_RANGE - 1)
+        if not ok:
+            return
+        self.runner.stop()
+        if self._may_branch("every parameter"):
+            self.state.set_values(initialize(scheme, seed), f"Initialize ({SCHEME_NAMES[scheme]}, seed {seed})")
+            self.statusBar().showMessage(f"{SCHEME_NAMES[scheme]} initialization, seed {seed}")
+            if scheme == "zeros":
+                QMessageBox.information(self, "Why all zeros fails", ZEROS_EXPLANATION)
 
     def _pick_on_landscape(self, values):
         """A click on the landscape sets two parameters: one undoable change."""

@@ -8,7 +8,7 @@ import itertools
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine import DEFAULTS, INPUTS, PARAMS, Trainer, check_gradients
+from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer, check_gradients
 from engine.limits import check
 from engine.terms import state_columns
 from engine.timeline import Timeline
@@ -108,6 +108,22 @@ class ExplorerState(QObject):
         # Building the trainer first refuses, before any change, a state it cannot start from.
         trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor))
         self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
+
+    def set_values(self, values, text):
+        """Several hand edits as one undoable change named ``text``; a value the
+        engine refuses is left out."""
+        changed = {n: v for n, v in values.items() if self.values()[n] != v}
+        if not changed:
+            return
+        self.undo_stack.beginMacro(text)
+        try:
+            for name, value in changed.items():
+                try:
+                    self.set_value(name, value)
+                except InputError:
+                    pass
+        finally:
+            self.undo_stack.endMacro()
 
     def set_network(self, field, value):
         """A change of the network (a Spec field: an activation, the leak, the
