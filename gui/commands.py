@@ -106,7 +106,8 @@ class ResetCommand(QUndoCommand):
         self._before_cursor = state.cursor
         start = len(state.timeline) - state.timeline.segments[-1].length
         self._trainer = state.new_trainer(state.start_values(), state.spec(start),
-                                          state.timeline.segments[-1].trainer.start_state)
+                                          state.timeline.segments[-1].trainer.start_state,
+                                          state.samples(start))
 
     def redo(self):
         self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))

@@ -10,10 +10,12 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
                                QUndoView, QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
+from engine.dataset import check_dataset, read_csv, write_csv
 from engine.expr import symbol
 from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
 
 from .derivation_table import DerivationTable
+from .dataset_panel import DataPlot, DatasetPanel
 from .diagram import NetworkDiagram
 from .gradient_plot import GradientPlot
 from .landscape_view import LandscapeView
@@ -82,6 +84,8 @@ class MainWindow(QMainWindow):
         self.plots.addTab(self.loss_plot, "Loss")
         self.plots.addTab(self.gradient_plot, "Vanishing gradients")
         self.plots.addTab(self.landscape, "Loss landscape")
+        self.data_plot = DataPlot()
+        self.plots.addTab(self.data_plot, "Data and ŷ(x)")
         self.plots.currentChanged.connect(lambda _: self.refresh())
         top.addWidget(self.plots)
         top.setStretchFactor(1, 3)
@@ -109,6 +113,13 @@ class MainWindow(QMainWindow):
         self.undo_dock.setWidget(undo_view)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
         self.undo_dock.hide()
+        self.dataset_panel = DatasetPanel()
+        self.dataset_dock = QDockWidget("Dataset", self)
+        self.dataset_dock.setObjectName("datasetDock")
+        self.dataset_dock.setWidget(self.dataset_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dataset_dock)
+        self.dataset_dock.hide()
+        self._panel_source = None   # the segment whose samples the dataset panel shows
         self.position = QLabel()
         self.position.setObjectName("statusPosition")
         self.statusBar().addPermanentWidget(self.position)
@@ -211,6 +222,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionLogScale)
         view_menu.addAction(self.undo_dock.toggleViewAction())
+        view_menu.addAction(self.dataset_dock.toggleViewAction())
         bar.addMenu("&Help").addAction(self.actionAbout)
 
         tools = self.addToolBar("Training")
@@ -242,6 +254,9 @@ class MainWindow(QMainWindow):
         self.state.diverged.connect(self._on_diverged)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
+        self.dataset_panel.applied.connect(self.set_samples)
+        self.dataset_panel.importRequested.connect(self.import_dataset)
+        self.dataset_panel.exportRequested.connect(self.export_dataset)
         self.walk.termChanged.connect(self._on_walk_term)
         self.table.elementSelected.connect(self.diagram.highlight)
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
@@ -266,6 +281,11 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_history(state.timeline, state.cursor)
         self.gradient_plot.refresh(state)   # both return at once while their tab is hidden
         self.landscape.refresh()
+        self.data_plot.refresh(state)
+        segment = state.timeline.locate(state.cursor)[0]
+        if segment is not self._panel_source:   # not on every redraw: the learner may be typing rows
+            self._panel_source = segment
+            self.dataset_panel.show_samples(*state.samples())
         self.timeline_bar.show_position(state.cursor, state.last)
         if self.walk.mode == PREDICT:
             self.position.setText(f"Step {state.cursor}")
@@ -327,6 +347,31 @@ class MainWindow(QMainWindow):
 
     def set_network(self, field, value):
         self._apply(field, lambda: self.state.set_network(field, value))
+
+    def set_samples(self, x, y, batch_size, seed):
+        self.runner.stop()
+        self._apply("the samples", lambda: self.state.set_samples(x, y, batch_size, seed))
+
+    def import_dataset(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Import Dataset", self.sessions._folder(),
+                                              "CSV files (*.csv);;All files (*)")
+        if not path:
+            return
+        try:
+            x, y = read_csv(path)
+        except (InputError, OSError) as error:
+            QMessageBox.critical(self, "Import Dataset", f"Could not import {path}:\n{error}\n\n"
+                                                         "The rows shown are unchanged.")
+            return
+        self.dataset_panel.set_rows(x, y)
+
+    def export_dataset(self):
+        try:
+            x, y = check_dataset(*self.dataset_panel.rows())
+        except InputError as error:
+            QMessageBox.critical(self, "Export Dataset", f"These rows are not a dataset yet:\n{error}")
+            return None
+        return self._export("Export Dataset", "dataset.csv", lambda s: write_csv(s, x, y))
 
     def _walk(self, mode, on):
         other = self.actionPredict if mode == EXPLAIN else self.actionExplain

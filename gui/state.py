@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer, check_gradients
+from engine.dataset import check_dataset
 from engine.limits import check
 from engine.terms import state_columns
 from engine.timeline import Timeline
@@ -31,9 +32,17 @@ class ExplorerState(QObject):
         self._run_id = None
 
     @staticmethod
-    def new_trainer(values, spec=None, optimizer_state=None):
-        return Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"],
-                       spec=spec, state=optimizer_state)
+    def new_trainer(values, spec=None, optimizer_state=None, samples=None):
+        """``samples``: (x, y, batch_size, shuffle_seed) of a dataset; None for
+        the single sample values["x"], values["y"]."""
+        x, y, batch_size, seed = samples or (values["x"], values["y"], None, None)
+        return Trainer({p: values[p] for p in PARAMS}, x, y, values["alpha"],
+                       spec=spec, state=optimizer_state, batch_size=batch_size, shuffle_seed=seed)
+
+    def samples(self, step=None):
+        """(x, y, batch_size, shuffle_seed) of the shown state's segment."""
+        trainer = self.timeline.locate(self._cursor if step is None else step)[0]
+        return trainer.x, trainer.y, trainer.batch_size, trainer.shuffle_seed
 
     def spec(self, step=None):
         """The network (activations, loss) of the shown state, or of ``step``."""
@@ -104,9 +113,11 @@ class ExplorerState(QObject):
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
             return
-        # The optimizer goes on from where it was (its velocity, its step count).
+        # The optimizer goes on from where it was (its velocity, its step count), on the
+        # same dataset, unless x or y was set by hand: then the single sample shown.
         # Building the trainer first refuses, before any change, a state it cannot start from.
-        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor))
+        samples = None if name in ("x", "y") else self.samples()
+        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
         self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
 
     def set_values(self, values, text):
@@ -125,6 +136,16 @@ class ExplorerState(QObject):
         finally:
             self.undo_stack.endMacro()
 
+    def set_samples(self, x, y, batch_size=None, shuffle_seed=None):
+        """Train on a dataset from the shown state on (a new branch there).
+        Raises engine.InputError, changing nothing, for bad samples or settings."""
+        x, y = check_dataset(x, y)   # names the first bad sample
+        trainer = self.new_trainer(self.values(), self.spec(), self.timeline.optimizer_state(self._cursor),
+                                   (x, y, batch_size, shuffle_seed))
+        mode = "full batch" if not trainer.minibatch else f"batches of {trainer.batch_size}"
+        self.undo_stack.push(EditCommand(self, "samples", self.values(), self._cursor, trainer,
+                                         text=f"Use {len(trainer.x)} samples ({mode})"))
+
     def set_network(self, field, value):
         """A change of the network (a Spec field: an activation, the leak, the
         loss) at the shown state: a new branch there, as for a hand edit."""
@@ -135,7 +156,7 @@ class ExplorerState(QObject):
         # Another optimizer starts from rest; the same one goes on where it was.
         same_state = state_columns(spec) == state_columns(self.spec())
         optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None
-        trainer = self.new_trainer(values, spec, optimizer)
+        trainer = self.new_trainer(values, spec, optimizer, self.samples())
         self.undo_stack.push(EditCommand(self, field, values, self._cursor, trainer,
                                          text=f"Set {field} = {value}"))
 

@@ -1,0 +1,179 @@
+"""The dataset: (x, y) rows to edit, import or export, presets, and how the
+updates use them (full batch, mini-batches, one sample at a time); beside it,
+the data and the network's ŷ(x) curve."""
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QHBoxLayout,
+                               QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine.dataset import PRESETS, preset
+from engine.derivation import evaluate
+
+FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
+
+
+class DatasetPanel(QWidget):
+    applied = Signal(object, object, object, object)   # x, y, batch_size (None: full), shuffle seed
+    importRequested = Signal()
+    exportRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("datasetPanel")
+        self.table = QTableWidget(0, 2)
+        self.table.setObjectName("datasetTable")
+        self.table.setHorizontalHeaderLabels(["x", "y"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.preset = QComboBox()
+        self.preset.setObjectName("datasetPreset")
+        self.preset.addItems(list(PRESETS))
+        buttons = {}
+        for name, text, slot in (("add", "Add row", self.add_row), ("remove", "Remove rows", self.remove_rows),
+                                 ("preset", "Load preset", self.load_preset),
+                                 ("import", "Import CSV…", self.importRequested.emit),
+                                 ("export", "Export CSV…", self.exportRequested.emit)):
+            buttons[name] = QPushButton(text)
+            buttons[name].clicked.connect(slot)
+        self.mode = QComboBox()
+        self.mode.setObjectName("batchMode")
+        self.mode.addItems([FULL, MINI, ONE])
+        self.batch_size = QSpinBox()
+        self.batch_size.setObjectName("batchSize")
+        self.batch_size.setRange(1, 1_000_000)
+        self.batch_size.setValue(8)
+        self.shuffle = QCheckBox("shuffle, seed")
+        self.shuffle.setObjectName("shuffle")
+        self.seed = QSpinBox()
+        self.seed.setObjectName("shuffleSeed")
+        self.seed.setRange(0, 999_999)
+        self.apply_button = QPushButton("Train on these samples")
+        self.apply_button.setObjectName("applyDataset")
+        self.apply_button.setToolTip("From the shown state on, updates use these samples (a new branch)")
+        self.apply_button.clicked.connect(self.apply)
+        self.message = QLabel()
+        self.message.setObjectName("datasetMessage")
+        self.message.setWordWrap(True)
+
+        rows = QHBoxLayout()
+        rows.addWidget(buttons["add"])
+        rows.addWidget(buttons["remove"])
+        files = QHBoxLayout()
+        files.addWidget(buttons["import"])
+        files.addWidget(buttons["export"])
+        presets = QHBoxLayout()
+        presets.addWidget(self.preset, 1)
+        presets.addWidget(buttons["preset"])
+        batching = QFormLayout()
+        batching.addRow("updates use", self.mode)
+        batching.addRow("batch size", self.batch_size)
+        shuffle = QHBoxLayout()
+        shuffle.addWidget(self.shuffle)
+        shuffle.addWidget(self.seed)
+        batching.addRow(shuffle)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(rows)
+        layout.addLayout(presets)
+        layout.addLayout(files)
+        layout.addLayout(batching)
+        layout.addWidget(self.apply_button)
+        layout.addWidget(self.message)
+        self.mode.currentTextChanged.connect(self._enable)
+        self._enable()
+
+    def _enable(self, *_):
+        mini = self.mode.currentText() == MINI
+        self.batch_size.setEnabled(mini)
+        self.shuffle.setEnabled(self.mode.currentText() != FULL)
+        self.seed.setEnabled(self.mode.currentText() != FULL)
+
+    # --- rows -----------------------------------------------------------
+    def set_rows(self, x, y):
+        self.table.setRowCount(len(x))
+        for row, (a, b) in enumerate(zip(x, y)):
+            self.table.setItem(row, 0, QTableWidgetItem(repr(float(a))))
+            self.table.setItem(row, 1, QTableWidgetItem(repr(float(b))))
+
+    def rows(self):
+        """The typed rows as two lists of text (the engine checks them)."""
+        def cell(r, c):
+            item = self.table.item(r, c)
+            return item.text().strip().replace("−", "-") if item else ""
+        return ([cell(r, 0) for r in range(self.table.rowCount())],
+                [cell(r, 1) for r in range(self.table.rowCount())])
+
+    def add_row(self):
+        self.table.insertRow(self.table.rowCount())
+
+    def remove_rows(self):
+        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
+            self.table.removeRow(row)
+
+    def load_preset(self):
+        self.set_rows(*preset(self.preset.currentText()))
+
+    def show_samples(self, x, y, batch_size, seed):
+        """Show the shown segment's samples and how its updates use them."""
+        self.set_rows(x, y)
+        if batch_size is None or batch_size >= len(x):
+            self.mode.setCurrentText(FULL)
+        else:
+            self.mode.setCurrentText(ONE if batch_size == 1 else MINI)
+            self.batch_size.setValue(batch_size)
+        self.shuffle.setChecked(seed is not None)
+        if seed is not None:
+            self.seed.setValue(seed)
+
+    def batching(self):
+        mode = self.mode.currentText()
+        size = None if mode == FULL else (1 if mode == ONE else self.batch_size.value())
+        seed = self.seed.value() if size is not None and self.shuffle.isChecked() else None
+        return size, seed
+
+    def apply(self):
+        x, y = self.rows()
+        size, seed = self.batching()
+        self.applied.emit(x, y, size, seed)
+
+
+class DataPlot(pg.PlotWidget):
+    """The samples and the network's ŷ(x) over their range."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background="w")
+        self.setObjectName("dataPlot")
+        item = self.getPlotItem()
+        item.setTitle("Data and the network's ŷ(x)", color=(40, 40, 40))
+        item.setLabel("bottom", "x")
+        item.setLabel("left", "y")
+        item.showGrid(x=True, y=True, alpha=0.25)
+        self.points = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(214, 96, 77), pen=None)
+        item.addItem(self.points)
+        self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2))
+        self._key = None
+
+    def refresh(self, state):
+        if not self.isVisible():
+            return
+        trainer, index = state.timeline.locate(state.cursor)
+        params = trainer.params(index)
+        key = (id(trainer), tuple(params.values()))
+        if key == self._key:
+            return
+        self._key = key
+        self.points.setData(trainer.x, trainer.y)
+        low, high = float(trainer.x.min()), float(trainer.x.max())
+        pad = max(0.5, 0.1 * (high - low))
+        xs = np.linspace(low - pad, high + pad, 200)
+        # ŷ of each x, by the state's own compiled formulas (y plays no part in ŷ)
+        yhat = evaluate(params, xs, np.zeros_like(xs), trainer.alpha, trainer.terms)["yhat"]
+        self.curve.setData(xs, yhat)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._key = None
+
