@@ -12,6 +12,9 @@ from .limits import PARAMS
 from .terms import SECTION_TITLES, TERMS, as_terms, section_titles, spec_of, state_columns
 
 
+BREAKDOWN_LIMIT = 1000   # a batch's per-sample values are kept up to this many samples
+
+
 @dataclass(frozen=True)
 class Term:
     id: str            # stable ASCII id, e.g. "dL/dW2"
@@ -22,6 +25,7 @@ class Term:
     layer: str         # forward, 3, 2, 1 or update
     node: str          # the diagram element it belongs to
     caption: str = ""  # what this link of the chain does, in plain words
+    samples: tuple = None   # a batch's per-sample values (up to BREAKDOWN_LIMIT samples)
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,7 +110,9 @@ def derive(params, x, y, alpha, terms=TERMS, state=None):
         else:
             text = f"per sample; the mean of {n} values is shown"
         value = float(np.mean(raw)) if per_sample else float(raw)
+        breakdown = tuple(np.broadcast_to(raw, np.shape(x)).tolist()) \
+            if per_sample and n <= BREAKDOWN_LIMIT else None
         records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node,
-                            t.caption))
+                            t.caption, breakdown))
     spec = spec_of(terms)
     return Derivation(records, n, section_titles(spec) if spec else SECTION_TITLES)

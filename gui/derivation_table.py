@@ -9,6 +9,7 @@ from engine.expr import number
 COLUMNS = ("Quantity", "Formula", "Substitution", "Value", "Numerical check", "Relative error")
 CHECKED, ERROR = 4, 5   # the central-difference estimate of a gradient, and how far the value is from it
 _SUSPECT = QColor(255, 205, 195)
+BREAKDOWN_SHOWN = 12     # per-sample values in a tooltip; a double-click lists them all
 VALUE_DIGITS = 6
 _HIGHLIGHT = QColor(255, 225, 120)
 _SECTION_BACKGROUND = QColor(225, 232, 242)
@@ -130,6 +131,12 @@ class DerivationModel(QAbstractTableModel):
             if self._hidden(item, column):
                 return "Hidden until you predict it"
             if column == 3:
+                if item.samples:
+                    shown = "\n".join(f"sample {i}: {number(v, VALUE_DIGITS)}"
+                                       for i, v in enumerate(item.samples[:BREAKDOWN_SHOWN]))
+                    more = len(item.samples) - BREAKDOWN_SHOWN
+                    return (f"{item.value!r}\nthe mean of {len(item.samples)} samples "
+                            f"(double-click for all):\n{shown}" + (f"\n… {more} more" if more > 0 else ""))
                 return repr(item.value)
             if column >= CHECKED and item.id in self._checks:
                 check = self._checks[item.id]
@@ -154,6 +161,7 @@ class DerivationTable(QTableView):
     copies the selected cells as tab-separated text."""
 
     elementSelected = Signal(str)
+    breakdownRequested = Signal(object)   # a batch term whose per-sample values were asked for
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -178,6 +186,7 @@ class DerivationTable(QTableView):
             self.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
         self.derivation_model.modelReset.connect(self._after_reset)
         self.selectionModel().currentRowChanged.connect(self._on_current_row)
+        self.doubleClicked.connect(self._on_double_click)
 
     def set_derivation(self, derivation, checks=()):
         self.derivation_model.set_derivation(derivation, checks)
@@ -190,6 +199,11 @@ class DerivationTable(QTableView):
     def _on_current_row(self, current, _previous):
         term = self.derivation_model.term(current.row()) if current.isValid() else None
         self.elementSelected.emit(term.node if term else "")
+
+    def _on_double_click(self, index):
+        term = self.derivation_model.term(index.row())
+        if term is not None and term.samples:
+            self.breakdownRequested.emit(term)
 
     def select_term(self, term_id):
         for row in self.derivation_model.term_rows():

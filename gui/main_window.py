@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
 
 from engine import InputError, csvio
 from engine.dataset import check_dataset, read_csv, write_csv
-from engine.expr import symbol
+from engine.expr import number, symbol
 from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
 
 from .derivation_table import DerivationTable
@@ -255,6 +255,7 @@ class MainWindow(QMainWindow):
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
         self.dataset_panel.applied.connect(self.set_samples)
+        self.table.breakdownRequested.connect(self.show_breakdown)
         self.dataset_panel.importRequested.connect(self.import_dataset)
         self.dataset_panel.exportRequested.connect(self.export_dataset)
         self.walk.termChanged.connect(self._on_walk_term)
@@ -351,6 +352,15 @@ class MainWindow(QMainWindow):
     def set_samples(self, x, y, batch_size, seed):
         self.runner.stop()
         self._apply("the samples", lambda: self.state.set_samples(x, y, batch_size, seed))
+
+    def show_breakdown(self, term):
+        """A batch term's value for each sample, beside the sample."""
+        x, y = self.state.samples()[:2]
+        lines = [f"sample {i}: x = {number(float(x[i]), 6)}, y = {number(float(y[i]), 6)}:  "
+                 f"{term.symbol} = {number(v, 6)}" for i, v in enumerate(term.samples)]
+        QMessageBox.information(self, f"{term.symbol} per sample",
+                                f"{term.symbol} = {term.formula}, for each of the {len(lines)} samples "
+                                f"(the table shows their mean, {number(term.value, 6)}):\n\n" + "\n".join(lines))
 
     def import_dataset(self):
         path, _ = QFileDialog.getOpenFileName(self, "Import Dataset", self.sessions._folder(),

@@ -92,3 +92,22 @@ def test_the_data_plot_shows_the_samples_and_the_networks_curve(window):
         by_hand = p["W3"] * math.tanh(p["W2"] * math.tanh(p["W1"] * xs[i] + p["b1"]) + p["b2"]) + p["b3"]
         assert math.isclose(yhat[i], by_hand, rel_tol=1e-12)
     assert xs[0] < -1.0 and xs[-1] > 2.0
+
+
+def test_a_batch_term_breaks_down_per_sample(window, no_modal_dialogs):
+    from PySide6.QtCore import Qt
+    x, y = [0.0, 1.0, 2.0], [1.0, 0.0, 3.0]
+    use(window, x, y)
+    model = window.table.model()
+    row = next(r for r in model.term_rows() if model.term(r).id == "dL/dyhat")
+    term = model.term(row)
+    p = DEFAULTS
+    by_hand = [2 * (p["W3"] * math.tanh(p["W2"] * math.tanh(p["W1"] * a + p["b1"]) + p["b2"]) + p["b3"] - b)
+               for a, b in zip(x, y)]
+    assert np.allclose(term.samples, by_hand, rtol=1e-12)
+    assert "sample 2" in model.index(row, 3).data(Qt.ItemDataRole.ToolTipRole)
+    window.table.doubleClicked.emit(model.index(row, 3))
+    kind, args = no_modal_dialogs[-1]
+    assert kind == "information" and "sample 1: x = 1" in args[2]
+    gradient = next(r for r in model.term_rows() if model.term(r).id == "dL/dW3")
+    assert model.term(gradient).samples is None        # a mean over the batch has no per-sample values
