@@ -15,6 +15,7 @@ from engine.expr import number, symbol
 from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
 
 from .derivation_table import DerivationTable
+from .compare_view import CompareView
 from .dataset_panel import DataPlot, DatasetPanel
 from .diagram import NetworkDiagram
 from .gradient_plot import GradientPlot
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.plots.addTab(self.landscape, "Loss landscape")
         self.data_plot = DataPlot()
         self.plots.addTab(self.data_plot, "Data and ŷ(x)")
+        self.compare_view = CompareView(self.state)
+        self.plots.addTab(self.compare_view, "Compare activations")
         self.plots.currentChanged.connect(lambda _: self.refresh())
         top.addWidget(self.plots)
         top.setStretchFactor(1, 3)
@@ -283,6 +286,7 @@ class MainWindow(QMainWindow):
         self.gradient_plot.refresh(state)   # both return at once while their tab is hidden
         self.landscape.refresh()
         self.data_plot.refresh(state)
+        self.compare_view.refresh()
         segment = state.timeline.locate(state.cursor)[0]
         if segment is not self._panel_source:   # not on every redraw: the learner may be typing rows
             self._panel_source = segment

@@ -1,0 +1,62 @@
+"""Side by side: the shown state's gradients under two activations."""
+
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine.compare import both_layers, compare
+from engine.expr import number
+from engine.terms import ACTIVATION_NAMES, ACTIVATIONS
+
+HEADERS = ("Quantity", "A", "B", "B / A")
+
+
+class CompareView(QWidget):
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.setObjectName("compareView")
+        self.state = state
+        self.choice = {}
+        choices = QHBoxLayout()
+        for key, default in (("A", "tanh"), ("B", "linear")):
+            box = QComboBox()
+            box.setObjectName(f"compare{key}")
+            for name in ACTIVATIONS:
+                box.addItem(ACTIVATION_NAMES[name], name)
+            box.setCurrentIndex(box.findData(default))
+            box.currentIndexChanged.connect(lambda _: self.refresh())
+            choices.addWidget(QLabel(f"{key}: both hidden layers"))
+            choices.addWidget(box)
+            self.choice[key] = box
+        choices.addStretch(1)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("compareTable")
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        note = QLabel("The same weights and samples; only the activations differ. The factors ∂h/∂z "
+                      "are what multiply the signal differently on its way back.")
+        note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(choices)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(note)
+        self.rows = []
+
+    def refresh(self):
+        if not self.isVisible():
+            return
+        state = self.state
+        trainer, index = state.timeline.locate(state.cursor)
+        spec = state.spec()
+        self.rows = compare(trainer.params(index), trainer.x, trainer.y, trainer.alpha,
+                            both_layers(spec, self.choice["A"].currentData()),
+                            both_layers(spec, self.choice["B"].currentData()),
+                            trainer.optimizer_state(index))
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            for c, text in enumerate((row.symbol, number(row.a, 6), number(row.b, 6), number(row.ratio, 4))):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.refresh()
