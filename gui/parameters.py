@@ -2,28 +2,44 @@
 choice for each part of the network (the activations, the loss convention)."""
 
 from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from engine import LIMITS
 from engine.expr import symbol
-from engine.terms import ACTIVATION_NAMES, ACTIVATIONS, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES
+from engine.terms import ACTIVATION_NAMES, ACTIVATIONS, CLIPS, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES
 
 GROUPS = (("Layer 1", ("W1", "b1", "activation1")), ("Layer 2", ("W2", "b2", "activation2")),
           ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")),
-          ("Training", ("alpha", "optimizer", "schedule", "loss", "leak")))
+          ("Training", ("alpha", "loss", "leak")),
+          ("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta2")),
+          ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
 CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
-           "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
-CHOICE_TEXT = dict(ACTIVATION_NAMES, **{"squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²",
+           "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "clip": CLIPS}
+# Numbers of the network (Spec fields): (lowest, highest, decimals, step, label, tooltip);
+# decimals 0 is a whole number.  The engine's Spec checks them again.
+NUMBERS = {
+    "leak": (*LEAK_RANGE, 3, 0.01, "leak", "leaky ReLU's slope where z ≤ 0"),
+    "momentum": (0.0, 0.9999, 4, 0.01, "μ", "momentum: v ← μ·v + g"),
+    "rho": (0.0, 0.9999, 4, 0.01, "ρ", "RMSprop: s ← ρ·s + (1 − ρ)·g²"),
+    "beta1": (0.0, 0.9999, 4, 0.01, "β₁", "Adam: m ← β₁m + (1 − β₁)g"),
+    "beta2": (0.0, 0.99999, 5, 0.001, "β₂", "Adam: v ← β₂v + (1 − β₂)g²"),
+    "decay": (0.001, 1.0, 3, 0.01, "γ", "the schedule's factor: α·γ^⌊t/k⌋ or α·γ^t"),
+    "decay_every": (1, 1_000_000, 0, 10, "k", "step decay: every k updates"),
+    "clip_c": (0.001, 1_000_000.0, 3, 0.1, "c", "clip each gradient to [−c, c], or the norm to c"),
+}
+CHOICE_TEXT = {**ACTIVATION_NAMES, **{"squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²",
                                         "sgd": "gradient descent", "momentum": "momentum",
                                         "rmsprop": "RMSprop", "adam": "Adam", "constant": "constant α",
-                                        "step": "step decay", "exp": "exponential decay"})
+                                        "step": "step decay", "exp": "exponential decay",
+                                        None: "no clipping", "value": "by value", "norm": "by norm"}}
 LABELS = {"activation1": "act.", "activation2": "act.", "loss": "loss", "leak": "leak",
-          "optimizer": "optim.", "schedule": "rate"}
+          "optimizer": "optim.", "schedule": "rate", "clip": "clip"}
 CHOICE_TIPS = {"activation1": "the activation of hidden layer 1", "activation2": "the activation of hidden layer 2",
                "loss": "the loss convention: the reference's (ŷ − y)², or ½(ŷ − y)² as many textbooks write it",
                "optimizer": "how a gradient becomes an update (each shows its own update rows)",
-               "schedule": "the learning-rate schedule: constant, α·γ^⌊t/k⌋ or α·γ^t"}
+               "schedule": "the learning-rate schedule: constant, α·γ^⌊t/k⌋ or α·γ^t",
+               "clip": "gradient clipping: each gradient to [−c, c], or all six scaled to norm c"}
 DECIMALS = 6
 TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
             "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
@@ -48,8 +64,8 @@ class ParameterPanel(QWidget):
             for name in names:
                 if name in CHOICES:
                     form.addRow(LABELS[name], self._choice(name))
-                elif name == "leak":
-                    form.addRow(LABELS[name], self._leak())
+                elif name in NUMBERS:
+                    form.addRow(NUMBERS[name][4], self._number(name))
                 else:
                     form.addRow(f"{symbol(name)}", self._spinbox(name))
             layout.addWidget(group)
@@ -78,24 +94,26 @@ class ParameterPanel(QWidget):
         self.choices[name] = box
         return box
 
-    def _leak(self):
-        box = QDoubleSpinBox()
-        box.setObjectName("leak")
-        box.setDecimals(3)
-        box.setRange(*LEAK_RANGE)
-        box.setSingleStep(0.01)
+    def _number(self, name):
+        low, high, decimals, step, _, tip = NUMBERS[name]
+        box = QSpinBox() if decimals == 0 else QDoubleSpinBox()
+        if decimals:
+            box.setDecimals(decimals)
+        box.setObjectName(name)
+        box.setRange(low, high)
+        box.setSingleStep(step)
         box.setKeyboardTracking(False)
-        box.setToolTip("leaky ReLU's slope where z ≤ 0")
-        box.valueChanged.connect(lambda value: self.networkEdited.emit("leak", value))
-        self.choices["leak"] = box
+        box.setToolTip(tip)
+        box.valueChanged.connect(lambda value, name=name: self.networkEdited.emit(name, value))
+        self.choices[name] = box
         return box
 
     def show_spec(self, spec):
         """Show the network of the shown state."""
         for name, box in self.choices.items():
             with QSignalBlocker(box):
-                if name == "leak":
-                    box.setValue(spec.leak)
+                if name in NUMBERS:
+                    box.setValue(getattr(spec, name))
                 else:
                     box.setCurrentIndex(box.findData(getattr(spec, name)))
 

@@ -76,3 +76,27 @@ def test_an_edit_keeps_the_optimizer_going(window):
     assert window.state.timeline.optimizer_state(4) == before     # the velocity carries over
     window.actionReset.trigger()
     assert window.state.timeline.optimizer_state(0) == before     # back to that hand-set state
+
+
+def test_clipping_and_the_schedule_in_the_window(window):
+    from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
+    choose(window, "clip", "norm")
+    window.findChild(QDoubleSpinBox, "clip_c").setValue(0.5)
+    choose(window, "schedule", "step")
+    window.findChild(QDoubleSpinBox, "decay").setValue(0.5)
+    window.findChild(QSpinBox, "decay_every").setValue(2)
+    spec = Spec(clip="norm", clip_c=0.5, schedule="step", decay=0.5, decay_every=2)
+    assert window.state.spec() == spec
+    window.state.train(5)
+    window.flush()
+    assert_table_matches(window, expected(spec, 5).derivation(5))
+    ids = [t.id for t in window.state.derivation()]
+    assert "grad_norm" in ids and "lr" in ids
+
+
+def test_no_clipping_shows_again_after_undo(window):
+    choose(window, "clip", "value")
+    window.actionUndo.trigger()
+    window.flush()
+    assert window.state.spec().clip is None
+    assert window.findChild(QComboBox, "clip").currentText() == "no clipping"
