@@ -8,7 +8,7 @@ and `python -m benchmarks.gui` print each part with its details.
 import sys
 import time
 
-from benchmarks import engine, gui, table
+from benchmarks import engine, gui, landscape, table
 
 HEADER = ["figure", "ours", "reference", "ratio", "target", "met"]
 
@@ -32,7 +32,7 @@ def main():
     for line in engine.machine():
         print("  " + line)
     print(flush=True)
-    records = engine.results() + gui.results()
+    records = engine.results() + landscape.results() + gui.results()
     print(table.text_table(HEADER, rows(records)))
     print("\nMarkdown:\n")
     print(table.markdown_table(HEADER, rows(records)))
