@@ -42,7 +42,7 @@ class CompareView(QWidget):
         layout.addWidget(note)
         self.rows = []
 
-    def refresh(self):
+    def refresh(self, state=None):   # the state is the one given at construction
         if not self.isVisible():
             return
         state = self.state

@@ -159,7 +159,7 @@ class LandscapeView(QWidget):
         super().showEvent(event)
         self.refresh()
 
-    def refresh(self):
+    def refresh(self, state=None):   # the state is the one given at construction
         """Redraw from the state; nothing at all while the view is hidden.  The
         grid is computed again only when what it depends on changed."""
         if not self.isVisible():

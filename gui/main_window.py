@@ -3,7 +3,7 @@ changes the engine, the views show the state."""
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
                                QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
@@ -30,6 +30,8 @@ from .timeline_bar import TimelineBar
 from .walkthrough import EXPLAIN, PREDICT, WalkPanel
 
 TITLE = "Backprop Explorer"
+PAGES = (("gradient_plot", "Gradients"), ("landscape", "Landscape"), ("data_plot", "Data, ŷ(x)"),
+         ("compare_view", "Compare"))
 REFRESH_MS = 33           # at most ~30 redraws a second after edits and steps
 RUNNING_REFRESH_MS = 66   # ~15 while training runs: drawing must not eat the training
 SPEEDS = (("1 step/s", 1), ("10 steps/s", 10), ("100 steps/s", 100), ("1,000 steps/s", 1000),
@@ -77,19 +79,15 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(self.parameters.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         top.addWidget(scroll)
         top.addWidget(self.diagram)
-        # The plots share one place: the loss, the gradients per layer, the landscape.
-        self.gradient_plot = GradientPlot()
-        self.landscape = LandscapeView(self.state, on_pick=self._pick_on_landscape)
+        # The plots share one place.  Only the loss is built at start; each other
+        # page is built the first time it is shown (start-up stays close to a bare window).
         self.plots = QTabWidget()
         self.plots.setObjectName("plotTabs")
         self.plots.addTab(self.loss_plot, "Loss")
-        self.plots.addTab(self.gradient_plot, "Gradients")
-        self.plots.addTab(self.landscape, "Landscape")
-        self.data_plot = DataPlot()
-        self.plots.addTab(self.data_plot, "Data, ŷ(x)")
-        self.compare_view = CompareView(self.state)
-        self.plots.addTab(self.compare_view, "Compare")
-        self.plots.currentChanged.connect(lambda _: self.refresh())
+        self._pages = {}   # name -> the built page
+        for name, title in PAGES:
+            self.plots.addTab(QWidget(), title)
+        self.plots.currentChanged.connect(self._on_page)
         top.addWidget(self.plots)
         top.setStretchFactor(1, 3)
         top.setStretchFactor(2, 2)
@@ -283,10 +281,8 @@ class MainWindow(QMainWindow):
         self.table.set_derivation(derivation, state.gradient_checks())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         self.loss_plot.set_history(state.timeline, state.cursor)
-        self.gradient_plot.refresh(state)   # both return at once while their tab is hidden
-        self.landscape.refresh()
-        self.data_plot.refresh(state)
-        self.compare_view.refresh()
+        for page in self._pages.values():   # each returns at once while its tab is hidden
+            page.refresh(state)
         segment = state.timeline.locate(state.cursor)[0]
         if segment is not self._panel_source:   # not on every redraw: the learner may be typing rows
             self._panel_source = segment
@@ -340,6 +336,35 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{SCHEME_NAMES[scheme]} initialization, seed {seed}")
             if scheme == "zeros":
                 QMessageBox.information(self, "Why all zeros fails", ZEROS_EXPLANATION)
+
+    # --- plot pages, built on first use --------------------------------
+    def _page(self, name):
+        page = self._pages.get(name)
+        if page is None:
+            page = {"gradient_plot": lambda: GradientPlot(),
+                    "landscape": lambda: LandscapeView(self.state, on_pick=self._pick_on_landscape),
+                    "data_plot": lambda: DataPlot(),
+                    "compare_view": lambda: CompareView(self.state)}[name]()
+            index = 1 + [n for n, _ in PAGES].index(name)
+            current = self.plots.currentIndex()
+            with QSignalBlocker(self.plots):
+                placeholder = self.plots.widget(index)
+                self.plots.removeTab(index)
+                self.plots.insertTab(index, page, dict(PAGES)[name])
+                self.plots.setCurrentIndex(current)
+            placeholder.deleteLater()
+            self._pages[name] = page
+        return page
+
+    def _on_page(self, index):
+        if index > 0:
+            self._page(PAGES[index - 1][0])
+        self.refresh()
+
+    gradient_plot = property(lambda self: self._page("gradient_plot"))
+    landscape = property(lambda self: self._page("landscape"))
+    data_plot = property(lambda self: self._page("data_plot"))
+    compare_view = property(lambda self: self._page("compare_view"))
 
     def _pick_on_landscape(self, values):
         """A click on the landscape sets two parameters: one undoable change."""
