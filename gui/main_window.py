@@ -33,7 +33,7 @@ TITLE = "Backprop Explorer"
 PAGES = (("gradient_plot", "Gradients"), ("landscape", "Landscape"), ("data_plot", "Data, ŷ(x)"),
          ("compare_view", "Compare"))
 REFRESH_MS = 33           # at most ~30 redraws a second after edits and steps
-RUNNING_REFRESH_MS = 66   # ~15 while training runs: drawing must not eat the training
+RUNNING_REFRESH_MS = 100  # ~10 while training runs: drawing must not eat the training
 SPEEDS = (("1 step/s", 1), ("10 steps/s", 10), ("100 steps/s", 100), ("1,000 steps/s", 1000),
           ("10,000 steps/s", 10000), ("As fast as possible", FASTEST))
 ABOUT = """<h3>Backprop Explorer</h3>
