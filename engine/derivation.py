@@ -92,6 +92,25 @@ def evaluate(params, x, y, alpha, terms=TERMS, state=None):
     return values
 
 
+def loss_function(x, y, alpha, terms=TERMS):
+    """L as a function of the six parameters at fixed samples: for the many
+    evaluations of a gradient check, without building every term's record."""
+    terms = as_terms(terms)
+    x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+    mode = "scalar" if len(x) == 1 else "vector"
+    derive_all, _ = compiled.build(terms, mode)
+    if mode == "scalar":
+        x, y = float(x[0]), float(y[0])
+    fixed = dict({name: 0.0 for name in state_columns(terms)}, x=x, y=y, alpha=alpha)
+    names, at = compiled.inputs(terms), compiled.outputs(terms).index("L")
+
+    def loss(params):
+        values = {**fixed, **params}
+        with np.errstate(all="ignore"):
+            return derive_all(*(values[name] for name in names))[at]
+    return loss
+
+
 def derive(params, x, y, alpha, terms=TERMS, state=None):
     """The derivation of the state ``params`` (and the optimizer's ``state``,
     as for :func:`evaluate`) on samples ``x``, ``y``; ``terms``: a term table

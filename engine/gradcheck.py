@@ -3,7 +3,7 @@
 import sys
 from dataclasses import dataclass
 
-from .derivation import evaluate
+from .derivation import evaluate, loss_function
 from .limits import PARAMS
 from .terms import TERMS, as_terms
 
@@ -40,11 +40,12 @@ def check_gradients(params, x, y, alpha, terms=TERMS, h=1e-6):
     ``terms``: a term table or a :class:`engine.terms.Spec`."""
     terms = as_terms(terms)
     analytic = evaluate(params, x, y, alpha, terms)
+    loss = loss_function(x, y, alpha, terms)
     checks = []
     for p in PARAMS:
         step = h * max(1.0, abs(params[p]))
-        up = evaluate({**params, p: params[p] + step}, x, y, alpha, terms)["L"]
-        down = evaluate({**params, p: params[p] - step}, x, y, alpha, terms)["L"]
+        up = loss({**params, p: params[p] + step})
+        down = loss({**params, p: params[p] - step})
         numeric = float((up - down) / (2 * step))
         exact = float(analytic[f"dL_d{p}"])
         noise = 16 * EPSILON * (abs(up) + abs(down)) / (2 * step)
