@@ -72,22 +72,29 @@ class Derivation:
         return next((t for t in self.terms if not np.isfinite(t.value)), None)
 
 
+def _compiled_for(x, y, terms):
+    """The compiled ``derive`` that fits the samples, and the samples as it
+    takes them: Python floats for one sample, arrays for a batch."""
+    x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+    mode = "scalar" if len(x) == 1 else "vector"
+    derive_all, _ = compiled.build(terms, mode)
+    if mode == "scalar":
+        x, y = float(x[0]), float(y[0])
+    return derive_all, x, y
+
+
 def evaluate(params, x, y, alpha, terms=TERMS, state=None):
     """Values of every term by its Python name; per-sample arrays for a batch.
     ``terms``: a term table or a :class:`engine.terms.Spec`.  ``state``: the
     optimizer's state (a mapping over :func:`engine.terms.state_columns`
     of the table; a missing entry is 0, the state before the first update)."""
     terms = as_terms(terms)
-    x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
-    mode = "scalar" if len(x) == 1 else "vector"
-    derive, _ = compiled.build(terms, mode)
-    if mode == "scalar":
-        x, y = float(x[0]), float(y[0])
+    derive_all, x, y = _compiled_for(x, y, terms)
     state = state or {}
     values = dict({p: params[p] for p in PARAMS}, x=x, y=y, alpha=alpha)
     values.update((name, float(state.get(name, 0.0))) for name in state_columns(terms))
     with np.errstate(all="ignore"):
-        results = derive(*(values[name] for name in compiled.inputs(terms)))
+        results = derive_all(*(values[name] for name in compiled.inputs(terms)))
     values.update(zip(compiled.outputs(terms), results))
     return values
 
@@ -96,11 +103,7 @@ def loss_function(x, y, alpha, terms=TERMS):
     """L as a function of the six parameters at fixed samples: for the many
     evaluations of a gradient check, without building every term's record."""
     terms = as_terms(terms)
-    x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
-    mode = "scalar" if len(x) == 1 else "vector"
-    derive_all, _ = compiled.build(terms, mode)
-    if mode == "scalar":
-        x, y = float(x[0]), float(y[0])
+    derive_all, x, y = _compiled_for(x, y, terms)
     fixed = dict({name: 0.0 for name in state_columns(terms)}, x=x, y=y, alpha=alpha)
     names, at = compiled.inputs(terms), compiled.outputs(terms).index("L")
 
