@@ -9,6 +9,7 @@ that a segment of a line does not keep is an empty cell.
 import csv
 import os
 import tempfile
+from collections.abc import Iterator
 
 from .compiled import ROW
 from .history import History
@@ -18,16 +19,28 @@ from .terms import GRADIENTS
 DERIVATION_COLUMNS = ("step", "layer", "quantity", "symbol", "formula", "substitution", "value")
 HISTORY_COLUMNS = ("step",) + PARAMS + ("loss",) + GRADIENTS
 _HISTORY_ORDER = [ROW.index(c) for c in PARAMS + ("L",) + GRADIENTS]
-_BLOCK = 1 << 15
+_BLOCK = 512         # states per piece: about 8 ms of writing, so a window can interleave its events
 
 
-def write_derivations(stream, derivations):
-    """``derivations``: iterable of (step, Derivation)."""
+def derivation_chunks(stream, derivations):
+    """Write ``derivations`` (an iterable of (step, Derivation)), yielding
+    after each one (see :func:`write_atomically`)."""
     out = csv.writer(stream)
     out.writerow(DERIVATION_COLUMNS)
     for step, derivation in derivations:
         out.writerows((step, t.layer, t.id, t.symbol, t.formula, t.substitution, t.value)
                       for t in derivation)
+        yield
+
+
+def write_derivations(stream, derivations):
+    finish(derivation_chunks(stream, derivations))
+
+
+def finish(chunks):
+    """Run a writer that yields between its pieces to the end."""
+    for _ in chunks:
+        pass
 
 
 def history_steps(length, every=1):
@@ -49,8 +62,9 @@ def _cells(row, extra):
     return row[:-extra] + ["" if v != v else v for v in row[-extra:]]
 
 
-def write_history(stream, history, every=1):
-    """Every ``every``-th state of a History or a Timeline, and the last."""
+def history_chunks(stream, history, every=1):
+    """Write every ``every``-th state of a History or a Timeline, and the
+    last, yielding after each block of about _BLOCK states."""
     out = csv.writer(stream)
     header = history_columns(history)
     out.writerow(header)
@@ -62,12 +76,20 @@ def write_history(stream, history, every=1):
             if extra:
                 block = [_cells(row, extra) for row in block]
             out.writerows([start + i, *row] for i, row in enumerate(block))
+            yield
     else:
         # A Timeline's row(k) is its segment's own row: rows(k, k + 1) has the line's columns.
         read = history.row if isinstance(history, History) else lambda k: history.rows(k, k + 1)[0]
-        for step in history_steps(len(history), every):
-            row = read(step)[order].tolist()
-            out.writerow([step, *(_cells(row, extra) if extra else row)])
+        steps = history_steps(len(history), every)
+        for start in range(0, len(steps), _BLOCK):
+            for step in steps[start:start + _BLOCK]:
+                row = read(step)[order].tolist()
+                out.writerow([step, *(_cells(row, extra) if extra else row)])
+            yield
+
+
+def write_history(stream, history, every=1):
+    finish(history_chunks(stream, history, every))
 
 
 def _umask():
@@ -76,23 +98,52 @@ def _umask():
     return mask
 
 
-def write_atomically(path, write):
-    """Call ``write(stream)`` on a temporary file beside ``path``, then move it
-    into place.  On any error the temporary file is removed and ``path`` is
-    left as it was."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=".~", suffix=".part", dir=folder)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
+class AtomicFile:
+    """A text file written under a temporary name beside ``path`` (``.~*.part``)
+    and moved into place by :meth:`commit`, so that ``path`` holds either its
+    old contents or the whole new file, even if the process is killed."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, self._temp = tempfile.mkstemp(prefix=".~", suffix=".part", dir=folder)
         try:
-            os.unlink(temp)
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
+            self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        except BaseException:
+            os.close(fd)
+            os.unlink(self._temp)
+            raise
+
+    def commit(self):
+        try:
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            os.replace(self._temp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self):
+        """Forget what was written; ``path`` stays as it was."""
+        self.stream.close()
+        try:
+            os.unlink(self._temp)
         except FileNotFoundError:
             pass
+
+
+def write_atomically(path, write):
+    """Call ``write(stream)`` on an :class:`AtomicFile` for ``path`` (running
+    it to the end if it is a writer that yields between pieces, such as
+    :func:`history_chunks`).  On any error ``path`` is left as it was."""
+    target = AtomicFile(path)
+    try:
+        pieces = write(target.stream)
+        if isinstance(pieces, Iterator):
+            finish(pieces)
+    except BaseException:
+        target.abort()
         raise
+    target.commit()

@@ -6,6 +6,11 @@ A state is one row of float64: the parameters, the loss and the gradient
 in fixed-size numpy chunks that the training loop writes into directly, so
 recording costs no copy and a million states of plain gradient descent take
 104 MB with no over-allocation beyond one chunk.
+
+A row, once committed, is never written again: :meth:`truncate` gives the
+chunk it cuts into a fresh copy.  So a :meth:`frozen` view, which shares the
+chunks, keeps reading the same states while training and undo go on; that is
+what lets a large history be written to disk a piece at a time.
 """
 
 import numpy as np
@@ -16,6 +21,8 @@ COLUMN = {name: i for i, name in enumerate(ROW)}
 
 
 class History:
+    read_only = False
+
     def __init__(self, chunk_rows=1 << 16, columns=ROW):
         self._chunk_rows = chunk_rows
         self._chunks = []
@@ -48,6 +55,8 @@ class History:
     def free_rows(self):
         """A writable block of rows after the last state (never empty); the
         caller fills some of them and then calls :meth:`commit`."""
+        if self.read_only:
+            raise TypeError("a frozen view of a history cannot be written to")
         chunk, used = divmod(self._len, self._chunk_rows)
         if chunk == len(self._chunks):
             self._chunks.append(np.empty((self._chunk_rows, len(self.columns))))
@@ -86,8 +95,30 @@ class History:
         """Keep the first ``length`` states (at least one)."""
         if not 1 <= length <= self._len:
             raise IndexError(f"cannot keep {length} of {self._len} states")
+        if self.read_only:
+            raise TypeError("a frozen view of a history cannot be truncated")
+        if length == self._len:
+            return
+        last, used = divmod(length - 1, self._chunk_rows)
+        del self._chunks[last + 1:]
+        # Later states will be written where the dropped ones were: into a copy,
+        # since a frozen view may still read the dropped ones from this chunk.
+        chunk = np.empty_like(self._chunks[last])
+        chunk[:used + 1] = self._chunks[last][:used + 1]
+        self._chunks[last] = chunk
         self._len = length
-        del self._chunks[(length - 1) // self._chunk_rows + 1:]
+
+    def frozen(self, length=None):
+        """A read-only view of the first ``length`` states (default all) that
+        later appends and truncations leave unchanged; it shares the rows."""
+        length = self._len if length is None else length
+        if not 0 <= length <= self._len:
+            raise IndexError(f"cannot view {length} of {self._len} states")
+        view = History(self._chunk_rows, self.columns)
+        view._chunks = self._chunks[:(length + self._chunk_rows - 1) // self._chunk_rows]
+        view._len = length
+        view.read_only = True
+        return view
 
     def nbytes(self):
         return sum(c.nbytes for c in self._chunks)

@@ -43,6 +43,7 @@ import binascii
 import json
 import math
 import os
+import secrets
 import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,7 +52,7 @@ from numbers import Integral
 import numpy as np
 
 from .compiled import ROW, row_for
-from .csvio import write_atomically
+from .csvio import finish, write_atomically
 from .limits import InputError
 from .terms import (ACTIVATIONS, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES,
                     UPDATE_FIELDS, Spec)
@@ -64,6 +65,7 @@ MAX_BYTES = 200 * 1024 * 1024      # larger files are refused before they are re
 MAX_SEGMENTS = 100_000             # hand edits; bounds the time a crafted file takes to open
 
 _ROW_DTYPE = np.dtype("<f8")
+_ROWS_PER_PIECE = 1 << 14            # states written between two yields of dump_chunks: a few ms
 _SETTING_INT = 2 ** 63              # settings' whole numbers stay within 64 bits
 _INT_DIGITS = 30                    # longer whole numbers are refused while parsing
 _NOT_SESSION = "this is not a Backprop Explorer session"
@@ -99,6 +101,16 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
     """Write the session as JSON text to the text ``stream``.  Raises
     SessionError, writing nothing, for a session that :func:`load` would
     refuse (a bad cursor or setting) or that is larger than MAX_BYTES."""
+    finish(dump_chunks(stream, timeline, cursor, settings, saved_at))
+
+
+def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
+    """:func:`dump`, yielding after each piece of the states, so that a window
+    can write a large session a piece at a time.  ``timeline`` must not change
+    until the writing is done (write from :meth:`Timeline.frozen`).  Nothing is
+    written before the session is known to be one that can be saved, except
+    that a non-finite state, which a Timeline never holds, is found only on
+    its way out (then SessionError; :func:`save` leaves the file as it was)."""
     if isinstance(cursor, Integral) and not isinstance(cursor, bool):
         cursor = int(cursor)   # a numpy integer too
     _cursor(cursor, len(timeline))
@@ -106,13 +118,11 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
     if len(timeline.segments) > MAX_SEGMENTS:
         raise SessionError(_too_many(len(timeline.segments)))
     when = _utc(datetime.now(timezone.utc) if saved_at is None else saved_at)
+    # Each segment's base64 "rows" is streamed in place of a placeholder string.
+    mark = f"rows-{secrets.token_hex(8)}-"
     segments = []
     for number, segment in enumerate(timeline.segments, 1):
         trainer = segment.trainer
-        rows = trainer.history.rows(0, segment.length)
-        if not np.isfinite(rows).all():
-            raise SessionError(f"segment {number}: a state holds a non-finite value; "
-                               f"the session cannot be saved")
         if trainer.spec is None:
             raise SessionError(f"segment {number}: its formulas were written by hand, not chosen "
                                f"from the activations and losses a session can hold; "
@@ -122,9 +132,8 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
             "length": int(segment.length), "spec": _spec_entries(trainer.spec),
             **_batching_entries(trainer),
             "columns": list(trainer.row),
-            "rows": base64.b64encode(rows.astype(_ROW_DTYPE, copy=False).tobytes()).decode("ascii"),
+            "rows": f"{mark}{number}",
         })
-        del rows
     document = {
         "format": FORMAT, "version": VERSION,
         "saved_at": when.isoformat(timespec="seconds"),
@@ -133,10 +142,36 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
     }
     # ensure_ascii (the default): one character is one byte of the file.
     text = json.dumps(document, allow_nan=False, indent=1) + "\n"
-    if len(text) > MAX_BYTES:
-        raise SessionError(f"this session is too large to save: {_megabytes(len(text))}, "
+    pieces = [text]
+    for number in range(1, len(segments) + 1):
+        pieces[-1:] = pieces[-1].split(f'"{mark}{number}"')
+    row_bytes = [s.length * len(s.trainer.row) * _ROW_DTYPE.itemsize for s in timeline.segments]
+    size = sum(map(len, pieces)) + sum(2 + 4 * -(-n // 3) for n in row_bytes)
+    if size > MAX_BYTES:
+        raise SessionError(f"this session is too large to save: {_megabytes(size)}, "
                            f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
-    stream.write(text)
+    stream.write(pieces[0])
+    for number, (segment, after) in enumerate(zip(timeline.segments, pieces[1:]), 1):
+        stream.write('"')
+        yield from _write_rows(stream, segment, number)
+        stream.write('"' + after)
+
+
+def _write_rows(stream, segment, number):
+    """A segment's states in base64, a piece at a time (base64 in pieces of
+    a multiple of 3 bytes reads as one text)."""
+    left = b""
+    for start in range(0, segment.length, _ROWS_PER_PIECE):
+        rows = segment.trainer.history.rows(start, min(start + _ROWS_PER_PIECE, segment.length))
+        if not np.isfinite(rows).all():
+            raise SessionError(f"segment {number}: a state holds a non-finite value; "
+                               f"the session cannot be saved")
+        data = left + rows.astype(_ROW_DTYPE, copy=False).tobytes()
+        whole = len(data) - len(data) % 3
+        stream.write(base64.b64encode(data[:whole]).decode("ascii"))
+        left = data[whole:]
+        yield
+    stream.write(base64.b64encode(left).decode("ascii"))
 
 
 def _batching_entries(trainer):
@@ -182,7 +217,7 @@ def _too_many(count):
 def save(path, timeline, cursor, settings):
     """Write the session to ``path`` atomically: on any error the file that
     was there is left as it was."""
-    write_atomically(path, lambda stream: dump(stream, timeline, cursor, settings))
+    write_atomically(path, lambda stream: dump_chunks(stream, timeline, cursor, settings))
 
 
 # --- opening ------------------------------------------------------------

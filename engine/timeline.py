@@ -151,6 +151,14 @@ class Timeline:
             offset += segment.length
         self.restore(tuple(kept) + (Segment(trainer, len(trainer)),))
 
+    def frozen(self):
+        """A copy of the line as it is now, sharing its rows, that training,
+        undo and branching leave unchanged: what a file is written from."""
+        line = Timeline.__new__(Timeline)
+        line._segments = tuple(Segment(s.trainer.frozen(s.length), s.length) for s in self._segments)
+        line.generation = self.generation
+        return line
+
     def snapshot(self):
         return self._segments
 

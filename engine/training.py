@@ -6,6 +6,7 @@ state (velocities, running averages, the counter t) is recorded in every row,
 so that the derivation of any recorded state, and training on from it, is
 exact."""
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -360,6 +361,13 @@ class Trainer:
         """Keep the first ``length`` states, as if the later updates never ran."""
         self.history.truncate(length)
         self.divergence = None
+
+    def frozen(self, length=None):
+        """This trainer's first ``length`` states, unchanged by later training
+        or truncation (:meth:`engine.history.History.frozen`); it cannot train."""
+        view = copy.copy(self)
+        view.history = self.history.frozen(length)
+        return view
 
     def gradients(self, step=-1):
         row = self.history.row(step)

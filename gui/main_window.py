@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
                                QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
                                QUndoView, QVBoxLayout, QWidget)
 
@@ -28,6 +28,7 @@ from .state import ExplorerState
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
 from .walkthrough import EXPLAIN, PREDICT, WalkPanel
+from .writes import Writes
 
 TITLE = "Backprop Explorer"
 PAGES = (("gradient_plot", "Gradients"), ("landscape", "Landscape"), ("data_plot", "Data, ŷ(x)"),
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.runner = TrainingRunner(self.state, self)
         self.loss_plot = LossPlot()
         self.walk = WalkPanel()
+        self.writes = Writes(self)
         self.sessions = SessionController(self)
         self._build_actions()
         self._build_views()
@@ -467,32 +469,30 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(divergence.message)
 
     def _export(self, title, name, write):
+        """Ask where, then write in the background; the path, or None if not
+        asked or already failed."""
         folder = getattr(self, "_export_folder", str(Path.home()))
         path, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name),
                                               "CSV files (*.csv);;All files (*)")
         if not path:
             return None
         self._export_folder = str(Path(path).parent)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            csvio.write_atomically(path, write)
-        except OSError as error:
-            QApplication.restoreOverrideCursor()
-            QMessageBox.critical(self, title, f"Could not write {path}:\n{error.strerror or error}\n\n"
-                                              "Nothing was written.")
-            return None
-        QApplication.restoreOverrideCursor()
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return path
+        self.statusBar().showMessage(f"Writing {path}…")
+
+        def failed(path, reason):
+            self.statusBar().clearMessage()
+            QMessageBox.critical(self, title, f"Could not write {path}:\n{reason}\n\nNothing was written.")
+        job = self.writes.start(path, write, lambda p: self.statusBar().showMessage(f"Saved {p}", 5000), failed)
+        return None if job.succeeded is False else path
 
     def export_derivation(self):
         step, derivation = self.state.cursor, self.state.derivation()
         return self._export("Export Derivation", f"derivation-step-{step}.csv",
-                            lambda s: csvio.write_derivations(s, [(step, derivation)]))
+                            lambda s: csvio.derivation_chunks(s, [(step, derivation)]))
 
     def export_history(self):
-        history = self.state.timeline
-        return self._export("Export History", "history.csv", lambda s: csvio.write_history(s, history))
+        history = self.state.timeline.frozen()   # the states as they are now, whatever comes next
+        return self._export("Export History", "history.csv", lambda s: csvio.history_chunks(s, history))
 
     def about(self):
         QMessageBox.about(self, "About Backprop Explorer", ABOUT)
@@ -508,6 +508,7 @@ class MainWindow(QMainWindow):
         if not self.sessions.maybe_save():
             event.ignore()
             return
+        self.writes.finish()   # exports asked for are completed before the window goes
         self.sessions.store_window()
         self.sessions.close_cleanly()
         super().closeEvent(event)

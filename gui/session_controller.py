@@ -122,7 +122,7 @@ class SessionController(QObject):
             self.window, "Unsaved changes", "This session has changes that are not saved. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
-            return self.save()
+            return self.save(wait=True)
         return answer == buttons.Discard
 
     def new(self):
@@ -154,37 +154,47 @@ class SessionController(QObject):
         self._remember_recent(path)
         return True
 
-    def save(self):
+    def save(self, wait=False):
+        """Save to the session's file (asking for one if it has none).  The
+        file is written in the background unless ``wait``; False if the
+        learner cancelled or the file could not be written."""
         if self.path is None:
-            return self.save_as()
-        return self._write(self.path)
+            return self.save_as(wait)
+        return self._write(self.path, wait)
 
-    def save_as(self):
+    def save_as(self, wait=False):
         suggested = self.path or str(Path(self._folder()) / f"session{SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self.window, "Save Session As", suggested, FILTER)
         if not path:
             return False
         if not Path(path).suffix:
             path += SUFFIX
-        if not self._write(path):
-            return False
-        self._forget_file(path)
-        self._remember_recent(path)
-        return True
+        return self._write(path, wait)
 
-    def _write(self, path):
+    def _write(self, path, wait):
         state = self.state
-        try:
-            session.save(path, state.timeline, state.cursor, self._session_settings())
-        except (session.SessionError, OSError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        index, line, cursor = state.undo_stack.index(), state.timeline.frozen(), state.cursor
+        settings = self._session_settings()
+
+        def done(path):
+            if state.undo_stack.index() == index:   # else it changed while being written: still modified
+                state.undo_stack.setClean()
+                self._discard_autosave()
+            self.path = path
+            self.update_title()
+            self._remember_recent(path)
+            self.window.statusBar().showMessage(f"Saved {path}", 5000)
+
+        def failed(path, reason):
+            self.window.statusBar().clearMessage()
             QMessageBox.critical(self.window, "Save Session",
                                  f"Could not save {path}:\n{reason}\n\nThe file on disk is unchanged.")
-            return False
-        state.undo_stack.setClean()
-        self.window.statusBar().showMessage(f"Saved {path}", 5000)
-        self._discard_autosave()
-        return True
+        self.window.statusBar().showMessage(f"Saving {path}…")
+        job = self.window.writes.start(path, lambda s: session.dump_chunks(s, line, cursor, settings),
+                                       done, failed)
+        if wait:
+            self.window.writes.finish()
+        return job.succeeded is not False
 
     def _forget_file(self, path):
         """The session now is the file at ``path`` (None: untitled), unmodified."""
@@ -216,22 +226,27 @@ class SessionController(QObject):
 
     def autosave(self):
         """Every few seconds while there are unsaved changes, a copy in the
-        user's data folder; an atomic write, so a crash never damages it."""
-        key = (self.state.undo_stack.index(), len(self.state.timeline), self.state.timeline.generation,
-               self.state.cursor)
-        if not self.modified or self.window.runner.running or key == self._autosaved_index:
+        user's data folder, written in the background; an atomic write, so a
+        crash never damages it."""
+        state, writes = self.state, self.window.writes
+        key = (state.undo_stack.index(), len(state.timeline), state.timeline.generation, state.cursor)
+        if not self.modified or self.window.runner.running or key == self._autosaved_index or writes.busy():
             return False
+        line, cursor = state.timeline.frozen(), state.cursor
         settings = dict(self._session_settings(), file=self.path or "")
-        try:
-            session.save(self.autosave_path(), self.state.timeline, self.state.cursor, settings)
-        except (session.SessionError, OSError) as error:
-            self.window.statusBar().showMessage(f"Autosave failed: {error}", 5000)
-            return False
-        self._autosaved_index = key
-        return True
+
+        def done(path):
+            self._autosaved_index = key
+
+        def failed(path, reason):
+            self.window.statusBar().showMessage(f"Autosave failed: {reason}", 5000)
+        job = writes.start(self.autosave_path(), lambda s: session.dump_chunks(s, line, cursor, settings),
+                           done, failed)
+        return job.succeeded is not False
 
     def _discard_autosave(self):
         self._autosaved_index = None
+        self.window.writes.cancel(self.autosave_path())
         try:
             self.autosave_path().unlink()
         except FileNotFoundError:

@@ -523,9 +523,10 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 
     def broken(stream, *args, **kwargs):
         stream.write('{"format": "backprop-explorer-session", "version": 1, "segm')
+        yield
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(session, "dump", broken)
+    monkeypatch.setattr(session, "dump_chunks", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         session.save(path, _timeline(), 7, {})
     assert path.read_bytes() == before

@@ -169,16 +169,18 @@ def test_failing_export_reports_and_leaves_nothing(window, tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failing_write_midway_keeps_the_old_file(window, tmp_path, monkeypatch, no_modal_dialogs):
+def test_failing_write_midway_keeps_the_old_file(window, tmp_path, monkeypatch, no_modal_dialogs, qtbot):
     target = tmp_path / "history.csv"
     target.write_text("precious\n")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
 
     def broken(stream, history, every=1):
         stream.write("step,W1\n0,")
+        yield
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(csvio, "write_history", broken)
-    assert window.export_history() is None
+    monkeypatch.setattr(csvio, "history_chunks", broken)
+    window.export_history()
+    qtbot.waitUntil(lambda: not window.writes.busy())
     assert target.read_text() == "precious\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv"]
     assert "No space left" in no_modal_dialogs[-1][1][2]

@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from engine import DEFAULTS, PARAMS, Trainer, session
+from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
 from gui import MainWindow
 from gui import session_controller
@@ -359,15 +359,17 @@ class Crash(BaseException):
 
 
 def half_written_dump(exception):
-    real = session.dump
+    """A session writer that writes half the file, then fails."""
+    real = session.dump_chunks
 
-    def dump(stream, *args, **kwargs):
+    def dump_chunks(stream, *args, **kwargs):
         whole = io.StringIO()
-        real(whole, *args, **kwargs)
+        csvio.finish(real(whole, *args, **kwargs))
         stream.write(whole.getvalue()[:len(whole.getvalue()) // 2])
         stream.flush()
+        yield
         raise exception
-    return dump
+    return dump_chunks
 
 
 def test_a_failed_save_leaves_the_previous_file(window, monkeypatch, tmp_path, no_modal_dialogs):
@@ -376,7 +378,7 @@ def test_a_failed_save_leaves_the_previous_file(window, monkeypatch, tmp_path, n
     save_as(window, monkeypatch, path)
     before = path.read_bytes()
     window.state.train(20)
-    monkeypatch.setattr(session, "dump", half_written_dump(OSError(errno.ENOSPC, "No space left on device")))
+    monkeypatch.setattr(session, "dump_chunks", half_written_dump(OSError(errno.ENOSPC, "No space left on device")))
     window.actionSave.trigger()
     assert path.read_bytes() == before
     assert session.read(path).timeline.rows().tobytes() == reference_trainer(5).history.rows().tobytes()
@@ -392,7 +394,7 @@ def test_a_crash_mid_write_leaves_the_previous_file(window, monkeypatch, tmp_pat
     save_as(window, monkeypatch, path)
     before = path.read_bytes()
     window.state.train(20)
-    monkeypatch.setattr(session, "dump", half_written_dump(Crash()))
+    monkeypatch.setattr(session, "dump_chunks", half_written_dump(Crash()))
     with pytest.raises(Crash):
         window.sessions.save()
     assert path.read_bytes() == before
@@ -406,20 +408,21 @@ def test_a_killed_process_mid_write_leaves_the_previous_file(window, monkeypatch
     before = path.read_bytes()
     script = textwrap.dedent("""
         import io, os, signal, sys
-        from engine import DEFAULTS, PARAMS, Trainer, session
+        from engine import DEFAULTS, PARAMS, Trainer, csvio, session
         from engine.timeline import Timeline
         trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
         trainer.run(500)
-        real = session.dump
-        def dump(stream, *args, **kwargs):
+        real = session.dump_chunks
+        def dump_chunks(stream, *args, **kwargs):
             whole = io.StringIO()
-            real(whole, *args, **kwargs)
+            csvio.finish(real(whole, *args, **kwargs))
             stream.write(whole.getvalue()[:len(whole.getvalue()) // 2])
             stream.flush()
             os.fsync(stream.fileno())
             print("WRITING", flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
-        session.dump = dump
+            yield
+        session.dump_chunks = dump_chunks
         session.save(sys.argv[1], Timeline(trainer), 0, {})
     """)
     done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True,
@@ -518,7 +521,7 @@ def test_a_failed_autosave_keeps_the_previous_one(window, monkeypatch):
     assert window.sessions.autosave()
     before = autosave.read_bytes()
     window.state.train(3)
-    monkeypatch.setattr(session, "dump", half_written_dump(OSError(errno.ENOSPC, "No space left on device")))
+    monkeypatch.setattr(session, "dump_chunks", half_written_dump(OSError(errno.ENOSPC, "No space left on device")))
     assert window.sessions.autosave() is False
     assert autosave.read_bytes() == before
     assert "Autosave failed" in window.statusBar().currentMessage()
