@@ -86,6 +86,10 @@ class SessionController(QObject):
         self._clean = clean
         if shiboken6.isValid(self.window):
             self.update_title()
+            if clean and self.state.undo_stack.count():
+                # Undone back to the file: an autosave would offer the changes again.
+                # (Not on clear(): a recovered session keeps its autosave until saved.)
+                self._discard_autosave()
 
     @property
     def modified(self):
@@ -135,12 +139,12 @@ class SessionController(QObject):
 
     def open(self, path=None):
         self.window.runner.stop()
-        if not self.maybe_save():
-            return False
-        if path is None:
+        if path is None:   # which file first: cancelling that leaves the session alone, unasked
             path, _ = QFileDialog.getOpenFileName(self.window, "Open Session", self._folder(), FILTER)
             if not path:
                 return False
+        if not self.maybe_save():
+            return False
         try:
             loaded = session.read(path)
         except (session.SessionError, OSError) as error:

@@ -504,6 +504,24 @@ def test_autosave_only_while_there_are_unsaved_changes(window, monkeypatch, tmp_
     assert not autosave.exists()                      # saved: nothing to recover
 
 
+def test_undoing_back_to_the_saved_state_removes_the_autosave(window, monkeypatch, tmp_path):
+    save_as(window, monkeypatch, tmp_path / "work.bpe")
+    window.state.train(4)
+    assert window.sessions.autosave() and window.sessions.autosave_path().exists()
+    window.actionUndo.trigger()
+    assert not window.isWindowModified()
+    assert not window.sessions.autosave_path().exists()
+
+
+def test_open_asks_which_file_before_asking_to_save(window, monkeypatch):
+    window.state.train(3)
+    asked = answer_questions(monkeypatch, Buttons.Cancel)
+    choose_open_path(monkeypatch, None)
+    assert window.sessions.open() is False
+    assert asked == []                # cancelled in the file dialog: nothing else was asked
+    assert len(window.state.timeline) == 4 and window.isWindowModified()
+
+
 def test_autosave_is_driven_by_a_timer(window, qtbot):
     timer = window.sessions.autosave_timer
     assert timer.isActive() and timer.interval() == AUTOSAVE_MS
@@ -585,6 +603,7 @@ def test_recovery_after_a_killed_process(qtbot, tmp_path, no_modal_dialogs):
     assert window.speed.currentData() == 10
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     assert window.sessions.path is None
+    assert autosave.exists()          # kept until the recovered session is saved somewhere
     window.state.undo_stack.setClean()
 
 
