@@ -310,12 +310,7 @@ def main():
     print()
     print(markdown_table(records))
     print()
-    missed = [r for r in records if not r["met"]]
-    for r in missed:
-        print(f"MISSED: {r['name']}: ratio {r['ratio']:.2f} > target {r['target']:g}")
-    if not missed:
-        print("All targets met.")
-    print(f"({time.perf_counter() - began:.1f} s)")
+    print(table.summary(records, time.perf_counter() - began))
     return 0
 
 

@@ -488,20 +488,11 @@ def results():
 
 # --- report ---------------------------------------------------------------------
 
-def _number(value):
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
 HEADER = ["figure", "ours", "reference", "ratio / target", "met"]
-_AT_LEAST = {"live training"}   # figures whose target is a minimum; all others are maxima
-
-
-def _at_least(record):
-    return any(record["name"].startswith(prefix) for prefix in _AT_LEAST)
 
 
 def _target_text(r):
-    sign = "≥" if _at_least(r) else "≤"
+    sign = "≥" if table.at_least(r) else "≤"
     if r["ratio"] is None:
         return f"{sign} {r['target']:g} {r['unit']}"
     return f"{r['ratio']:.2f} / {sign} {r['target']:g}"
@@ -509,8 +500,8 @@ def _target_text(r):
 
 def _rows(records):
     for r in records:
-        reference = "-" if r["reference"] is None else f"{_number(r['reference'])} {r['unit']}"
-        yield [r["name"], f"{_number(r['ours'])} {r['unit']}", reference, _target_text(r),
+        reference = "-" if r["reference"] is None else f"{table.number(r['reference'])} {r['unit']}"
+        yield [r["name"], f"{table.number(r['ours'])} {r['unit']}", reference, _target_text(r),
                "yes" if r["met"] else "no (MISSED)"]
 
 
@@ -533,7 +524,7 @@ def _details(raw):
            f"throttle flushes needed: {edits['flushed']}; edits not painted within 1 s: {edits['unpainted']}")
     gaps = _ms(live["gaps"])
     refreshes = [_ms(t) for t in live["refreshes"]]
-    headless = ", ".join(f"{_number(h)}" for h in live["headless"])
+    headless = ", ".join(f"{table.number(h)}" for h in live["headless"])
     yield (f"(b) {live['steps']:,} steps in {live['seconds']:.2f} s of event loop; headless rounds "
            f"{headless} steps/s; {len(gaps)} event-loop passes, gap median {np.median(gaps):.2f}, "
            f"p99 {np.percentile(gaps, 99):.2f}, max {gaps.max():.2f} ms; "
@@ -589,15 +580,8 @@ def main():
     print()
     print(markdown_table(records))
     print()
-    missed = [r for r in records if not r["met"]]
-    for r in missed:
-        sign = "≥" if _at_least(r) else "≤"
-        got = f"{_number(r['ours'])} {r['unit']}" + (f", ratio {r['ratio']:.2f}" if r["ratio"] is not None else "")
-        wanted = f"{r['target']:g}" + (f" {r['unit']}" if r["ratio"] is None else "")
-        print(f"MISSED: {r['name']}: {got}; target {sign} {wanted}")
-    if not missed:
-        print("All targets met.")
-    print(f"({time.perf_counter() - began:.1f} s; load average now {os.getloadavg()[0]:.2f}: "
+    print(table.summary(records, time.perf_counter() - began))
+    print(f"(load average now {os.getloadavg()[0]:.2f}: "
           f"other processes on these {os.cpu_count()} CPUs slow every figure)")
     return 0
 

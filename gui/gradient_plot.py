@@ -17,6 +17,8 @@ import pyqtgraph as pg
 from engine.factors import FACTORS, FactorCache
 from engine.saturation import SATURATED_BELOW
 
+from .loss_plot import DecadeAxis
+
 LIMIT = 4000          # at most this many evenly spaced states, and the newest
 LOG_FLOOR = 1e-300    # an exact zero drawn here: a log axis cannot show 0
 
@@ -86,7 +88,7 @@ class _Thinned:
 
 class GradientPlot(pg.PlotWidget):
     def __init__(self, parent=None, limit=LIMIT):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", axisItems={"left": DecadeAxis("left")})
         self.setObjectName("gradientPlot")
         self.limit = limit
         item = self.getPlotItem()
@@ -110,7 +112,10 @@ class GradientPlot(pg.PlotWidget):
             pen = pg.mkPen(*_COLOURS[name], width=2 if not dashed else 1.5,
                            style=pg.QtCore.Qt.PenStyle.DashLine if dashed
                            else pg.QtCore.Qt.PenStyle.SolidLine)
-            curve = item.plot(pen=pen, name=NAMES[name])
+            # About one min/max pair a pixel column, as the loss plot: LIMIT states
+            # drawn with wide or dashed pens would take most of a repaint.
+            curve = item.plot(pen=pen, name=NAMES[name], autoDownsampleFactor=1.0)
+            curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves[name] = curve
         # The view's y is log10 of the value on a log axis.

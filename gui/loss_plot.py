@@ -3,7 +3,8 @@
 Up to RAW_LIMIT states the curve holds every loss (pyqtgraph downsamples and
 clips to the view); past that it holds a min/max envelope of them, so a
 redraw costs the same at a million states as at ten thousand.  Zoomed in to
-RAW_LIMIT states or fewer, it holds those states exactly again.
+RAW_LIMIT states or fewer, it holds those states exactly again, and some on
+either side of the view, so that panning reads the history only now and then.
 """
 
 import numpy as np
@@ -15,11 +16,24 @@ RAW_LIMIT = 20_000
 
 # The smallest positive loss a log axis shows; an exact zero would be -inf.
 LOG_FLOOR = 1e-300
+MINOR_DECADE_PX = 50   # a log axis shows 2 … 9 of each decade only where a decade is this tall
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis without minor ticks over many decades: there they are a
+    wash of grid lines, each blended on every repaint (164 of them over 18
+    decades tripled the time of a repaint)."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        levels = super().logTickValues(minVal, maxVal, size, stdTicks)
+        if size >= MINOR_DECADE_PX * (maxVal - minVal):
+            return levels
+        return [(spacing, ticks) for spacing, ticks in levels if spacing is not None] or levels
 
 
 class LossPlot(pg.PlotWidget):
     def __init__(self, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background="w", axisItems={"left": DecadeAxis("left")})
         self.setObjectName("lossPlot")
         item = self.getPlotItem()
         item.setLabel("bottom", "iteration (update)")
@@ -33,7 +47,9 @@ class LossPlot(pg.PlotWidget):
             # Grid lines at major and minor ticks only: the third level cost most of a repaint.
             item.getAxis(axis).setStyle(maxTickLevel=0)
         item.getAxis("left").setWidth(64)   # a fixed width: new tick labels do not relayout the plot
-        self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2), name="loss")
+        # One min/max pair a pixel column draws the same envelope as pyqtgraph's
+        # default five, at a fifth of the line segments (a wide pen is drawn segment by segment).
+        self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2), name="loss", autoDownsampleFactor=1.0)
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
         self.marker = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(255, 190, 0),
@@ -68,20 +84,37 @@ class LossPlot(pg.PlotWidget):
     def _shown(self, values):
         return np.maximum(values, LOG_FLOOR) if self._log else values
 
-    def _visible_slice(self):
-        """The raw states to draw: all while few, those in view when zoomed
-        in far enough; None for the envelope."""
+    def _in_view(self):
+        """The states (start, stop) in view, or None while the view follows the whole curve."""
         box = self.getPlotItem().getViewBox()
-        if self._length <= RAW_LIMIT:
-            return (0, self._length)
         if box.autoRangeEnabled()[0]:
             return None
         low, high = box.viewRange()[0]
-        start, stop = max(0, int(low) - 1), min(self._length, int(high) + 2)
-        return (start, stop) if stop - start <= RAW_LIMIT else None
+        stop = min(self._length, int(high) + 2)
+        return min(max(0, int(low) - 1), stop), stop
+
+    def _visible_slice(self):
+        """The raw states to draw: all while few; when zoomed in far enough,
+        those in view and up to as many again on either side (at most
+        RAW_LIMIT in all); None for the envelope."""
+        if self._length <= RAW_LIMIT:
+            return (0, self._length)
+        view = self._in_view()
+        if view is None or view[1] - view[0] > RAW_LIMIT:
+            return None
+        margin = min(view[1] - view[0], (RAW_LIMIT - (view[1] - view[0])) // 2)
+        return max(0, view[0] - margin), min(self._length, view[1] + margin)
+
+    def _holds_view(self):
+        """Whether the curve can stay as it is: the envelope while the view
+        is wide, or a raw slice that holds the whole view."""
+        view = self._in_view()
+        if self._window is None:
+            return view is None or view[1] - view[0] > RAW_LIMIT
+        return view is not None and self._window[0] <= view[0] and view[1] <= self._window[1]
 
     def _on_zoom(self, *_):
-        if self._length > RAW_LIMIT and self._visible_slice() != self._window:
+        if self._length > RAW_LIMIT and not self._holds_view():
             self._redraw(self.current)
 
     def _redraw(self, current):

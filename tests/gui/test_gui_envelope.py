@@ -1,6 +1,7 @@
 """The loss plot past RAW_LIMIT states: an envelope that keeps every extreme."""
 
 import numpy as np
+import pyqtgraph as pg
 
 from gui.envelope import PeakEnvelope
 from gui.loss_plot import RAW_LIMIT
@@ -37,3 +38,35 @@ def test_plot_of_many_states_holds_few_points_and_zooms_to_exact_values(window):
     x, y = plot.curve.xData, plot.curve.yData
     assert x[0] <= 1000 and x[-1] >= 1500 and len(x) < RAW_LIMIT
     np.testing.assert_array_equal(y, losses[int(x[0]):int(x[-1]) + 1])
+
+
+def test_panning_keeps_the_curve_exact_and_rereads_only_past_the_held_states(window, monkeypatch):
+    window.state.train(5 * RAW_LIMIT)
+    window.flush()
+    plot, losses = window.loss_plot, window.state.timeline.column("L")
+    box = plot.getPlotItem().getViewBox()
+    reads = []
+    real = plot._read
+    monkeypatch.setattr(plot, "_read", lambda start, stop: reads.append((start, stop)) or real(start, stop))
+    box.setXRange(40_000, 41_000, padding=0)
+    assert len(reads) == 2            # the held slice, and the marker's state
+    for start in range(40_000, 60_000, 250):   # pan right, a quarter view at a time
+        box.setXRange(start, start + 1000, padding=0)
+        x, y = plot.curve.xData, plot.curve.yData
+        assert x[0] <= start and x[-1] >= start + 1000
+        np.testing.assert_array_equal(y, losses[int(x[0]):int(x[-1]) + 1])
+    slices = len(reads) // 2
+    assert 2 <= slices <= 20_000 // 1000   # re-read now and then, not at every step of the pan
+
+
+def test_a_log_axis_over_many_decades_shows_decades_only(window):
+    window.loss_plot.set_log(True)
+    axis = window.loss_plot.getPlotItem().getAxis("left")
+
+    def minor(levels):   # pyqtgraph's log minor ticks: the level with no spacing
+        return [t for spacing, ticks in levels if spacing is None for t in ticks]
+    plain = pg.AxisItem("left")
+    plain.setLogMode(False, True)
+    assert len(minor(plain.tickValues(-17, 1, 300))) > 100   # what pyqtgraph would draw
+    assert minor(axis.tickValues(-17, 1, 300)) == []
+    assert any(abs(t - np.log10(2)) < 1e-12 for t in minor(axis.tickValues(-1, 2, 400)))

@@ -28,7 +28,8 @@ def history_text(steps):
 
 
 def test_an_export_goes_on_between_events_and_writes_the_history_as_it_was(window, qtbot, tmp_path, monkeypatch):
-    target = tmp_path / "history.csv"
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "history.csv"
     answer_save(monkeypatch, target)
     window.state.train(STEPS)
     assert window.export_history() == str(target)
@@ -45,7 +46,7 @@ def test_an_export_goes_on_between_events_and_writes_the_history_as_it_was(windo
         pass
     with open(target, newline="") as stream:
         assert stream.read() == history_text(STEPS)
-    assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
+    assert [p.name for p in target.parent.iterdir()] == ["history.csv"]
 
 
 def test_a_session_changed_while_it_is_saved_keeps_its_mark(window, qtbot, tmp_path, monkeypatch):
