@@ -41,10 +41,25 @@ class PeakEnvelope:
 
     def points(self, read, length):
         """(x, y): each bucket's least and greatest value, then the raw tail."""
-        starts = np.arange(self.buckets) * float(self.size)
-        x = np.repeat(starts, 2)
-        x[1::2] += self.size / 2
-        y = np.empty(2 * self.buckets)
-        y[0::2], y[1::2] = self._lo, self._hi
+        x, y = _pairs(self._lo, self._hi, self.size, 0)
         tail = np.arange(self.covered, length, dtype=float)
         return np.concatenate([x, tail]), np.concatenate([y, read(self.covered, length)])
+
+
+def _pairs(lo, hi, size, start):
+    """Points at each bucket's start (its least value) and middle (its greatest)."""
+    x = np.repeat(start + np.arange(len(lo)) * float(size), 2)
+    x[1::2] += size / 2
+    y = np.empty(2 * len(lo))
+    y[0::2], y[1::2] = lo, hi
+    return x, y
+
+
+def peaks(values, size, start=0):
+    """(x, y) of the values ``start``… as the min and max of each ``size`` of
+    them, and the values past the last whole bucket as they are."""
+    whole = len(values) // size * size
+    block = values[:whole].reshape(-1, size)
+    x, y = _pairs(block.min(axis=1), block.max(axis=1), size, start)
+    return (np.concatenate([x, np.arange(start + whole, start + len(values), dtype=float)]),
+            np.concatenate([y, values[whole:]]))

@@ -3,16 +3,17 @@
 Up to RAW_LIMIT states the curve holds every loss (pyqtgraph downsamples and
 clips to the view); past that it holds a min/max envelope of them, so a
 redraw costs the same at a million states as at ten thousand.  Zoomed in to
-RAW_LIMIT states or fewer, it holds those states exactly again, and some on
-either side of the view, so that panning reads the history only now and then.
+RAW_LIMIT states or fewer, it holds those states exactly again; zoomed in less
+far, a finer envelope of the states around the view.
 """
 
 import numpy as np
 import pyqtgraph as pg
 
-from .envelope import PeakEnvelope
+from .envelope import PeakEnvelope, peaks
 
 RAW_LIMIT = 20_000
+FINE_BUCKETS = 1000   # min/max pairs across a view, at least: finer than its pixels
 
 # The smallest positive loss a log axis shows; an exact zero would be -inf.
 LOG_FLOOR = 1e-300
@@ -94,24 +95,37 @@ class LossPlot(pg.PlotWidget):
         return min(max(0, int(low) - 1), stop), stop
 
     def _visible_slice(self):
-        """The raw states to draw: all while few; when zoomed in far enough,
-        those in view and up to as many again on either side (at most
-        RAW_LIMIT in all); None for the envelope."""
+        """What the curve holds: (start, stop, bucket), states start..stop-1
+        as they are (bucket 1) or as the min and max of each ``bucket``
+        states; None for the envelope of the whole line.  All states while
+        few.  Zoomed in, those in view and as many again on either side
+        (raw: at most RAW_LIMIT in all), so that panning reads the history
+        only now and then; bucketed where the whole line's envelope would be
+        coarser than FINE_BUCKETS across the view."""
         if self._length <= RAW_LIMIT:
-            return (0, self._length)
+            return (0, self._length, 1)
         view = self._in_view()
-        if view is None or view[1] - view[0] > RAW_LIMIT:
+        if view is None:
             return None
-        margin = min(view[1] - view[0], (RAW_LIMIT - (view[1] - view[0])) // 2)
-        return max(0, view[0] - margin), min(self._length, view[1] + margin)
+        span = view[1] - view[0]
+        if span // self._envelope.size >= FINE_BUCKETS:
+            return None
+        if span <= RAW_LIMIT:
+            margin, bucket = min(span, (RAW_LIMIT - span) // 2), 1
+        else:
+            margin, bucket = span, -(-3 * span // (RAW_LIMIT // 2))
+        return max(0, view[0] - margin), min(self._length, view[1] + margin), bucket
 
     def _holds_view(self):
-        """Whether the curve can stay as it is: the envelope while the view
-        is wide, or a raw slice that holds the whole view."""
-        view = self._in_view()
-        if self._window is None:
-            return view is None or view[1] - view[0] > RAW_LIMIT
-        return view is not None and self._window[0] <= view[0] and view[1] <= self._window[1]
+        """Whether the curve can stay as it is: the envelope while it is fine
+        enough for the view, or a slice that holds the view finely enough."""
+        view, held = self._in_view(), self._window
+        if held is None:
+            return self._visible_slice() is None
+        if view is None or not (held[0] <= view[0] and view[1] <= held[1]):
+            return False
+        span = view[1] - view[0]
+        return span <= RAW_LIMIT if held[2] == 1 else span > RAW_LIMIT and span // held[2] >= FINE_BUCKETS
 
     def _on_zoom(self, *_):
         if self._length > RAW_LIMIT and not self._holds_view():
@@ -123,8 +137,10 @@ class LossPlot(pg.PlotWidget):
         window = self._visible_slice()
         if window is None:
             x, y = self._envelope.points(self._read, self._length)
+        elif window[2] == 1:
+            x, y = np.arange(*window[:2], dtype=float), self._read(*window[:2])
         else:
-            x, y = np.arange(*window, dtype=float), self._read(*window)
+            x, y = peaks(self._read(*window[:2]), window[2], window[0])
         self._window = window
         # History rows are finite by construction: pyqtgraph need not check them again.
         self.curve.setData(x, self._shown(y), skipFiniteCheck=True)

@@ -4,7 +4,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.envelope import PeakEnvelope
-from gui.loss_plot import RAW_LIMIT
+from gui.loss_plot import FINE_BUCKETS, RAW_LIMIT
 
 
 def test_envelope_keeps_every_extreme_and_stays_small():
@@ -70,3 +70,28 @@ def test_a_log_axis_over_many_decades_shows_decades_only(window):
     assert len(minor(plain.tickValues(-17, 1, 300))) > 100   # what pyqtgraph would draw
     assert minor(axis.tickValues(-17, 1, 300)) == []
     assert any(abs(t - np.log10(2)) < 1e-12 for t in minor(axis.tickValues(-1, 2, 400)))
+
+
+def test_a_middle_zoom_shows_a_finer_envelope_of_the_states_around_the_view(window, monkeypatch):
+    window.state.train(200_000)
+    window.flush()
+    plot, losses = window.loss_plot, window.state.timeline.column("L")
+    box = plot.getPlotItem().getViewBox()
+    box.setXRange(100_000, 150_000, padding=0)
+    x, y = plot.curve.xData, plot.curve.yData
+    starts, middles = x[0::2], x[1::2]
+    size = int(2 * (middles[0] - starts[0]))
+    in_view = (starts >= 100_000) & (starts < 150_000)
+    assert in_view.sum() >= FINE_BUCKETS                       # finer than the view's pixels
+    assert starts[0] <= 100_000 and starts[-1] >= 150_000 - size
+    for k in np.flatnonzero(in_view)[::97]:                    # each pair: its bucket's least and greatest
+        start = int(starts[k])
+        bucket = losses[start:start + size]
+        assert (y[2 * k], y[2 * k + 1]) == (bucket.min(), bucket.max())
+    reads = []
+    real = plot._read
+    monkeypatch.setattr(plot, "_read", lambda start, stop: reads.append(stop - start) or real(start, stop))
+    box.setXRange(110_000, 160_000, padding=0)                 # within what is held: nothing read
+    assert [n for n in reads if n > 1] == []
+    box.setXRange(0, 200_000, padding=0)                       # all of it: the whole line's envelope
+    assert plot.curve.yData.max() == losses.max() and len(plot.curve.xData) <= 2 * 2048 + 2 * 2048
