@@ -17,6 +17,8 @@ import math
 import numbers
 import os
 import re
+import stat
+from array import array
 
 import numpy as np
 
@@ -25,6 +27,11 @@ from .limits import DEFAULTS, LIMITS, InputError
 
 MAX_SAMPLES = 1_000_000
 MAX_LINE = 1000          # characters: a longer line is not a row of two numbers
+# A file of MAX_SAMPLES rows as save_csv writes them is at most about 50 MB (two reprs of up
+# to 24 characters a row): a larger file is refused before it is read, a stream once it has
+# given that much.  Blank lines are allowed, but no more of them than samples.
+MAX_BYTES = 100 * 1024 * 1024
+MAX_BLANK_LINES = MAX_SAMPLES
 HEADER = ("x", "y")
 DEFAULT_N = 50           # samples of a preset that has more than one
 
@@ -56,9 +63,14 @@ def _text(stream):
     return stream
 
 
+_UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")   # FF FE and FE FF, undecoded
+
+
 def _lines(stream, where):
-    """The physical lines of ``stream``, each at most MAX_LINE characters.
-    ``where[0]`` follows the number of the line being read, for messages."""
+    """The physical lines of ``stream``, each at most MAX_LINE characters,
+    MAX_BYTES characters in all.  ``where[0]`` follows the number of the line
+    being read, for messages."""
+    taken = 0
     while True:
         where[0] += 1
         try:
@@ -68,11 +80,23 @@ def _lines(stream, where):
         if not line:
             return
         if not line.isascii() and _UNDECODED.search(line):
+            if where[0] == 1 and line.startswith(_UTF16_BOMS):
+                raise DatasetError(1, "UTF-16 text, not UTF-8: save the file as UTF-8 (CSV)")
             raise DatasetError(where[0], "not UTF-8 text: is this a CSV file?")
         if len(line) > MAX_LINE and not line.endswith(("\n", "\r")):
             raise DatasetError(where[0], f"longer than {MAX_LINE} characters: "
                                          f"not a row of two numbers (is this a CSV file?)")
+        if "\x00" in line:
+            raise DatasetError(where[0], "binary data (a NUL byte), not text: is this a CSV file?")
+        taken += len(line)
+        if taken > MAX_BYTES:
+            raise DatasetError(where[0], f"more than {_megabytes(MAX_BYTES)} of text: larger than "
+                                         f"any dataset of at most {MAX_SAMPLES:,} samples")
         yield line
+
+
+def _megabytes(size):
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _number(name, text, line):
@@ -82,6 +106,9 @@ def _number(name, text, line):
         raise DatasetError(line, f"{name} is not a number: {text.strip()!r}") from None
     if not math.isfinite(value):
         raise DatasetError(line, f"{name} must be finite, got {text.strip()!r}")
+    if "_" in text or not text.isascii():
+        # Python's float() also reads 1_000 and digits of other scripts; a CSV number is plain.
+        raise DatasetError(line, f"{name} is not a number: {text.strip()!r}")
     low, high = LIMITS[name]
     if not low <= value <= high:
         raise DatasetError(line, f"{name} = {value:g} is outside the accepted range "
@@ -92,7 +119,8 @@ def _number(name, text, line):
 def _read(stream):
     where = [0]
     reader = csv.reader(_lines(stream, where), strict=True)
-    xs, ys = [], []
+    xs, ys = array("d"), array("d")   # 8 bytes a sample, not a float object and a pointer
+    blank = 0
     try:
         header = next(reader, None)
         if header is None:
@@ -105,7 +133,11 @@ def _read(stream):
         for row in reader:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
-                continue   # a blank line
+                blank += 1
+                if blank > MAX_BLANK_LINES:
+                    raise DatasetError(line, f"more than {MAX_BLANK_LINES:,} blank lines: "
+                                             f"is this a CSV file?")
+                continue
             if len(row) != 2:
                 raise DatasetError(line, f"expected 2 fields (x,y), got {len(row)}")
             if len(xs) == MAX_SAMPLES:
@@ -116,7 +148,38 @@ def _read(stream):
         raise DatasetError(where[0], f"not a valid CSV row ({error})") from None
     if not xs:
         raise DatasetError(None, "no samples: the file has only its header")
-    return np.array(xs), np.array(ys)
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
+
+def _check_file(info):
+    if stat.S_ISDIR(info.st_mode):
+        raise DatasetError(None, "this is a folder, not a CSV file")
+    if not stat.S_ISREG(info.st_mode):
+        raise DatasetError(None, "not an ordinary file (a pipe or a device): is this a CSV file?")
+    if info.st_size > MAX_BYTES:
+        raise DatasetError(None, f"the file is {_megabytes(info.st_size)}, larger than any "
+                                 f"dataset of at most {MAX_SAMPLES:,} samples "
+                                 f"({_megabytes(MAX_BYTES)} at most)")
+
+
+def _open(path):
+    """The CSV file at ``path``, opened for :func:`_read` once it is known to
+    be an ordinary file of at most MAX_BYTES (OSError if it cannot be opened)."""
+    try:
+        info = os.stat(path)
+    except ValueError:   # a NUL in the name, which no file's name holds
+        raise DatasetError(None, f"there is no file called {os.fsdecode(path)[:200]!r}: "
+                                 f"the name holds a NUL character") from None
+    _check_file(info)
+    # Never blocks: a pipe put in the file's place since is refused by fstat, not waited on.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    stream = open(fd, **_ENCODING)
+    try:
+        _check_file(os.fstat(fd))
+    except BaseException:
+        stream.close()
+        raise
+    return stream
 
 
 def read_csv(source):
@@ -126,10 +189,13 @@ def read_csv(source):
     line one sample of two finite numbers within LIMITS["x"] and LIMITS["y"];
     at least one and at most MAX_SAMPLES samples.  Anything else raises
     :class:`DatasetError` (an InputError) naming the line and the problem.
-    A binary or huge file is refused at its first line that is not UTF-8 or
-    is over MAX_LINE characters long, without reading on."""
+    A binary or huge file is refused at its first line that is not UTF-8, holds
+    a NUL or is over MAX_LINE characters long, without reading on; a path that
+    is a folder, a pipe or a file over MAX_BYTES without reading at all (a
+    stream after MAX_BYTES characters); a number only in plain ASCII notation.
+    OSError if the file cannot be opened."""
     if isinstance(source, (str, bytes, os.PathLike)):
-        with open(source, **_ENCODING) as stream:
+        with _open(source) as stream:
             return _read(stream)
     stream = _text(source)
     try:

@@ -40,9 +40,11 @@ never anything else.
 
 import base64
 import binascii
+import codecs
 import json
 import math
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass
@@ -222,11 +224,18 @@ def save(path, timeline, cursor, settings):
 
 # --- opening ------------------------------------------------------------
 
-def read(path):
-    """The session in the file at ``path``.  Raises SessionError for a file
-    that is no session (OSError if it cannot be opened at all)."""
-    path = os.fspath(path)
-    info = os.stat(path)
+_CHUNK = 1 << 20   # a file is read this much at a time, and refused at the first piece that is no session
+# Control characters that JSON text never holds as they are (in a string they are escaped):
+# a file with one is binary, or UTF-16 read as UTF-8.
+_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What a session file says near its beginning (dump writes it first; a JSON tool that sorts the
+# keys puts it before "segments" too): a large file without it is not read to its end.
+_MAGIC = re.compile(r'"format"\s*:\s*"' + re.escape(FORMAT) + '"')
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)   # the UTF-32 ones begin the same way
+
+
+def _check_file(info):
+    """Refuse what ``os.stat``/``os.fstat`` says is no file a session can be in."""
     if stat.S_ISDIR(info.st_mode):
         raise SessionError("this is a folder, not a session file")
     if not stat.S_ISREG(info.st_mode):
@@ -234,22 +243,87 @@ def read(path):
     if info.st_size > MAX_BYTES:
         raise SessionError(f"the file is too large to be a session: {_megabytes(info.st_size)}, "
                            f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
-    with open(path, encoding="utf-8") as stream:
+
+
+def read(path):
+    """The session in the file at ``path``.  Raises SessionError for a file
+    that is no session (OSError if it cannot be opened at all).  A folder, a
+    pipe or device, a file over MAX_BYTES, and a file whose first piece is
+    binary or has no session's "format" are refused without reading on."""
+    path = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except ValueError:   # a NUL in the name, which no file's name holds
+        raise SessionError(f"there is no file called {path[:200]!r}: the name holds "
+                           f"a NUL character") from None
+    _check_file(info)
+    # Never blocks: a pipe put in the file's place since is refused by fstat, not waited on.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as stream:
+        _check_file(os.fstat(stream.fileno()))
         return load(stream)
 
 
 def load(stream):
-    """The session in a text ``stream`` of JSON; SessionError if it is none."""
+    """The session in a stream of JSON (text, or bytes in UTF-8); SessionError
+    if it is none.  Read a piece at a time: binary data, UTF-16 and (past the
+    first piece) a text without a session's "format" are refused at once."""
+    document = _json(_text(stream))
+    return _session(document)
+
+
+def _text(stream):
+    decoder, pieces, size, known = None, [], 0, False
+    while True:
+        try:
+            raw = stream.read(_CHUNK)
+            piece = raw
+            if isinstance(raw, (bytes, bytearray)):
+                if decoder is None:
+                    if raw.startswith(_UTF16_BOMS):
+                        raise SessionError(f"{_NOT_SESSION}: the file is UTF-16 (or UTF-32) text; "
+                                           f"a session file is UTF-8")
+                    decoder = codecs.getincrementaldecoder("utf-8")()
+                piece = decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError:
+            raise SessionError(f"{_NOT_SESSION}: the file is not text (it is not UTF-8)") from None
+        if not raw:
+            return "".join(pieces)
+        size += len(piece)
+        if size > MAX_BYTES:
+            raise SessionError(f"the file is too large to be a session: more than the "
+                               f"{_megabytes(MAX_BYTES)} a session file may hold")
+        if _BINARY.search(piece):
+            raise SessionError(f"{_NOT_SESSION}: the file is not text (it holds binary data, "
+                               f"not UTF-8 text)")
+        if not known and size - len(piece) >= _CHUNK:
+            # More than a piece: the beginning must be one of a session before the rest is read.
+            _check_beginning("".join(pieces))
+            known = True
+        pieces.append(piece)
+
+
+_CUT = 64   # a JSON error this close to where a beginning is cut off may be the cut's
+
+
+def _check_beginning(head):
+    """Refuse a long text by its beginning ``head``: without a session's
+    "format", or with a JSON error that no continuation can mend."""
+    if not _MAGIC.search(head):
+        raise SessionError(f"{_NOT_SESSION}: the file is large, and its beginning does not "
+                           f"say \"format\": \"{FORMAT}\"")
+    ignore = lambda text: 0   # noqa: E731 -- the syntax only; numbers are checked by the whole parse
     try:
-        text = stream.read(MAX_BYTES + 1)
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SessionError(f"{_NOT_SESSION}: the file is not text (it is not UTF-8)") from None
-    if len(text) > MAX_BYTES:
-        raise SessionError(f"the file is too large to be a session: more than the "
-                           f"{_megabytes(MAX_BYTES)} a session file may hold")
-    return _session(_json(text))
+        json.loads(head.lstrip("\ufeff"), parse_constant=ignore, parse_float=ignore, parse_int=ignore)
+    except json.JSONDecodeError as error:
+        # The cut ends a string early (its error names where the string starts), or stops
+        # a number, a literal or an escape within a few characters of the end.
+        if error.msg == "Extra data" or not error.msg.startswith("Unterminated string") \
+                and error.pos < len(head) - _CUT:
+            raise SessionError(f"{_NOT_SESSION}, or the file is damaged or cut short: "
+                               f"it is not valid JSON ({error})") from None
+    except RecursionError:
+        raise SessionError(f"{_NOT_SESSION}: its JSON is nested far too deeply") from None
 
 
 def _refuse_constant(name):

@@ -6,8 +6,8 @@ through engine.session, which refuses damaged files and writes atomically.
 
 import math
 import os
+import re
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import shiboken6
@@ -15,6 +15,9 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QSt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import session
+
+from .settings_checks import (geometry_ok, keep_settings_elsewhere, looks_like_a_path, settings_problem,
+                              window_state_ok)
 
 AUTOSAVE_MS = 5000
 FILTER = "Backprop Explorer sessions (*.bpe);;All files (*)"
@@ -28,6 +31,10 @@ def data_folder():
     return folder
 
 
+_NUMBER_TEXT = {float: re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", re.ASCII),
+                int: re.compile(r"[+-]?\d{1,18}", re.ASCII)}
+
+
 def read_setting(settings, key, default, kind):
     """A preference, or ``default`` when it is missing or damaged (INI files
     give back strings; a hand-edited file may hold anything)."""
@@ -38,6 +45,9 @@ def read_setting(settings, key, default, kind):
         if kind is bool:
             value = {"true": True, "1": True, "false": False, "0": False}.get(text, default)
         else:
+            # Plain decimal notation only: Python would also read 1_000, "inf" or other scripts' digits.
+            if kind in _NUMBER_TEXT and not _NUMBER_TEXT[kind].fullmatch(text):
+                return default
             try:
                 value = kind(text)
             except (TypeError, ValueError, OverflowError):
@@ -110,7 +120,9 @@ class SessionController(QObject):
         return {"speed": int(self.window.speed.currentData()), "log_scale": self.window.loss_plot.log}
 
     def _apply_session_settings(self, values):
-        index = self.window.speed.findData(values.get("speed"))
+        speed = values.get("speed")
+        # A whole number only: findData would match true to 1 and the text "1000" to 1000.
+        index = self.window.speed.findData(speed) if type(speed) is int else -1
         if index >= 0:
             self.window.speed.setCurrentIndex(index)
         if isinstance(values.get("log_scale"), bool):
@@ -212,10 +224,15 @@ class SessionController(QObject):
 
     # --- recent files ---------------------------------------------------
     def recent_files(self):
+        """The recent sessions: a list of absolute paths, at most MAX_RECENT.
+        A hand-edited or damaged entry (a number, a relative name, control
+        characters) is left out; anything but a list of texts gives none."""
         value = QSettings().value("recentFiles", [])
         if isinstance(value, str):
-            value = [value]
-        return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
+            value = [value]   # an INI file gives a list of one back as its one text
+        if not isinstance(value, list):
+            return []
+        return list(dict.fromkeys(p for p in value if looks_like_a_path(p)))[:MAX_RECENT]
 
     def _remember_recent(self, path):
         path = os.path.abspath(path)
@@ -255,10 +272,20 @@ class SessionController(QObject):
             self.autosave_path().unlink()
         except FileNotFoundError:
             pass
+        except OSError:   # a folder (or anything else not ours) in its place: left alone
+            pass
 
     def offer_recovery(self):
-        """After a crash: offer the autosaved session, saying when it was saved."""
+        """After a crash: offer the autosaved session, saying when it was saved.
+        A damaged autosave is dropped without asking, and the pieces of
+        autosaves a crash cut short (``.~*.part``) are removed."""
         path = self.autosave_path()
+        if not self.window.writes.busy():   # else a piece may be one of this window's own
+            for part in path.parent.glob(".~*.part"):
+                try:
+                    part.unlink()
+                except OSError:
+                    pass
         if not path.exists():
             return False
         try:
@@ -276,20 +303,32 @@ class SessionController(QObject):
             return False
         self.state.replace(recovered.timeline, recovered.cursor)
         self._apply_session_settings(recovered.settings)
-        original = recovered.settings.get("file") or None
-        self.path = original if original and os.path.exists(original) else None
+        original = recovered.settings.get("file")
+        self.path = original if looks_like_a_path(original) and os.path.isfile(original) else None
         self.state.mark_modified()
         self.update_title()
         return True
 
     # --- window geometry and preferences ----------------------------------
     def restore_window(self):
+        """Geometry, layout and preferences from the settings; each one that is
+        missing or damaged falls back to its default.  A settings file that must
+        not be read (huge, a folder, a pipe) is left as it is, said so, and this
+        run keeps its settings elsewhere."""
+        problem = settings_problem()
+        if problem:
+            keep_settings_elsewhere()
+            QMessageBox.warning(
+                self.window, "Settings not read",
+                f"The settings file {problem[0]} was not read: {problem[1]}.\n\n"
+                "Backprop Explorer starts with its default settings and leaves that file as it is; "
+                "preferences changed now are not kept.")
         settings = QSettings()
         geometry = settings.value("geometry")
-        if isinstance(geometry, QByteArray):
+        if isinstance(geometry, QByteArray) and geometry_ok(geometry.data()):
             self.window.restoreGeometry(geometry)
         layout = settings.value("windowState")
-        if isinstance(layout, QByteArray):
+        if isinstance(layout, QByteArray) and window_state_ok(layout.data()):
             self.window.restoreState(layout)
         self.window.actionConfirmBranch.setChecked(read_setting(settings, "confirmBranch", True, bool))
         tolerance, box = read_setting(settings, "tolerance", 1.0, float), self.window.walk.tolerance
