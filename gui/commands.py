@@ -64,7 +64,8 @@ class RunCommand(QUndoCommand):
 class EditCommand(QUndoCommand):
     """A hand edit at state ``step``: that state becomes the start of a new
     segment with ``name`` changed; later states are dropped (taken back by undo).
-    Consecutive edits of one spinbox at one state merge."""
+    Consecutive edits of one spinbox at one state merge.  ``name`` None: several
+    values at once (``text`` names them), never merged."""
 
     def __init__(self, state, name, values, step, trainer, text=None):
         super().__init__()
@@ -78,7 +79,7 @@ class EditCommand(QUndoCommand):
         self.setText(text or f"Set {symbol(name)} = {values[name]:g}")
 
     def id(self):
-        return EDIT_ID
+        return EDIT_ID if self._name is not None else -1   # several values at once: never merged
 
     def mergeWith(self, other):
         if not isinstance(other, EditCommand) or (other._name, other._step) != (self._name, self._step):

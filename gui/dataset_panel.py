@@ -4,15 +4,62 @@ the data and the network's ŷ(x) curve."""
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QHBoxLayout,
-                               QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout,
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from engine.dataset import PRESETS, preset
 from engine.derivation import evaluate
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
+SEED_DIGITS = 30     # a shuffle seed as long as a session file's whole numbers may be
+MIN_RANGE = 1e-100   # the narrowest range the data plot shows
+
+
+class SeedBox(QAbstractSpinBox):
+    """A whole number from 0 up, of any size up to SEED_DIGITS digits: the
+    engine takes any shuffle seed, and a session may hold one past QSpinBox's
+    2³¹ − 1, which must be shown as it is, not clamped (nor overflow)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._value = 0
+        self.lineEdit().setText("0")
+        self.editingFinished.connect(self._commit)
+
+    def value(self):
+        """The number typed (the last whole one, while the text is empty)."""
+        text = self.text().strip()
+        if text.isascii() and text.isdigit() and len(text) <= SEED_DIGITS:
+            self._value = int(text)
+        return self._value
+
+    def setValue(self, value):
+        self._value = max(0, int(value))
+        self.lineEdit().setText(str(self._value))
+
+    def _commit(self):
+        self.setValue(self.value())
+
+    def validate(self, text, pos):
+        stripped = text.strip()
+        if not stripped:
+            return QValidator.State.Intermediate, text, pos
+        if stripped.isascii() and stripped.isdigit() and len(stripped) <= SEED_DIGITS:
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Invalid, text, pos
+
+    def fixup(self, text):
+        return str(self._value)
+
+    def stepBy(self, steps):
+        self.setValue(max(0, self.value() + steps))
+
+    def stepEnabled(self):
+        flags = QAbstractSpinBox.StepEnabledFlag
+        return flags.StepUpEnabled | (flags.StepDownEnabled if self.value() > 0 else flags.StepNone)
 
 
 class DatasetPanel(QWidget):
@@ -47,9 +94,8 @@ class DatasetPanel(QWidget):
         self.batch_size.setValue(8)
         self.shuffle = QCheckBox("shuffle, seed")
         self.shuffle.setObjectName("shuffle")
-        self.seed = QSpinBox()
+        self.seed = SeedBox()
         self.seed.setObjectName("shuffleSeed")
-        self.seed.setRange(0, 999_999)
         self.apply_button = QPushButton("Train on these samples")
         self.apply_button.setObjectName("applyDataset")
         self.apply_button.setToolTip("From the shown state on, updates use these samples (a new branch)")
@@ -151,6 +197,9 @@ class DataPlot(pg.PlotWidget):
         item.setLabel("bottom", "x")
         item.setLabel("left", "y")
         item.showGrid(x=True, y=True, alpha=0.25)
+        # Samples and ŷ within a few denormals of each other (5e−324, 3e−323) would make
+        # the view's scale overflow: pyqtgraph then fails in every paint.  No range is narrower.
+        item.setLimits(minXRange=MIN_RANGE, minYRange=MIN_RANGE)
         self.points = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(214, 96, 77), pen=None)
         item.addItem(self.points)
         self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2))
@@ -161,7 +210,7 @@ class DataPlot(pg.PlotWidget):
             return
         trainer, index = state.timeline.locate(state.cursor)
         params = trainer.params(index)
-        key = (id(trainer), tuple(params.values()))
+        key = (trainer, tuple(params.values()))   # the trainer, not its id: a new one may reuse the id
         if key == self._key:
             return
         self._key = key

@@ -17,6 +17,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import LIMITS, PARAMS
+from engine.expr import number, symbol
 from engine import landscape
 
 SIZE = 200
@@ -114,9 +115,15 @@ class LandscapeView(QWidget):
         item.addItem(self.marker)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_click)
 
+        self.note = QLabel()
+        self.note.setObjectName("landscapeNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
+        layout.addWidget(self.note)
         layout.addWidget(self.plot, 1)
         self._label_axes()
 
@@ -168,12 +175,30 @@ class LandscapeView(QWidget):
         p1, p2 = self._pair
         trainer, index = state.timeline.locate(state.cursor)
         params = trainer.params(index)
+        outside = [p for p in PARAMS if not LIMITS[p][0] <= params[p] <= LIMITS[p][1]]
+        self.note.setVisible(bool(outside))
+        if outside:   # training carried them there; the engine maps only values one could type
+            self._show_nothing(outside, params)
+            return
         key = (p1, p2, tuple(params[p] for p in PARAMS), trainer.terms,
                trainer.x.tobytes(), trainer.y.tobytes())
         if key != self._key:
             self._draw_grid(params, trainer, p1, p2)
             self._key = key
         self._draw_path(p1, p2, params)
+
+    def _show_nothing(self, outside, params):
+        low, high = LIMITS[outside[0]]
+        self.note.setText(f"No landscape at this state: training took {symbol(outside[0])} to "
+                          f"{number(params[outside[0]])}, outside [{number(low)}, {number(high)}], "
+                          f"the range the landscape is drawn over.")
+        self.image.clear()
+        for iso in self.isocurves:
+            iso.setData(None)
+            iso.setVisible(False)
+        self.path_curve.setData([], [])
+        self.marker.setData([], [])
+        self.grid_values, self._key = None, None
 
     def _draw_grid(self, params, trainer, p1, p2):
         self.grid_calls += 1

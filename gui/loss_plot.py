@@ -41,7 +41,8 @@ class LossPlot(pg.PlotWidget):
         item.setLabel("left", "loss L")
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setTitle("Loss over training", color=(40, 40, 40))
-        item.setLimits(xMin=-1, minXRange=10)
+        # minYRange: losses a few denormals apart would overflow pyqtgraph's scale.
+        item.setLimits(xMin=-1, minXRange=10, minYRange=1e-100)
         for axis in ("left", "bottom"):
             item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
             item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
@@ -53,8 +54,9 @@ class LossPlot(pg.PlotWidget):
         self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2), name="loss", autoDownsampleFactor=1.0)
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
-        self.marker = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(255, 190, 0),
-                                         pen=pg.mkPen(120, 80, 0, width=1.5))
+        # A PlotDataItem, not a bare ScatterPlotItem: it follows the plot onto a log axis.
+        self.marker = pg.PlotDataItem(pen=None, symbol="o", symbolSize=11, symbolBrush=pg.mkBrush(255, 190, 0),
+                                      symbolPen=pg.mkPen(120, 80, 0, width=1.5))
         self.marker.setZValue(10)
         item.addItem(self.marker)
         self._source = None      # (history, generation) drawn

@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
         state = self.state
         if state.cursor == state.last or not self.actionConfirmBranch.isChecked():
             return True
+        # Nothing may change while the question is open: the change was checked against the state now.
+        self.runner.stop()
         dropped = state.last - state.cursor
         answer = QMessageBox.question(
             self, "Start a new branch?",
@@ -314,16 +316,25 @@ class MainWindow(QMainWindow):
             "(Edit → Ask Before Dropping Later States switches this question off.)")
         return answer == QMessageBox.StandardButton.Yes
 
-    def _apply(self, what, change):
-        if self._may_branch(what):
-            try:
-                change()
-            except InputError as error:
-                self.statusBar().showMessage(f"Not applied: {error}")
-            else:
+    def _apply(self, what, command):
+        """Make the change ``command()`` builds (a ``*_command`` of the state):
+        refused with a message if the engine refuses it, nothing if it changes
+        nothing, and else after asking, if it drops later states.  True unless
+        it was refused or declined."""
+        try:
+            built = command()
+        except InputError as error:
+            self.statusBar().showMessage(f"Not applied: {error}")
+            applied = False
+        else:
+            # Asked only about a change that is made: not about a refused or an empty one.
+            applied = built is None or self._may_branch(what)
+            if applied:
+                self.state.push(built)
                 self.statusBar().clearMessage()
         self.parameters.show_values(self.state.values())   # a refused or declined edit shows the old value
         self.parameters.show_spec(self.state.spec())
+        return applied
 
     def initialize(self, scheme):
         """New parameters from an initialization scheme; the seed is shown and can be typed again."""
@@ -333,8 +344,8 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         self.runner.stop()
-        if self._may_branch("every parameter"):
-            self.state.set_values(initialize(scheme, seed), f"Initialize ({SCHEME_NAMES[scheme]}, seed {seed})")
+        text = f"Initialize ({SCHEME_NAMES[scheme]}, seed {seed})"
+        if self._apply("every parameter", lambda: self.state.values_command(initialize(scheme, seed), text)):
             self.statusBar().showMessage(f"{SCHEME_NAMES[scheme]} initialization, seed {seed}")
             if scheme == "zeros":
                 QMessageBox.information(self, "Why all zeros fails", ZEROS_EXPLANATION)
@@ -371,18 +382,19 @@ class MainWindow(QMainWindow):
     def _pick_on_landscape(self, values):
         """A click on the landscape sets two parameters: one undoable change."""
         self.runner.stop()
-        if self._may_branch(" and ".join(symbol(name) for name in values)):
-            self.landscape.apply(values)
+        text = "Move to " + ", ".join(f"{n} = {v:g}" for n, v in values.items())
+        self._apply(" and ".join(symbol(name) for name in values),
+                    lambda: self.state.values_command(values, text))
 
     def set_value(self, name, value):
-        self._apply(symbol(name), lambda: self.state.set_value(name, value))
+        self._apply(symbol(name), lambda: self.state.value_command(name, value))
 
     def set_network(self, field, value):
-        self._apply(field, lambda: self.state.set_network(field, value))
+        self._apply(field, lambda: self.state.network_command(field, value))
 
     def set_samples(self, x, y, batch_size, seed):
         self.runner.stop()
-        self._apply("the samples", lambda: self.state.set_samples(x, y, batch_size, seed))
+        self._apply("the samples", lambda: self.state.samples_command(x, y, batch_size, seed))
 
     def show_breakdown(self, term):
         """A batch term's value for each sample, beside the sample."""

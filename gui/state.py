@@ -71,7 +71,9 @@ class ExplorerState(QObject):
         return self.timeline.values(len(self.timeline) - self.timeline.segments[-1].length)
 
     def derivation(self):
-        key = (self._cursor, self.timeline.generation, len(self.timeline))
+        # The timeline itself is part of the key: another session's (New, Open) may
+        # have the same generation, length and shown step.
+        key = (self.timeline, self._cursor, self.timeline.generation, len(self.timeline))
         if self._cache[0] != key:
             self._cache = (key, self.timeline.derivation(self._cursor))
             self._checks = None
@@ -105,60 +107,90 @@ class ExplorerState(QObject):
             self.train(1)
 
     # --- changing (each one an undoable command) ----------------------------
-    def set_value(self, name, value):
-        """A hand edit at the shown state.  Raises engine.InputError, changing
-        nothing, if the value is refused."""
+    # Each change is made in two halves: ``*_command`` checks it and builds its
+    # command without changing anything (InputError if the engine refuses it,
+    # None if it would change nothing), and ``push`` does it.  The window asks
+    # before a branch drops later states only about a change that will be made.
+    def push(self, command):
+        """Do a command a ``*_command`` method built (None: nothing to do)."""
+        if command is not None:
+            self.undo_stack.push(command)
+
+    def value_command(self, name, value):
+        """A hand edit at the shown state (see set_value)."""
         if name not in PARAMS + INPUTS:
             raise KeyError(name)
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
-            return
+            return None
         # The optimizer goes on from where it was (its velocity, its step count), on the
         # same dataset, unless x or y was set by hand: then the single sample shown.
         # Building the trainer first refuses, before any change, a state it cannot start from.
         samples = None if name in ("x", "y") else self.samples()
         trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
-        self.undo_stack.push(EditCommand(self, name, values, self._cursor, trainer))
+        return EditCommand(self, name, values, self._cursor, trainer)
+
+    def set_value(self, name, value):
+        """A hand edit at the shown state.  Raises engine.InputError, changing
+        nothing, if the value is refused."""
+        self.push(self.value_command(name, value))
+
+    def values_command(self, values, text):
+        """Several hand edits as one change named ``text`` (see set_values)."""
+        checked = {}
+        for name, value in values.items():
+            if name not in PARAMS + INPUTS:
+                raise KeyError(name)
+            try:
+                checked[name] = check(name, value)
+            except InputError:
+                pass
+        shown = self.values()
+        values = dict(shown, **checked)
+        if values == shown:
+            return None
+        # As for one edit: x or y set by hand trains on that single sample from here on.
+        samples = None if values["x"] != shown["x"] or values["y"] != shown["y"] else self.samples()
+        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
+        return EditCommand(self, None, values, self._cursor, trainer, text=text)
 
     def set_values(self, values, text):
         """Several hand edits as one undoable change named ``text``; a value the
-        engine refuses is left out."""
-        changed = {n: v for n, v in values.items() if self.values()[n] != v}
-        if not changed:
-            return
-        self.undo_stack.beginMacro(text)
-        try:
-            for name, value in changed.items():
-                try:
-                    self.set_value(name, value)
-                except InputError:
-                    pass
-        finally:
-            self.undo_stack.endMacro()
+        engine refuses is left out.  Raises engine.InputError, changing nothing,
+        if the state cannot start from the values (another value of the shown
+        state is outside the limits)."""
+        self.push(self.values_command(values, text))
 
-    def set_samples(self, x, y, batch_size=None, shuffle_seed=None):
-        """Train on a dataset from the shown state on (a new branch there).
-        Raises engine.InputError, changing nothing, for bad samples or settings."""
+    def samples_command(self, x, y, batch_size=None, shuffle_seed=None):
+        """Training on a dataset from the shown state on (see set_samples)."""
         x, y = check_dataset(x, y)   # names the first bad sample
         trainer = self.new_trainer(self.values(), self.spec(), self.timeline.optimizer_state(self._cursor),
                                    (x, y, batch_size, shuffle_seed))
         mode = "full batch" if not trainer.minibatch else f"batches of {trainer.batch_size}"
-        self.undo_stack.push(EditCommand(self, "samples", self.values(), self._cursor, trainer,
-                                         text=f"Use {len(trainer.x)} samples ({mode})"))
+        return EditCommand(self, "samples", self.values(), self._cursor, trainer,
+                           text=f"Use {len(trainer.x)} samples ({mode})")
 
-    def set_network(self, field, value):
-        """A change of the network (a Spec field: an activation, the leak, the
-        loss) at the shown state: a new branch there, as for a hand edit."""
+    def set_samples(self, x, y, batch_size=None, shuffle_seed=None):
+        """Train on a dataset from the shown state on (a new branch there).
+        Raises engine.InputError, changing nothing, for bad samples or settings."""
+        self.push(self.samples_command(x, y, batch_size, shuffle_seed))
+
+    def network_command(self, field, value):
+        """A change of the network at the shown state (see set_network)."""
         spec = dataclasses.replace(self.spec(), **{field: value})   # InputError if refused
         if spec == self.spec():
-            return
+            return None
         values = self.values()
         # Another optimizer starts from rest; the same one goes on where it was.
         same_state = state_columns(spec) == state_columns(self.spec())
         optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None
         trainer = self.new_trainer(values, spec, optimizer, self.samples())
-        self.undo_stack.push(EditCommand(self, field, values, self._cursor, trainer,
-                                         text=f"Set {field} = {value}"))
+        return EditCommand(self, field, values, self._cursor, trainer, text=f"Set {field} = {value}")
+
+    def set_network(self, field, value):
+        """A change of the network (a Spec field: an activation, the leak, the
+        loss) at the shown state: a new branch there, as for a hand edit."""
+        self.push(self.network_command(field, value))
 
     def begin_run(self):
         """Chunks trained until end_run() are one command: one undo takes the whole run back."""
