@@ -4,7 +4,6 @@ memory stays within issue 6's bound, and the whole history exports."""
 import gc
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog
