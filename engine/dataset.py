@@ -22,8 +22,10 @@ from array import array
 
 import numpy as np
 
-from .csvio import write_atomically
+from .csvio import finish, write_atomically
 from .limits import DEFAULTS, LIMITS, InputError
+
+_WRITE_BLOCK = 8192   # samples between two yields of csv_chunks: a few ms
 
 MAX_SAMPLES = 1_000_000
 MAX_LINE = 1000          # characters: a longer line is not a row of two numbers
@@ -230,18 +232,26 @@ def check_dataset(x, y):
 def write_csv(stream, x, y):
     """Write the samples to a text stream: the header ``x,y``, then one row a
     sample, floats as ``repr`` (read back exactly by :func:`read_csv`)."""
+    finish(csv_chunks(stream, x, y))
+
+
+def csv_chunks(stream, x, y):
+    """:func:`write_csv`, yielding after each block of samples (a window writes
+    a million of them between its events).  Refuses bad samples before writing."""
     x, y = check_dataset(x, y)
     out = csv.writer(stream, lineterminator="\n")
     out.writerow(HEADER)
-    # tolist(): Python floats, which the csv module writes as their repr, the
-    # shortest text that reads back as the same float64 (and fastest).
-    out.writerows(zip(x.tolist(), y.tolist()))
+    for start in range(0, len(x), _WRITE_BLOCK):
+        # tolist(): Python floats, which the csv module writes as their repr, the
+        # shortest text that reads back as the same float64 (and fastest).
+        out.writerows(zip(x[start:start + _WRITE_BLOCK].tolist(), y[start:start + _WRITE_BLOCK].tolist()))
+        yield
 
 
 def save_csv(path, x, y):
     """Write the samples to ``path`` atomically: on any error the file is left as it was."""
     x, y = check_dataset(x, y)
-    write_atomically(path, lambda stream: write_csv(stream, x, y))
+    write_atomically(path, lambda stream: csv_chunks(stream, x, y))
 
 
 # --- presets ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
                                QUndoView, QVBoxLayout, QWidget)
 
 from engine import InputError, csvio
-from engine.dataset import check_dataset, read_csv, write_csv
+from engine.dataset import check_dataset, csv_chunks, read_csv
 from engine.expr import number, symbol
 from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
 
@@ -424,7 +424,7 @@ class MainWindow(QMainWindow):
         except InputError as error:
             QMessageBox.critical(self, "Export Dataset", f"These rows are not a dataset yet:\n{error}")
             return None
-        return self._export("Export Dataset", "dataset.csv", lambda s: write_csv(s, x, y))
+        return self._export("Export Dataset", "dataset.csv", lambda s: csv_chunks(s, x, y))
 
     def _walk(self, mode, on):
         other = self.actionPredict if mode == EXPLAIN else self.actionExplain

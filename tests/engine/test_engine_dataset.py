@@ -355,3 +355,17 @@ def test_a_strict_text_stream_that_fails_to_decode_is_refused():
     with pytest.raises(DatasetError) as caught:
         read_csv(stream)
     assert "not UTF-8" in str(caught.value)
+
+
+def test_the_dataset_writer_yields_between_blocks_and_refuses_before_writing():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=20_000), rng.normal(size=20_000)
+    stream = io.StringIO()
+    pieces = sum(1 for _ in dataset.csv_chunks(stream, x, y))
+    assert pieces >= 2
+    back = read_csv(io.StringIO(stream.getvalue()))
+    assert back[0].tobytes() == x.tobytes() and back[1].tobytes() == y.tobytes()
+    empty = io.StringIO()
+    with pytest.raises(InputError):
+        next(dataset.csv_chunks(empty, [1.0, float("nan")], [2.0, 3.0]))
+    assert empty.getvalue() == ""
