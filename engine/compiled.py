@@ -7,6 +7,9 @@ From the one list of formulas in :mod:`engine.terms` this generates
 Each comes in a scalar flavour (Python floats and math.tanh: one sample,
 where numpy's per-call overhead would dominate) and a vector flavour (numpy
 arrays: a batch, with means over the samples).  Both are the same formulas.
+``run`` stops at the first update that gives a non-finite value which the
+row would not show (:func:`guarded`: z₁ under tanh, the norm of clipping,
+Adam's v̂): a non-finite value of the row itself is the caller's to find.
 A table of another :class:`engine.terms.Spec` compiles the same way: its
 activations are functions defined here in both flavours, and its constants
 (leaky ReLU's slope, the numbers of the update) are written into the generated
@@ -118,7 +121,8 @@ _FUNCTIONS = {
 }
 _GLOBALS = {
     "scalar": dict(_FUNCTIONS["scalar"]),
-    "vector": dict(_FUNCTIONS["vector"], _dot=np.dot, _sum=np.add.reduce),
+    "vector": dict(_FUNCTIONS["vector"], _dot=np.dot, _sum=np.add.reduce,
+                   _finite=lambda value: np.isfinite(value).all()),
 }
 # In the scalar loop a call of these on a name is written out inline: a
 # conditional expression costs a fraction of a Python call.
@@ -177,6 +181,50 @@ def _derive_source(terms, mode):
             f"    return ({values},)"]
 
 
+# Functions that can map a non-finite argument to a finite value (tanh(∞) = 1,
+# ReLU(−∞) = 0, a step, clipping): such an argument would not show in the row.
+_SQUASHING = frozenset({"tanh", "sigmoid", "relu", "step", "leaky_step", "clip", "clip_scale"})
+
+
+def _hidden_names(node):
+    """The names whose non-finite value ``node`` can hide: the first argument
+    of a squashing function, and a denominator (x / ∞ = 0)."""
+    found = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and n.func.id in _SQUASHING and n.args:
+            found |= expr.names(n.args[0])
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+            found |= expr.names(n.right)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def guarded(terms):
+    """The ids of the terms a training loop checks itself, in table order:
+    computed in the loop, not recorded in the row, and such that a later
+    term can turn their non-finite value into a finite one (z₁ under tanh,
+    whose infinity gives h₁ = 1; the gradient's norm of clipping by norm,
+    whose infinity scales the gradient to 0; Adam's v̂, an infinite
+    denominator).  Every other non-finite value reaches the row."""
+    recorded = set(ROW) | set(state_columns(terms))
+    loop = [t for t in terms if t.id not in LOOKAHEAD]
+    hidden = set()
+    for t in loop:
+        hidden |= {expr.term_id(n) for n in _hidden_names(expr.parse(t.source))}
+    return tuple(t.id for t in loop if t.id in hidden and t.id not in recorded
+                 and not t.id.endswith("_next") and not expr.is_trivial(expr.parse(t.source)))
+
+
+def _guard(terms, mode, known):
+    """The condition, in the loop, that some guarded value is not finite."""
+    values = [_value(expr.var(g), known) for g in guarded(terms)]
+    if not values:
+        return None
+    if mode == "scalar":   # ±0.0 (false) if every value is finite, else NaN (true): the cheapest test
+        return " * ".join(["0.0"] + values)
+    return "not (" + " and ".join(f"_finite({v})" for v in values) + ")"
+
+
 def _updates(terms, mode, known, carried):
     """The update's statements inside the loop.  Each ``X_next`` of a
     parameter or of the optimizer's state is assigned to ``X`` itself where
@@ -220,24 +268,34 @@ def _run_source(terms, mode):
     state = [t for t in terms if t.section != UPDATE]
     derive = _statements(state, mode, known)
     carried = PARAMS + state_columns(terms)
-    updates = _updates(terms, mode, dict(known), carried)
+    update_known = dict(known)
+    updates = _updates(terms, mode, update_known, carried)
     # The update reads each gradient by the name it is computed under.
     given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]
     row = ", ".join(_value(expr.var(name), known) for name in ROW + state_columns(terms))
     loop = updates + derive + [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES"]
+    # The names the loop assigns: the update's first, then the new state's.
+    guard = _guard(terms, mode, {**update_known, **known})
+    if guard:
+        loop += [f"if {guard}:", "    return _i"]
     gradients = ", ".join("_" + expr.var(g) for g in GRADIENTS)
     # Globals become keyword defaults: a local lookup is what keeps the loop fast.
     functions = "".join(f"{f}={f}, " for f in _FUNCTIONS[mode])
+    extra = "_finite=_finite, " if mode == "vector" else ""
     return [f"def run(_steps, _out, _at, {', '.join(inputs(terms))}, {gradients}, *, {functions}"
-            "_pack=_pack, _ROW_BYTES=_ROW_BYTES):",
+            f"{extra}_pack=_pack, _ROW_BYTES=_ROW_BYTES):",
             *("    " + line for line in _header(mode) + given),
-            "    for _ in range(_steps):", *("        " + line for line in loop)]
+            "    for _i in range(_steps):", *("        " + line for line in loop),
+            "    return _steps"]
 
 
 @functools.lru_cache(maxsize=None)
 def build(terms, mode):
     """Return ``(derive, run)`` compiled from ``terms`` for ``mode``.  ``derive``
-    takes :func:`inputs`; ``run`` packs rows of :func:`row_for` the table."""
+    takes :func:`inputs`; ``run`` packs rows of :func:`row_for` the table and
+    returns the number of updates it made whose :func:`guarded` values were
+    all finite: ``_steps``, or the index of the first update with a
+    non-finite one (its row is packed, and it is the last)."""
     width = len(ROW) + len(state_columns(terms))
     namespace = dict(_GLOBALS[mode], _pack=struct.Struct(f"{width}d").pack_into, _ROW_BYTES=8 * width)
     source = "\n".join(_derive_source(terms, mode) + _run_source(terms, mode))

@@ -72,6 +72,18 @@ class Derivation:
         return next((t for t in self.terms if not np.isfinite(t.value)), None)
 
 
+def _mean(values):
+    """The mean of a batch's per-sample values as a float: NaN or an infinity
+    as the values give it, without numpy's warnings, and finite when every
+    value is (the sum of finite values may overflow; their mean cannot)."""
+    with np.errstate(all="ignore"):
+        mean = np.mean(values)
+        if not np.isfinite(mean) and np.isfinite(values).all():
+            top = np.max(np.abs(values))
+            mean = top * np.mean(values / top)
+    return float(mean)
+
+
 def _compiled_for(x, y, terms):
     """The compiled ``derive`` that fits the samples, and the samples as it
     takes them: Python floats for one sample, arrays for a batch."""
@@ -114,6 +126,24 @@ def loss_function(x, y, alpha, terms=TERMS):
     return loss
 
 
+def values_function(x, y, alpha, terms=TERMS):
+    """Every input and term of a state by Python name (as :func:`evaluate`
+    gives them, with the optimizer's state 0), as a function of the six
+    parameters at fixed samples: for the many evaluations of a gradient
+    check, without building every term's record."""
+    terms = as_terms(terms)
+    derive_all, x, y = _compiled_for(x, y, terms)
+    fixed = dict({name: 0.0 for name in state_columns(terms)}, x=x, y=y, alpha=alpha)
+    names, outputs = compiled.inputs(terms), compiled.outputs(terms)
+
+    def values(params):
+        values = {**fixed, **params}
+        with np.errstate(all="ignore"):
+            values.update(zip(outputs, derive_all(*(values[name] for name in names))))
+        return values
+    return values
+
+
 def derive(params, x, y, alpha, terms=TERMS, state=None):
     """The derivation of the state ``params`` (and the optimizer's ``state``,
     as for :func:`evaluate`) on samples ``x``, ``y``; ``terms``: a term table
@@ -131,7 +161,7 @@ def derive(params, x, y, alpha, terms=TERMS, state=None):
             text = f"(1/{n}) Σ over the {n} samples"
         else:
             text = f"per sample; the mean of {n} values is shown"
-        value = float(np.mean(raw)) if per_sample else float(raw)
+        value = _mean(raw) if per_sample else float(raw)
         breakdown = tuple(np.broadcast_to(raw, np.shape(x)).tolist()) \
             if per_sample and n <= BREAKDOWN_LIMIT else None
         records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node,

@@ -1,11 +1,17 @@
 """Numerical gradient check: central differences against the analytic gradient."""
 
+import ast
+import functools
+import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .derivation import evaluate, loss_function
+import numpy as np
+
+from . import compiled, expr
+from .derivation import values_function
 from .limits import PARAMS
-from .terms import TERMS, as_terms
+from .terms import FORWARD, TERMS, as_terms
 
 FLAG_ABOVE = 1e-6  # relative error above which a gradient is suspect
 EPSILON = sys.float_info.epsilon
@@ -17,37 +23,129 @@ class Check:
     analytic: float
     numeric: float
     relative_error: float
-    noise: float  # the rounding noise of the central difference itself
+    noise: float  # what the central difference cannot resolve (its rounding; its truncation)
 
     @property
     def suspect(self):
         """Off by more than FLAG_ABOVE relative, and by more than the difference
         quotient can resolve: a saturated unit's tiny gradient (1e-10) is
-        below what L's rounding lets a central difference see, not wrong."""
+        below what L's rounding lets a central difference see, not wrong.
+        Where the loss overflows within the step the quotient is not a
+        number: nothing can be said, and nothing is flagged."""
+        if not (math.isfinite(self.analytic) and math.isfinite(self.numeric)):
+            return False
         difference = abs(self.analytic - self.numeric)
         return not difference <= FLAG_ABOVE * max(abs(self.analytic), abs(self.numeric)) + self.noise
 
 
 def relative_error(a, b):
-    """|a − b| relative to the larger magnitude; 0 when both are 0."""
+    """|a − b| relative to the larger magnitude; 0 when both are 0; NaN when
+    either is not finite (there is no error to tell)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return math.nan
     scale = max(abs(a), abs(b))
     return abs(a - b) / scale if scale > 0 else 0.0
+
+
+def _sizes(node):
+    """Code for ``node`` evaluated on the magnitudes of its operands
+    (|a| + |b| for a − b): the size of the numbers its float64 evaluation rounds."""
+    if isinstance(node, ast.Name):
+        return f"abs({node.id})"
+    if isinstance(node, ast.Constant):
+        return repr(abs(node.value))
+    if isinstance(node, ast.UnaryOp):
+        return _sizes(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) \
+            and isinstance(node.right, ast.Constant) and node.right.value == 2:
+        size = _sizes(node.left)
+        return f"({size} * {size})"     # a float's ** would raise OverflowError
+    if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult):
+        op = "*" if isinstance(node.op, ast.Mult) else "+"
+        return f"({_sizes(node.left)} {op} {_sizes(node.right)})"
+    raise ValueError(f"no size for {ast.unparse(node)}")
+
+
+@functools.lru_cache(maxsize=None)
+def _rounding_code(terms):
+    """``(rounding, names)``: ``rounding(*values of names, _n, _mean)`` bounds,
+    over 2ε, the rounding error of the float64 loss of a state.  Each term of
+    the forward pass rounds numbers of the size of its operands (an
+    activation, or an expression of other operations: of its result), and
+    that error moves L by the backward pass's
+    ∂L/∂(term); L itself, a mean over the samples, adds the rounding of its
+    sum.  Where ŷ nearly equals a large y this is far more than L's own
+    rounding: ŷ − y keeps the rounding of ŷ."""
+    parts = []
+    for t in terms:
+        node = expr.parse(t.source)
+        if t.section != FORWARD or expr.is_trivial(node):
+            continue
+        try:    # an activation rounds numbers of the size of its result
+            size = f"abs({t.var})" if isinstance(node, ast.Call) else _sizes(node)
+        except ValueError:
+            size = f"abs({t.var})"
+        if t.id == "L":
+            parts.append(f"(_n + 1) * _mean({size})")
+        else:   # ∂L/∂err is ∂L/∂ŷ
+            adjoint = expr.var(f"dL/d{'yhat' if t.id == 'err' else t.id}")
+            if adjoint in compiled.outputs(terms):
+                parts.append(f"_mean(abs({adjoint}) * {size})")
+    code = " + ".join(parts) or "0.0"
+    names = tuple(sorted(expr.source_names(code) - {"_n", "_mean"}))
+    source = f"def rounding({', '.join(names + ('_n', '_mean'))}):\n    return {code}\n"
+    namespace = {}
+    exec(compile(source, "<engine.gradcheck>", "exec"), namespace)
+    return namespace["rounding"], names
+
+
+def loss_rounding(values, terms=TERMS):
+    """A bound on the rounding error of the float64 loss of a state, from its
+    ``values`` by Python name (:func:`engine.derivation.evaluate` or
+    :func:`engine.derivation.values_function`); infinite where the bound is
+    not a number (∞ × 0 of huge operands)."""
+    terms = as_terms(terms)
+    rounding, names = _rounding_code(terms)
+    n = np.size(values["x"])
+    with np.errstate(all="ignore"):
+        total = float(rounding(*(values[name] for name in names), n, np.mean if n > 1 else float))
+    return 2 * EPSILON * total if total == total else math.inf
+
+
+def _quotient(values, params, p, step):
+    """(L(θ + step) − L(θ − step)) / 2·step for parameter ``p``, L's relative
+    rounding over 2·step, and the values at the two points."""
+    probes = [values({**params, p: params[p] + sign * step}) for sign in (1.0, -1.0)]
+    # Python floats: a batch's loss is a numpy float, whose overflow would warn.
+    up, down = (float(v["L"]) for v in probes)
+    return (up - down) / (2 * step), 16 * EPSILON * (abs(up) + abs(down)) / (2 * step), probes
 
 
 def check_gradients(params, x, y, alpha, terms=TERMS, h=1e-6):
     """One :class:`Check` per parameter.  The step is ``h`` scaled by the
     parameter's size, so that the difference is not lost to rounding.
-    ``terms``: a term table or a :class:`engine.terms.Spec`."""
+    ``terms``: a term table or a :class:`engine.terms.Spec`.
+
+    ``noise`` is what the quotient cannot resolve: the relative rounding of
+    the two losses, and, for a gradient that this would flag, the bound of
+    :func:`loss_rounding` at the two points (where it may be far more than at
+    θ: a step can move ŷ − y from 10⁻¹³ to 10⁻³) and the quotient's
+    truncation error, estimated from the quotient of twice the step (near a
+    minimum the gradient is 10⁻¹⁶ and the quotient's step²·L‴/6 is 10⁻¹⁴:
+    the gradient is right, the quotient is not)."""
     terms = as_terms(terms)
-    analytic = evaluate(params, x, y, alpha, terms)
-    loss = loss_function(x, y, alpha, terms)
+    values = values_function(x, y, alpha, terms)
+    analytic = values(params)
     checks = []
     for p in PARAMS:
         step = h * max(1.0, abs(params[p]))
-        up = loss({**params, p: params[p] + step})
-        down = loss({**params, p: params[p] - step})
-        numeric = float((up - down) / (2 * step))
+        numeric, noise, probes = _quotient(values, params, p, step)
         exact = float(analytic[f"dL_d{p}"])
-        noise = 16 * EPSILON * (abs(up) + abs(down)) / (2 * step)
-        checks.append(Check(p, exact, numeric, relative_error(exact, numeric), float(noise)))
+        check = Check(p, exact, numeric, relative_error(exact, numeric), noise)
+        if check.suspect:
+            wider, wider_noise, far = _quotient(values, params, p, 2 * step)
+            rounding = sum(loss_rounding(v, terms) for v in probes) / (2 * step) \
+                + sum(loss_rounding(v, terms) for v in far) / (4 * step)
+            check = replace(check, noise=noise + wider_noise + rounding + abs(wider - numeric))
+        checks.append(check)
     return checks

@@ -17,7 +17,7 @@ from .dataset import batch_indices, batch_size_of
 from .derivation import derive, evaluate
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
-from .terms import GRADIENTS, TERMS, UPDATE, Spec, spec_of, state_columns, terms_for
+from .terms import FORWARD, GRADIENTS, TERMS, UPDATE, Spec, spec_of, state_columns, terms_for
 
 MAX_COUNT = 2.0 ** 53   # the counter t stays a whole float64
 
@@ -230,6 +230,9 @@ class Trainer:
         ids = {t.id: i for i, t in enumerate(self.terms)}
         self._recorded = [ids[name] for name in ("L",) + GRADIENTS]
         self._recorded_columns = [self._column[name] for name in ("L",) + GRADIENTS]
+        # The values of a state that its row does not show but the loop checks.
+        self._guarded_state = [ids[name] for name in compiled.guarded(self.terms)
+                               if self.terms[ids[name]].section != UPDATE]
 
     # --- reading --------------------------------------------------------
     def __len__(self):
@@ -281,9 +284,10 @@ class Trainer:
 
     def run(self, steps):
         """Apply up to ``steps`` updates.  Returns a :class:`Divergence` if one
-        would give a non-finite state; that state is not recorded."""
-        if steps < 0:
-            raise InputError("steps", f"must be zero or more, got {steps}")
+        would give a non-finite value (in the update, or in the state it
+        gives); that state is not recorded, and training further does nothing."""
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+            raise InputError("steps", f"must be a whole number, zero or more, got {steps!r}")
         if self.minibatch:
             return self._run_batches(steps)
         done = 0
@@ -294,10 +298,13 @@ class Trainer:
             last = dict(zip(self.row, self.history.row(-1).tolist()))
             x, y = (float(self.x[0]), float(self.y[0])) if self._mode == "scalar" else (self.x, self.y)
             with np.errstate(all="ignore"):
-                self._run(take, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
-                          *(last[n] for n in self.state_names), *(last[g] for g in GRADIENTS))
-            finite = np.isfinite(block[:take]).all(axis=1)
-            good = take if finite.all() else int(np.argmin(finite))
+                clean = self._run(take, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
+                                  *(last[n] for n in self.state_names), *(last[g] for g in GRADIENTS))
+            # Rows up to the first whose row or guarded values are not finite (the loop
+            # stopped after packing that one).
+            written = take if clean == take else clean + 1
+            finite = np.isfinite(block[:written]).all(axis=1)
+            good = min(clean, written if finite.all() else int(np.argmin(finite)))
             self.history.commit(good)
             done += good
             if good < take:
@@ -315,44 +322,59 @@ class Trainer:
     def _run_batches(self, steps):
         """``run`` with mini-batches: one update at a time, each on its own
         batch.  The compiled loop records the new state with the loss and
-        gradient on the batch it was updated with; they are then replaced by
-        those on the batch of the next update, the one the row must hold."""
+        gradient on the batch it was updated with (the look-ahead L′ of the
+        last state: it must be finite); they are then replaced by those on
+        the batch of the next update, the one the row must hold."""
         terms, names = self.terms, self.state_names
+        keep = [i for i, name in enumerate(self.row) if name != "L" and name not in GRADIENTS]
+        loss = self._column["L"]
         for _ in range(steps if self.divergence is None else 0):
             k = len(self.history) - 1
             last = dict(zip(self.row, self.history.row(-1).tolist()))
             x, y, mode = self._samples(k)
             block = self.history.free_rows()
             with np.errstate(all="ignore"):
-                compiled.build(terms, mode)[1](
+                clean = compiled.build(terms, mode)[1](
                     1, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
                     *(last[n] for n in names), *(last[g] for g in GRADIENTS))
-                new = block[0].tolist()
-                x, y, mode = self._samples(k + 1)
-                values = compiled.build(terms, mode)[0](
-                    *new[:len(PARAMS)], x, y, self.alpha, *new[len(compiled.ROW):])
-            for column, i in zip(self._recorded_columns, self._recorded):
-                block[0, column] = values[i]
-            if not np.isfinite(block[0]).all():
+                finite = clean == 1 and np.isfinite(block[0, keep + [loss]]).all()
+                if finite:
+                    new = block[0].tolist()
+                    x, y, mode = self._samples(k + 1)
+                    values = compiled.build(terms, mode)[0](
+                        *new[:len(PARAMS)], x, y, self.alpha, *new[len(compiled.ROW):])
+                    for column, i in zip(self._recorded_columns, self._recorded):
+                        block[0, column] = values[i]
+                    finite = np.isfinite(block[0]).all() and all(
+                        np.isfinite(values[i]).all() for i in self._guarded_state)
+            if not finite:
                 self.divergence = self._explain(block[0])
                 break
             self.history.commit(1)
         return self.divergence
 
     def _explain(self, rejected):
-        """Name the first non-finite term on the way to the rejected state:
-        in the update from the last state (its look-ahead included), or else
-        in the rejected state.  (A kept state's forward pass may hold an
-        infinity that its row does not, such as z₁ of a huge W₁ under tanh:
-        that is not where the update failed.)"""
+        """Name the first non-finite value on the way to the rejected state:
+        in the update from the last state (its look-ahead included), else in
+        the forward pass of the rejected state on the samples of that update
+        (what the look-ahead computes), else in the rejected state on the
+        samples of its own update (its row).  The rejected state's own update
+        is the next one, not part of the way."""
         step = len(self.history)
         bad = next((t for t in self.derivation() if t.layer == UPDATE and not np.isfinite(t.value)), None)
         state = rejected[len(compiled.ROW):]
         if bad is None and np.isfinite(rejected[:len(PARAMS)]).all() and np.isfinite(state).all():
-            bad = self.derivation_of(dict(zip(PARAMS, map(float, rejected))),
-                                     dict(zip(self.state_names, map(float, state))),
-                                     self.batch(step)).first_non_finite()
-        if bad is None:  # cannot happen: some value of the rejected row is not finite
+            params = dict(zip(PARAMS, map(float, rejected)))
+            state = dict(zip(self.state_names, map(float, state)))
+            ways = [(self.batch(step - 1), FORWARD), (self.batch(step), None)] \
+                if self.minibatch else [(None, None)]
+            for batch, layer in ways:
+                bad = next((t for t in self.derivation_of(params, state, batch)
+                            if t.layer != UPDATE and layer in (None, t.layer)
+                            and not np.isfinite(t.value)), None)
+                if bad is not None:
+                    break
+        if bad is None:  # cannot happen: some value on the way is not finite
             name = self.row[int(np.argmin(np.isfinite(rejected)))]
             return Divergence(step, name, name, float("nan"))
         return Divergence(step, bad.id, bad.symbol, bad.value)
