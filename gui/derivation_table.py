@@ -1,5 +1,7 @@
 """The derivation table: one row per chain-rule term, grouped by layer."""
 
+import math
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
@@ -13,6 +15,16 @@ BREAKDOWN_SHOWN = 12     # per-sample values in a tooltip; a double-click lists 
 VALUE_DIGITS = 6
 _HIGHLIGHT = QColor(255, 225, 120)
 _SECTION_BACKGROUND = QColor(225, 232, 242)
+
+
+def check_texts(check):
+    """The numerical check's two cells: the central difference, and the
+    relative error with its verdict (none where a value is not finite)."""
+    numeric = number(check.numeric, VALUE_DIGITS)
+    if not math.isfinite(check.relative_error):
+        return numeric, "— (not finite: no check)"
+    flag = "  ⚠ above 1e−6" if check.suspect else "  ✓"
+    return numeric, f"{check.relative_error:.1e}".replace("-", "−") + flag
 
 
 class DerivationModel(QAbstractTableModel):
@@ -53,10 +65,7 @@ class DerivationModel(QAbstractTableModel):
 
     def _check_texts(self, term_id):
         check = self._checks.get(term_id)
-        if check is None:
-            return ("", "")
-        flag = "  ⚠ above 1e−6" if check.suspect else "  ✓"
-        return number(check.numeric, VALUE_DIGITS), f"{check.relative_error:.1e}".replace("-", "−") + flag
+        return ("", "") if check is None else check_texts(check)
 
     def set_hidden_from(self, position):
         """Hide the values of the terms from ``position`` on (and the

@@ -10,7 +10,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio
-from gui.derivation_table import COLUMNS
+from engine.gradcheck import Check, relative_error
+from gui.derivation_table import COLUMNS, check_texts
 from gui.loss_plot import RAW_LIMIT
 from gui.runner import FASTEST
 from helpers import (assert_diagram_matches, assert_spinboxes_match, assert_table_matches,
@@ -278,3 +279,13 @@ def test_a_wrong_gradient_would_be_flagged(window):
     row = next(r for r in model.term_rows() if model.term(r).id == "dL/dW2")
     assert "⚠" in model.index(row, 5).data()
     assert model.index(row, 5).data(Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_a_check_whose_difference_is_not_finite_gives_no_verdict():
+    overflowed = Check("W1", analytic=-3.5, numeric=math.inf, relative_error=relative_error(-3.5, math.inf),
+                       noise=0.0)
+    numeric, error = check_texts(overflowed)
+    assert "∞" in numeric or "inf" in numeric
+    assert "✓" not in error and "⚠" not in error and "no check" in error
+    fine = Check("W1", analytic=-3.5, numeric=-3.5 * (1 + 1e-9), relative_error=1e-9, noise=0.0)
+    assert check_texts(fine)[1].endswith("✓")
