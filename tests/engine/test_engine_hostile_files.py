@@ -24,8 +24,8 @@ from engine.dataset import DatasetError, read_csv, write_csv
 from engine.session import SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
+from tests.big_files import MB, sparse, write_repeated
 
-MB = 2 ** 20
 QUICK = 2.0             # seconds: a refusal that takes longer has read too much
 SMALL_PEAK = 16 * MB    # bytes allocated at the peak of a refusal of a file of 110 MB or more
 
@@ -55,21 +55,6 @@ def _rich_line():
 
 
 RICH_SETTINGS = {"theme": 'dark — ünïcode "quoted" \\ back', "speed": 100, "f": -1.5e-300, "t": True}
-
-
-def _write_repeated(path, head, block, size):
-    """A file of ``size`` bytes: ``head``, then ``block`` again and again (the last one cut)."""
-    unit = block * max(1, MB // len(block))
-    with open(path, "wb") as stream:
-        stream.write(head)
-        while stream.tell() < size:
-            stream.write(unit)
-        stream.truncate(size)
-
-
-def _sparse(path, size):
-    with open(path, "wb") as stream:
-        stream.truncate(size)
 
 
 def _measured(call):
@@ -122,23 +107,23 @@ def _never_blocks(call, fifo):
 
 def _session_utf16(path, size):
     block = _session_text().encode("utf-16-le")
-    _write_repeated(path, codecs.BOM_UTF16_LE, block, size)
+    write_repeated(path, codecs.BOM_UTF16_LE, block, size)
 
 
 HUGE_SESSIONS = {
     # name: (make(path, size), words of the message)
-    "sparse (zero bytes)": (_sparse, "binary data"),
-    "repeated binary": (lambda p, n: _write_repeated(p, b"", b"\xde\xad\xbe\xef\x00\x01", n), "not text"),
-    "repeated text lines": (lambda p, n: _write_repeated(p, b"", b"shopping list: eggs, flour\n", n),
+    "sparse (zero bytes)": (sparse, "binary data"),
+    "repeated binary": (lambda p, n: write_repeated(p, b"", b"\xde\xad\xbe\xef\x00\x01", n), "not text"),
+    "repeated text lines": (lambda p, n: write_repeated(p, b"", b"shopping list: eggs, flour\n", n),
                             '"format": "backprop-explorer-session"'),
-    "a brace, then letters": (lambda p, n: _write_repeated(p, b"{", b"a", n),
+    "a brace, then letters": (lambda p, n: write_repeated(p, b"{", b"a", n),
                               '"format": "backprop-explorer-session"'),
-    "a JSON list of numbers": (lambda p, n: _write_repeated(p, b'{"x": [', b"0.5,", n),
+    "a JSON list of numbers": (lambda p, n: write_repeated(p, b'{"x": [', b"0.5,", n),
                                '"format": "backprop-explorer-session"'),
     "a session's beginning, then garbage": (
-        lambda p, n: _write_repeated(p, b'{"format": "backprop-explorer-session", "version": 1, ', b"@!", n),
+        lambda p, n: write_repeated(p, b'{"format": "backprop-explorer-session", "version": 1, ', b"@!", n),
         "not valid JSON"),
-    "a session, again and again": (lambda p, n: _write_repeated(p, b"", _session_text().encode(), n),
+    "a session, again and again": (lambda p, n: write_repeated(p, b"", _session_text().encode(), n),
                                    "Extra data"),
     "UTF-16": (_session_utf16, "UTF-16"),
 }
@@ -147,7 +132,7 @@ HUGE_SESSIONS = {
 @pytest.mark.parametrize("name", list(HUGE_SESSIONS))
 def test_a_huge_file_is_refused_quickly_without_reading_it_all(big, name):
     make, words = HUGE_SESSIONS[name]
-    size = 150 * MB if make is _sparse else 110 * MB
+    size = 150 * MB if make is sparse else 110 * MB
     make(big, size)
     assert big.stat().st_size >= size > 100 * MB
     error, seconds, peak = _measured(lambda: session.read(big))
@@ -322,7 +307,7 @@ def test_a_pipe_put_in_the_files_place_after_the_check_is_not_waited_on(tmp_path
 # --- datasets: huge files --------------------------------------------------------
 
 def test_a_110_mb_file_of_good_rows_is_refused_before_it_is_read(big):
-    _write_repeated(big, b"x,y\n", b"1.25,-3.5\n", 110 * MB)
+    write_repeated(big, b"x,y\n", b"1.25,-3.5\n", 110 * MB)
     error, seconds, peak = _measured(lambda: read_csv(big))
     assert isinstance(error, DatasetError), error
     assert error.line is None and "110.0 MB" in str(error) and "1,000,000 samples" in str(error)
@@ -336,7 +321,7 @@ def test_a_huge_stream_is_refused_after_what_no_dataset_holds(big, monkeypatch):
     monkeypatch.setattr(dataset, "MAX_BYTES", 10 * MB)
     row = b"1.5," + b" " * 994 + b"2\n"
     assert len(row) == 1000
-    _write_repeated(big, b"x,y\n", row, 110 * MB)
+    write_repeated(big, b"x,y\n", row, 110 * MB)
     with open(big, "rb") as stream:
         error, seconds, peak = _measured(lambda: read_csv(stream))
         taken = stream.tell()
@@ -347,8 +332,8 @@ def test_a_huge_stream_is_refused_after_what_no_dataset_holds(big, monkeypatch):
 
 
 @pytest.mark.parametrize("how", ["path", "stream"])
-def test_a_huge_sparse_file_is_refused_at_once(big, how):
-    _sparse(big, 150 * MB)
+def test_a_hugesparse_file_is_refused_at_once(big, how):
+    sparse(big, 150 * MB)
     if how == "path":
         error, seconds, peak = _measured(lambda: read_csv(big))
         assert "150.0 MB" in str(error)

@@ -5,6 +5,16 @@ import math
 from PySide6.QtCore import Qt
 
 from engine import PARAMS, derive
+from gui import MainWindow
+
+
+def new_window(qtbot):
+    """Another shown window (the ``window`` fixture gives the first)."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
 
 
 def shown_terms(window):

@@ -26,21 +26,14 @@ from engine import DEFAULTS, PARAMS, Trainer, session
 from engine.timeline import Timeline
 from gui import MainWindow
 from gui.session_controller import MAX_RECENT, name_application
+from helpers import new_window
+from tests.big_files import MB, sparse, write_repeated
 
 ROOT = Path(__file__).resolve().parents[2]
-MB = 2 ** 20
 QUICK = 3.0   # seconds, for a refusal that needs to read almost nothing
 
 
 # --- helpers ------------------------------------------------------------------
-
-def new_window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
 
 def criticals(shown):
     return [args for kind, args in shown if kind == "critical"]
@@ -84,20 +77,6 @@ def session_with(**fields):
     document = json.loads(session_text())
     document.update(fields)
     return json.dumps(document)
-
-
-def write_repeated(path, head, block, size):
-    unit = block * max(1, MB // len(block))
-    with open(path, "wb") as stream:
-        stream.write(head)
-        while stream.tell() < size:
-            stream.write(unit)
-        stream.truncate(size)
-
-
-def sparse(path, size):
-    with open(path, "wb") as stream:
-        stream.truncate(size)
 
 
 def choose_file(monkeypatch, path):

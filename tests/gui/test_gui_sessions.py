@@ -20,23 +20,15 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
-from gui import MainWindow
 from gui import session_controller
 from gui.session_controller import AUTOSAVE_MS, FILTER, name_application
+from helpers import new_window
 
 ROOT = Path(__file__).resolve().parents[2]
 Buttons = QMessageBox.StandardButton
 
 
 # --- helpers ------------------------------------------------------------
-
-def new_window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
 
 def reference_trainer(steps):
     trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
