@@ -2,7 +2,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from gui import MainWindow
+from helpers import new_window
 
 
 @pytest.fixture(autouse=True)
@@ -17,10 +17,7 @@ def private_folders(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = new_window(qtbot)
     yield w
     w.runner.stop()
 
