@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QStandardPaths, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine import session
 
@@ -157,13 +157,20 @@ class SessionController(QObject):
                 return False
         if not self.maybe_save():
             return False
+        # A million states take a second or two to check: say so (a worker would be better).
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             loaded = session.read(path)
         except (session.SessionError, OSError) as error:
+            QApplication.restoreOverrideCursor()
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             QMessageBox.critical(self.window, "Open Session",
                                  f"Could not open {path}:\n{reason}\n\nThe open session is unchanged.")
             return False
+        except BaseException:
+            QApplication.restoreOverrideCursor()
+            raise
+        QApplication.restoreOverrideCursor()
         self.state.replace(loaded.timeline, loaded.cursor)
         self._apply_session_settings(loaded.settings)
         self._forget_file(path)

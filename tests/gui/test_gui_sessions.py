@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
@@ -683,3 +683,21 @@ def test_settings_and_autosaves_live_under_the_applications_name(qapp, monkeypat
     monkeypatch.setattr("sys.argv", ["main.py"])
     name_application()
     assert named == [APPLICATION]      # Qt's default, the program's file name, is replaced
+
+
+def test_opening_shows_a_wait_cursor_only_while_the_file_is_read(window, monkeypatch, tmp_path):
+    good, bad = tmp_path / "good.bpe", tmp_path / "bad.bpe"
+    window.state.train(3)
+    save_as(window, monkeypatch, good)
+    bad.write_text("{}")
+    real, seen = session.read, []
+
+    def read(path):
+        cursor = QApplication.overrideCursor()
+        seen.append(None if cursor is None else cursor.shape())
+        return real(path)
+    monkeypatch.setattr(session, "read", read)
+    for path in (good, bad):
+        window.sessions.open(str(path))
+        assert QApplication.overrideCursor() is None
+    assert seen == [Qt.CursorShape.WaitCursor] * 2
