@@ -18,6 +18,7 @@ from engine import session
 
 from .settings_checks import (geometry_ok, keep_settings_elsewhere, looks_like_a_path, settings_problem,
                               window_state_ok)
+from .writes import reason
 
 AUTOSAVE_MS = 5000
 FILTER = "Backprop Explorer sessions (*.bpe);;All files (*)"
@@ -163,9 +164,8 @@ class SessionController(QObject):
             loaded = session.read(path)
         except (session.SessionError, OSError) as error:
             QApplication.restoreOverrideCursor()
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             QMessageBox.critical(self.window, "Open Session",
-                                 f"Could not open {path}:\n{reason}\n\nThe open session is unchanged.")
+                                 f"Could not open {path}:\n{reason(error)}\n\nThe open session is unchanged.")
             return False
         except BaseException:
             QApplication.restoreOverrideCursor()

@@ -23,6 +23,11 @@ SLICE_SECONDS = 0.010    # writing per pass of the event loop: input is answered
 REFUSALS = (OSError, SessionError)   # a write that fails for one of these leaves the old file
 
 
+def reason(error):
+    """What a learner is told of a refused read or write: the system's words for an OSError."""
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
 class Write:
     """One file being written: ``succeeded`` is None until it is done."""
 
@@ -50,8 +55,7 @@ class Write:
             self._give_up()
             self.succeeded = False
             if self._failed:
-                self._failed(self.path, error.strerror if isinstance(error, OSError) and error.strerror
-                             else str(error))
+                self._failed(self.path, reason(error))
             return True
         except BaseException:
             self._give_up()

