@@ -13,7 +13,7 @@ of their rows (:func:`engine.compiled.row_for`): the line's ``columns`` are
 a segment does not keep reads NaN (a recorded value is always finite).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,7 +49,13 @@ class Timeline:
 
     @property
     def divergence(self):
-        return self.trainer.divergence
+        """The newest segment's Divergence, numbered by the line's states (a
+        segment's own count starts where the segment does: the slider, the
+        table and the message must name the same step)."""
+        divergence = self.trainer.divergence
+        if divergence is None:
+            return None
+        return replace(divergence, step=len(self) - self._segments[-1].length + divergence.step)
 
     def locate(self, step):
         """(trainer, index in that trainer) of the global state ``step``."""
@@ -127,9 +133,9 @@ class Timeline:
     def run(self, steps):
         """Train the newest segment; returns its Divergence, if any."""
         last = self._segments[-1]
-        divergence = last.trainer.run(steps)
+        last.trainer.run(steps)
         self._segments = self._segments[:-1] + (Segment(last.trainer, len(last.trainer)),)
-        return divergence
+        return self.divergence
 
     def truncate(self, length):
         """Drop the newest states so that ``length`` remain in the newest

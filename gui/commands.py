@@ -19,11 +19,12 @@ class RunCommand(QUndoCommand):
     """``steps`` updates at the end of the timeline.  The chunks of one
     continuous run share ``run_id`` and merge into one command."""
 
-    def __init__(self, state, steps, run_id=None):
+    def __init__(self, state, steps, run_id=None, stop_below=None):
         super().__init__()
         self._state = state
         self._steps = steps
         self._run_id = run_id
+        self._stop_below = stop_below   # stop at the first state whose loss is below this
         self._before_cursor = state.cursor
         self._before = len(state.timeline.trainer)
         self._after = None
@@ -47,6 +48,15 @@ class RunCommand(QUndoCommand):
         timeline = self._state.timeline
         steps = self._steps if self._after is None else self._after - self._before
         self.divergence = timeline.run(steps)
+        if self._after is None and self._stop_below is not None:
+            # Trained a chunk at a time, then cut back to the first state below the
+            # goal: the run ends exactly there, and a redo retrains just that many.
+            start = len(timeline) - len(timeline.trainer) + self._before
+            losses = timeline.column("L", start)
+            below = (losses < self._stop_below).nonzero()[0]
+            if len(below):
+                timeline.truncate(self._before + int(below[0]) + 1)
+                self.divergence = None
         self._after = len(timeline.trainer)
         self._describe()
         self.setObsolete(self._after == self._before)   # nothing trained: not worth an undo step

@@ -17,6 +17,9 @@ FINE_BUCKETS = 1000   # min/max pairs across a view, at least: finer than its pi
 
 # The smallest positive loss a log axis shows; an exact zero would be -inf.
 LOG_FLOOR = 1e-300
+# pyqtgraph's views stop at 1e307: a last finite loss above that would sit out of
+# view after a divergence; it is drawn at this height (its exact value is in the table).
+LINEAR_CEILING = 1e306
 MINOR_DECADE_PX = 50   # a log axis shows 2 … 9 of each decade only where a decade is this tall
 
 
@@ -43,7 +46,10 @@ class LossPlot(pg.PlotWidget):
         item.setTitle("Loss over training", color=(40, 40, 40))
         # minYRange: losses a few denormals apart would overflow pyqtgraph's scale.
         item.setLimits(xMin=-1, minXRange=10, minYRange=1e-100)
+        self._floor_at_zero(True)
         for axis in ("left", "bottom"):
+            # Plain numbers: a scale factor in the label ("loss L (x1e+27)") is a puzzle to a learner.
+            item.getAxis(axis).enableAutoSIPrefix(False)
             item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
             item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
             # Grid lines at major and minor ticks only: the third level cost most of a repaint.
@@ -76,6 +82,7 @@ class LossPlot(pg.PlotWidget):
         states not yet summarized are read, unless older states changed (a
         new generation): no copy of the whole history is kept here."""
         source = (history, getattr(history, "generation", 0))
+        fit = self._source is not None and history is not self._source[0]
         if source != self._source or len(history) < self._length:
             self._source = source   # older states changed: start over
             self._envelope.reset()
@@ -83,9 +90,22 @@ class LossPlot(pg.PlotWidget):
         if self._length > RAW_LIMIT:
             self._envelope.extend(self._read, self._length)
         self._redraw(current)
+        if fit:
+            self.fit()
+
+    def fit(self):
+        """The whole curve in view, following it from now on.  Another session
+        (New, Open) starts so, not at the last one's zoom.  pyqtgraph keeps the
+        old scale around a single point (a range of width 0): give it one."""
+        box = self.getPlotItem().getViewBox()
+        box.enableAutoRange()
+        if self._length == 1:
+            loss = float(self._shown(self._read(0, 1))[0])
+            y = (np.log10(loss) - 1, np.log10(loss) + 1) if self._log else (0.0, 2 * loss if loss > 0 else 1.0)
+            box.setRange(xRange=(-1, 10), yRange=y, padding=0.05, disableAutoRange=False)
 
     def _shown(self, values):
-        return np.maximum(values, LOG_FLOOR) if self._log else values
+        return np.maximum(values, LOG_FLOOR) if self._log else np.minimum(values, LINEAR_CEILING)
 
     def _in_view(self):
         """The states (start, stop) in view, or None while the view follows the whole curve."""
@@ -152,7 +172,13 @@ class LossPlot(pg.PlotWidget):
     def set_log(self, on):
         self._log = bool(on)
         self.getPlotItem().setLogMode(y=self._log)
+        self._floor_at_zero(not self._log)
         self._redraw(self.current)
+
+    def _floor_at_zero(self, on):
+        """A loss is never negative: on a linear axis the view stops at 0 (on a
+        log axis the limits are decades, and the floor would be 10⁰)."""
+        self.getPlotItem().getViewBox().setLimits(yMin=0.0 if on else -1e307)   # pyqtgraph's "no limit"
 
     @property
     def log(self):

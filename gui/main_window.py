@@ -22,6 +22,7 @@ from .gradient_plot import GradientPlot
 from .landscape_view import LandscapeView
 from .loss_plot import LossPlot
 from .parameters import ParameterPanel
+from . import run_until
 from .runner import FASTEST, TrainingRunner
 from .session_controller import SessionController
 from .state import ExplorerState
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot()
         self.walk = WalkPanel()
         self.writes = Writes(self)
+        self._goal = (1e-6, 10_000)   # the last goal asked for: offered again
         self.sessions = SessionController(self)
         self._build_actions()
         self._build_views()
@@ -71,16 +73,14 @@ class MainWindow(QMainWindow):
         self.parameters = ParameterPanel()
         self.diagram = NetworkDiagram()
         self.table = DerivationTable()
-        top = QSplitter(Qt.Orientation.Horizontal)
-        # In a scroll area, so the panel never forces the table off a small screen.
+        # The parameters take the whole height on the left, so that every value a
+        # learner sets is in view; the diagram gets the widest place beside the plots.
         scroll = QScrollArea()
         scroll.setObjectName("parameterScroll")
         scroll.setWidget(self.parameters)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(self.parameters.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        top.addWidget(scroll)
-        top.addWidget(self.diagram)
         # The plots share one place.  Only the loss is built at start; each other
         # page is built the first time it is shown (start-up stays close to a bare window).
         self.plots = QTabWidget()
@@ -90,10 +90,15 @@ class MainWindow(QMainWindow):
         for name, title in PAGES:
             self.plots.addTab(QWidget(), title)
         self.plots.currentChanged.connect(self._on_page)
+        self.plots.setMinimumWidth(300)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.setObjectName("diagramSplitter")
+        top.addWidget(self.diagram)
         top.addWidget(self.plots)
-        top.setStretchFactor(1, 3)
-        top.setStretchFactor(2, 2)
-        top.setSizes([210, 620, 450])
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        top.setSizes([640, 400])
+        top.setChildrenCollapsible(False)
         self.timeline_bar = TimelineBar(self.actionStepBack, self.actionStepForward)
         bottom = QWidget()
         column = QVBoxLayout(bottom)
@@ -102,10 +107,19 @@ class MainWindow(QMainWindow):
         column.addWidget(self.timeline_bar)
         column.addWidget(self.walk)
         column.addWidget(self.table)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(bottom)
-        split.setSizes([360, 440])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.setObjectName("tableSplitter")
+        right.addWidget(top)
+        right.addWidget(bottom)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 1)
+        right.setSizes([380, 400])
+        right.setChildrenCollapsible(False)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("mainSplitter")
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
         self.undo_dock = QDockWidget("Changes", self)
@@ -121,6 +135,8 @@ class MainWindow(QMainWindow):
         self.dataset_dock.setObjectName("datasetDock")
         self.dataset_dock.setWidget(self.dataset_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dataset_dock)
+        # One place for both: side by side they would take the diagram's width twice.
+        self.tabifyDockWidget(self.undo_dock, self.dataset_dock)
         self.dataset_dock.hide()
         self._panel_source = None   # the segment whose samples the dataset panel shows
         self.position = QLabel()
@@ -144,6 +160,8 @@ class MainWindow(QMainWindow):
         self.actionStep = a("actionStep", "&Step", self.step, "F10", "Apply one gradient-descent update")
         self.actionRun = a("actionRun", "&Run", self._run_toggled, "F5",
                            "Train continuously; again to pause", checkable=True)
+        self.actionRunUntil = a("actionRunUntil", "Run &Until…", self.run_until, "Shift+F5",
+                                "Train until the loss falls below a target, or for a number of updates")
         self.actionReset = a("actionReset", "R&eset", self.reset, "Ctrl+R",
                              "Back to the values last set by hand, history cleared")
         files = self.sessions
@@ -213,7 +231,7 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addAction(self.actionConfirmBranch)
         train_menu = bar.addMenu("&Training")
-        train_menu.addActions([self.actionStep, self.actionRun, self.actionReset])
+        train_menu.addActions([self.actionStep, self.actionRun, self.actionRunUntil, self.actionReset])
         train_menu.addSeparator()
         train_menu.addActions([self.actionStepBack, self.actionStepForward])
         train_menu.addSeparator()
@@ -255,6 +273,7 @@ class MainWindow(QMainWindow):
         self.parameters.networkEdited.connect(self.set_network)
         self.state.changed.connect(self._on_state_changed)
         self.state.diverged.connect(self._on_diverged)
+        self.state.goalReached.connect(self._on_goal_reached)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
         self.dataset_panel.applied.connect(self.set_samples)
@@ -463,8 +482,32 @@ class MainWindow(QMainWindow):
         else:
             self.runner.stop()
 
+    def run_until(self):
+        """Ask for a goal, then run from the last state until it is met."""
+        goal = run_until.ask(self, *self._goal)
+        if goal is None:
+            return
+        self._goal = goal
+        self.runner.stop()
+        state = self.state
+        state.move_to_end()
+        loss = state.derivation().value("L")
+        if goal[0] is not None and loss < goal[0]:
+            self.statusBar().showMessage(f"The loss is already below {goal[0]:g}: L = {loss:.6g}. Nothing was run.")
+            return
+        state.set_goal(*goal)
+        self.statusBar().showMessage("Running until " + (f"L < {goal[0]:g} or " if goal[0] is not None else "")
+                                     + f"{goal[1]:,} updates…")
+        self.actionRun.setChecked(True)
+
+    def _on_goal_reached(self, text):
+        self.runner.stop()
+        self.statusBar().showMessage(text)
+
     def _on_running_changed(self, running):
         (self.state.begin_run if running else self.state.end_run)()
+        if not running:
+            self.state.goal = None   # a pause ends a run-until too
         if self.actionRun.isChecked() != running:
             self.actionRun.setChecked(running)
         self.actionRun.setText("&Pause" if running else "&Run")

@@ -255,10 +255,11 @@ class SessionController(QObject):
     def autosave(self):
         """Every few seconds while there are unsaved changes, a copy in the
         user's data folder, written in the background; an atomic write, so a
-        crash never damages it."""
+        crash never damages it.  Also while training runs: a crash then loses
+        at most the last few seconds of the run, not all of it."""
         state, writes = self.state, self.window.writes
         key = (state.undo_stack.index(), len(state.timeline), state.timeline.generation, state.cursor)
-        if not self.modified or self.window.runner.running or key == self._autosaved_index or writes.busy():
+        if not self.modified or key == self._autosaved_index or writes.busy():
             return False
         line, cursor = state.timeline.frozen(), state.cursor
         settings = dict(self._session_settings(), file=self.path or "")

@@ -17,9 +17,18 @@ from engine.timeline import Timeline
 from .commands import EditCommand, ResetCommand, RunCommand
 
 
+@dataclasses.dataclass(frozen=True)
+class Goal:
+    """Run until the loss is below ``loss`` (None: no target), at most ``steps`` updates."""
+    loss: float | None
+    steps: int
+    start: int       # the last state when the run began
+
+
 class ExplorerState(QObject):
     changed = Signal()           # whatever is shown may differ: views redraw from the state
     diverged = Signal(object)    # an engine.Divergence: training stopped
+    goalReached = Signal(str)    # a run until a goal ended: what happened, in words
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -30,6 +39,7 @@ class ExplorerState(QObject):
         self._checks = None
         self._run_ids = itertools.count(1)
         self._run_id = None
+        self.goal = None
 
     @staticmethod
     def new_trainer(values, spec=None, optimizer_state=None, samples=None):
@@ -123,12 +133,21 @@ class ExplorerState(QObject):
         values = dict(self.values(), **{name: check(name, value)})
         if values == self.values():
             return None
+        if name in ("x", "y"):
+            self._refuse_sample_edit(name)
         # The optimizer goes on from where it was (its velocity, its step count), on the
         # same dataset, unless x or y was set by hand: then the single sample shown.
         # Building the trainer first refuses, before any change, a state it cannot start from.
         samples = None if name in ("x", "y") else self.samples()
         trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
         return EditCommand(self, name, values, self._cursor, trainer)
+
+    def _refuse_sample_edit(self, name):
+        """Setting x or y replaces the samples by that one sample: never silently a dataset."""
+        count = len(self.samples()[0])
+        if count > 1:
+            raise InputError(name, f"this state trains on a dataset of {count} samples; "
+                                   "change them in the Dataset panel (View → Dataset)")
 
     def set_value(self, name, value):
         """A hand edit at the shown state.  Raises engine.InputError, changing
@@ -150,7 +169,10 @@ class ExplorerState(QObject):
         if values == shown:
             return None
         # As for one edit: x or y set by hand trains on that single sample from here on.
-        samples = None if values["x"] != shown["x"] or values["y"] != shown["y"] else self.samples()
+        sample_edited = values["x"] != shown["x"] or values["y"] != shown["y"]
+        if sample_edited:
+            self._refuse_sample_edit("x" if values["x"] != shown["x"] else "y")
+        samples = None if sample_edited else self.samples()
         trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
         return EditCommand(self, None, values, self._cursor, trainer, text=text)
 
@@ -199,14 +221,37 @@ class ExplorerState(QObject):
     def end_run(self):
         self._run_id = None
 
+    def set_goal(self, loss, steps):
+        """The next run stops when the loss falls below ``loss`` (None: no
+        target) or after ``steps`` updates, and says which (goalReached)."""
+        self.goal = Goal(loss, steps, self.last)
+
     def train(self, steps):
         """Up to ``steps`` updates at the end; returns the Divergence if training stopped."""
+        goal = self.goal
+        if goal is not None:
+            steps = min(steps, goal.start + goal.steps - self.last)
         if self.timeline.divergence is None and steps > 0:
-            self.undo_stack.push(RunCommand(self, steps, self._run_id))
+            self.undo_stack.push(RunCommand(self, steps, self._run_id, goal and goal.loss))
         divergence = self.timeline.divergence
+        if goal is not None:
+            self._check_goal(goal, divergence)
         if divergence is not None:
             self.diverged.emit(divergence)
         return divergence
+
+    def _check_goal(self, goal, divergence):
+        done, loss = self.last - goal.start, self.timeline.column("L", self.last)[0]
+        if goal.loss is not None and loss < goal.loss:
+            text = (f"The loss fell below {goal.loss:g} after {done:,} update{'s' if done != 1 else ''}: "
+                    f"L = {loss:.6g} at step {self.last:,}.")
+        elif done >= goal.steps or divergence is not None:
+            target = f", still not below {goal.loss:g}" if goal.loss is not None else ""
+            text = f"Stopped after {done:,} update{'s' if done != 1 else ''}: L = {loss:.6g}{target}."
+        else:
+            return
+        self.goal = None
+        self.goalReached.emit(text)
 
     def reset(self):
         self.undo_stack.push(ResetCommand(self))

@@ -1,0 +1,179 @@
+"""What a newcomer tripped over, driven as they did it: divergence step
+numbers, the loss axis, a new session's plot, autosave during a run, run
+until a goal, and a dataset the x and y boxes must not replace."""
+
+import math
+
+import numpy as np
+import pytest
+import shiboken6
+from PySide6.QtCore import QPointF, Qt
+
+from engine import session
+from gui import MainWindow, run_until
+from helpers import new_window
+
+
+def train_to_divergence(window, qtbot):
+    """One step, then a large α set by hand at step 1 (a new segment starts
+    there, as in the learner's run), then Run until training stops."""
+    window.state.train(1)
+    window.set_value("alpha", 5.0)
+    window.speed.setCurrentIndex(window.speed.findData(0))
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
+    window.flush()
+
+
+def test_a_divergence_names_the_steps_the_slider_shows(window, qtbot):
+    train_to_divergence(window, qtbot)
+    state = window.state
+    assert state.divergence is not None
+    last = state.last
+    assert window.timeline_bar.label.text() == f"step {last:,} of {last:,}"
+    message = window.statusBar().currentMessage()
+    # The update that failed would have made the state after the last one kept.
+    assert state.divergence.step == last + 1
+    assert f"at step {last + 1:,}" in message and f"step {last:,}" in message
+    assert f"step {last - 1:,}" not in message.replace(f"step {last - 1:,}0", "")
+    # and the kept state is finite while the table shows it
+    assert math.isfinite(state.derivation().value("L"))
+
+
+def axis_texts(plot):
+    item = plot.getPlotItem()
+    left, bottom = item.getAxis("left"), item.getAxis("bottom")
+    return left.labelString() + bottom.labelString()
+
+
+def test_the_loss_axis_shows_plain_numbers_and_no_negative_loss(window, qtbot):
+    train_to_divergence(window, qtbot)   # losses up to 1e+100 and beyond
+    plot = window.loss_plot
+    box = plot.getPlotItem().getViewBox()
+    box.autoRange()
+    assert "x1e" not in axis_texts(plot) and "(x" not in axis_texts(plot)
+    assert box.viewRange()[1][0] >= 0.0
+    # the finite states are all in view
+    losses = window.state.timeline.column("L")
+    assert box.viewRange()[1][1] >= min(losses.max(), 1e306)    # pyqtgraph's views end at 1e307
+    top = box.viewRange()[1][1]
+    box.translateBy(y=-top / 2)   # dragged down: still no negative losses
+    assert box.viewRange()[1][0] >= 0.0
+
+
+def test_small_losses_get_no_scale_factor(window):
+    window.set_value("y", 0.8)   # ŷ is close to y: losses of 1e-3 and less
+    window.state.train(30)
+    window.flush()
+    plot = window.loss_plot
+    plot.getPlotItem().getViewBox().autoRange()
+    assert window.state.timeline.column("L").max() < 0.05
+    assert "(x" not in axis_texts(plot)
+
+
+def test_a_log_axis_is_not_held_at_zero(window):
+    window.state.train(20)
+    window.actionLogScale.setChecked(True)
+    window.flush()
+    box = window.loss_plot.getPlotItem().getViewBox()
+    box.autoRange()
+    low = math.log10(window.state.timeline.column("L").min())
+    assert box.viewRange()[1][0] <= low     # a log axis shows decades below 10⁰
+
+
+def test_new_session_fits_the_plot_to_its_data(window, qtbot):
+    window.state.train(500)
+    window.flush()
+    box = window.loss_plot.getPlotItem().getViewBox()
+    box.setRange(xRange=(0, 100_000), yRange=(0, 100_000), padding=0)
+    assert window.sessions.new()
+    window.flush()
+    qtbot.waitUntil(lambda: box.viewRange()[0][1] < 1000)    # the view follows at its next paint
+    (x0, x1), (y0, y1) = box.viewRange()
+    loss = window.state.derivation().value("L")
+    assert x1 - x0 < 1000 and x0 < 0 < x1      # the single point is inside the view, not at its edge
+    assert y0 < loss < y1 and y1 - y0 < 100
+
+
+def test_a_run_is_autosaved_while_it_runs_and_recovered(qtbot, no_modal_dialogs):
+    crashing = MainWindow()          # not the fixture's: this one is destroyed, never closed
+    crashing.show()
+    crashing.speed.setCurrentIndex(crashing.speed.findData(0))
+    crashing.actionRun.trigger()
+    qtbot.waitUntil(lambda: crashing.state.last >= 200, timeout=20_000)
+    assert crashing.runner.running
+    # What the autosave timer calls, while the run goes on: not skipped because training runs.
+    assert crashing.sessions.autosave() is True
+    qtbot.waitUntil(lambda: not crashing.writes.busy(), timeout=20_000)
+    saved = session.read(crashing.sessions.autosave_path())
+    assert len(saved.timeline) >= 201
+    rows = saved.timeline.rows()
+    shiboken6.delete(crashing)        # gone without closeEvent, as in a crash: the autosave stays
+    later = new_window(qtbot)
+    assert later.sessions.offer_recovery() is True
+    assert later.state.timeline.rows().tobytes() == rows.tobytes()
+    later.state.undo_stack.setClean()
+
+
+@pytest.fixture
+def goal(monkeypatch):
+    asked = []
+
+    def set_goal(loss, steps):
+        monkeypatch.setattr(run_until, "ask", lambda parent, *last: asked.append(last) or (loss, steps))
+    set_goal.asked = asked
+    return set_goal
+
+
+def test_run_until_the_loss_is_below_a_target_stops_at_the_first_such_state(window, qtbot, goal):
+    window.speed.setCurrentIndex(window.speed.findData(0))
+    goal(0.01, 1_000_000)
+    window.actionRunUntil.trigger()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
+    losses = window.state.timeline.column("L")
+    below = np.flatnonzero(losses < 0.01)
+    assert len(below) and below[0] == window.state.last        # the run ended exactly there
+    message = window.statusBar().currentMessage()
+    assert f"after {window.state.last:,} updates" in message and "0.01" in message
+    window.actionUndo.trigger()                                   # one undo takes the run back
+    assert window.state.last == 0
+
+
+def test_run_until_a_step_limit(window, qtbot, goal):
+    window.speed.setCurrentIndex(window.speed.findData(0))
+    goal(1e-30, 37)
+    window.actionRunUntil.trigger()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
+    assert window.state.last == 37
+    assert "Stopped after 37 updates" in window.statusBar().currentMessage()
+    goal(1e-30, 5)
+    window.actionRunUntil.trigger()                               # a second goal counts from where it starts
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
+    assert window.state.last == 42
+    assert goal.asked[-1] == (1e-30, 37)                          # the last goal is offered again
+
+
+def test_run_until_a_loss_already_reached_runs_nothing(window, goal):
+    goal(1e6, 100)
+    window.actionRunUntil.trigger()
+    assert window.state.last == 0 and not window.runner.running
+    assert "already below" in window.statusBar().currentMessage()
+
+
+def test_a_bad_target_is_refused_in_the_dialog(qtbot):
+    dialog = run_until.RunUntilDialog(None, 1e-6, 10)
+    qtbot.addWidget(dialog)
+    for text in ("-1", "0", "nan", "inf", "ten"):
+        dialog.loss.setText(text)
+        dialog.accept()
+        assert dialog.result() == 0 and "positive number" in dialog.problem.text(), text
+    dialog.loss.setText("2.5e-3")
+    assert dialog.goal() == (2.5e-3, 10)
+
+
+def test_x_and_y_never_silently_replace_a_dataset(window):
+    window.set_samples([0.0, 1.0, 2.0], [0.0, 0.5, 0.9], None, None)
+    assert len(window.state.samples()[0]) == 3
+    window.set_value("x", 1.5)
+    assert len(window.state.samples()[0]) == 3                  # refused: the dataset stays
+    assert "Dataset panel" in window.statusBar().currentMessage()
