@@ -15,6 +15,27 @@ from .terms import FORWARD, TERMS, as_terms
 
 FLAG_ABOVE = 1e-6  # relative error above which a gradient is suspect
 EPSILON = sys.float_info.epsilon
+STEP = 1e-6        # the difference step, relative to the parameter's size (at least 1)
+
+# The formula of the numerical estimate and the rule of the verdict, written once:
+# the table's column tooltips and the README say what these say.
+QUOTIENT_TEXT = ("The numerical check: the central difference (L(θ + h) − L(θ − h)) / 2h, "
+                 "with h = 1e−6 × max(1, |θ|).")
+CHECK_RULE = ("A gradient passes when |analytic − numerical| ≤ 1e−6 × max(|analytic|, |numerical|) "
+              "+ floor. The floor is the smallest difference the central difference can resolve: "
+              "the rounding of L(θ ± h) divided by 2h, and, where that is not enough, the rounding "
+              "of the forward pass at θ ± h and the quotient's own truncation error. "
+              "✓ agrees within 1e−6 relative; ≈ agrees only within the floor (a gradient too small "
+              "for the difference of two losses to see, not a wrong one); ⚠ differs by more than "
+              "both; — no check (the loss is not finite within the step).")
+AGREES, WITHIN_FLOOR, DIFFERS, NO_CHECK = "✓", "≈", "⚠", "—"
+
+
+def _sci(value):
+    """Two significant digits, a short exponent and a true minus: 1e−6, not 1e-06."""
+    mantissa, e, exponent = f"{value:.1e}".partition("e")
+    text = mantissa.removesuffix(".0") + (f"e{int(exponent)}" if e and int(exponent) else "")
+    return text.replace("-", "−")
 
 
 @dataclass(frozen=True)
@@ -23,19 +44,56 @@ class Check:
     analytic: float
     numeric: float
     relative_error: float
-    noise: float  # what the central difference cannot resolve (its rounding; its truncation)
+    noise: float  # the floor: what the central difference cannot resolve (its rounding; its truncation)
+    floor_parts: tuple = ()   # (what, size) of each part of the floor, in plain words
+
+    @property
+    def difference(self):
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def verdict(self):
+        """One mark by CHECK_RULE: AGREES, WITHIN_FLOOR, DIFFERS or NO_CHECK.
+        Where the loss overflows within the step the quotient is not a
+        number: nothing can be said, and nothing is flagged."""
+        if not (math.isfinite(self.analytic) and math.isfinite(self.numeric)):
+            return NO_CHECK
+        if self.relative_error <= FLAG_ABOVE:
+            return AGREES
+        scale = max(abs(self.analytic), abs(self.numeric))
+        return WITHIN_FLOOR if self.difference <= FLAG_ABOVE * scale + self.noise else DIFFERS
 
     @property
     def suspect(self):
         """Off by more than FLAG_ABOVE relative, and by more than the difference
         quotient can resolve: a saturated unit's tiny gradient (1e-10) is
-        below what L's rounding lets a central difference see, not wrong.
-        Where the loss overflows within the step the quotient is not a
-        number: nothing can be said, and nothing is flagged."""
-        if not (math.isfinite(self.analytic) and math.isfinite(self.numeric)):
-            return False
-        difference = abs(self.analytic - self.numeric)
-        return not difference <= FLAG_ABOVE * max(abs(self.analytic), abs(self.numeric)) + self.noise
+        below what L's rounding lets a central difference see, not wrong."""
+        return self.verdict == DIFFERS
+
+    @property
+    def reason(self):
+        """Why the verdict, in plain words with the numbers."""
+        verdict = self.verdict
+        if verdict == NO_CHECK:
+            return "No check: the loss is not a finite number within the step, so there is no difference to compare."
+        if verdict == AGREES:
+            return (f"Agrees: the relative error {_sci(self.relative_error)} is within "
+                    f"{_sci(FLAG_ABOVE)}.")
+        scale = max(abs(self.analytic), abs(self.numeric))
+        head = (f"|analytic − numerical| = {_sci(self.difference)}, a relative error of "
+                f"{_sci(self.relative_error)}: more than {_sci(FLAG_ABOVE)}")
+        if verdict == DIFFERS:
+            return (f"Differs: {head}, and more than {_sci(FLAG_ABOVE)} × {_sci(scale)} + the floor "
+                    f"{_sci(self.noise)}.{self._floor_text()}")
+        return (f"Agrees within the floor: {head}, but no more than {_sci(FLAG_ABOVE)} × {_sci(scale)} "
+                f"+ the floor {_sci(self.noise)}, the smallest difference the central difference "
+                f"can resolve here: a difference this small says nothing against the gradient."
+                f"{self._floor_text()}")
+
+    def _floor_text(self):
+        if not self.floor_parts:
+            return ""
+        return " The floor is " + "; plus ".join(f"{what}: {_sci(size)}" for what, size in self.floor_parts) + "."
 
 
 def relative_error(a, b):
@@ -114,38 +172,47 @@ def loss_rounding(values, terms=TERMS):
 
 def _quotient(values, params, p, step):
     """(L(θ + step) − L(θ − step)) / 2·step for parameter ``p``, L's relative
-    rounding over 2·step, and the values at the two points."""
+    rounding over 2·step, the values at the two points, and the two losses."""
     probes = [values({**params, p: params[p] + sign * step}) for sign in (1.0, -1.0)]
     # Python floats: a batch's loss is a numpy float, whose overflow would warn.
     up, down = (float(v["L"]) for v in probes)
-    return (up - down) / (2 * step), 16 * EPSILON * (abs(up) + abs(down)) / (2 * step), probes
+    return (up - down) / (2 * step), 16 * EPSILON * (abs(up) + abs(down)) / (2 * step), probes, (up, down)
 
 
-def check_gradients(params, x, y, alpha, terms=TERMS, h=1e-6):
+def check_gradients(params, x, y, alpha, terms=TERMS, h=STEP):
     """One :class:`Check` per parameter.  The step is ``h`` scaled by the
     parameter's size, so that the difference is not lost to rounding.
     ``terms``: a term table or a :class:`engine.terms.Spec`.
 
-    ``noise`` is what the quotient cannot resolve: the relative rounding of
-    the two losses, and, for a gradient that this would flag, the bound of
-    :func:`loss_rounding` at the two points (where it may be far more than at
-    θ: a step can move ŷ − y from 10⁻¹³ to 10⁻³) and the quotient's
-    truncation error, estimated from the quotient of twice the step (near a
-    minimum the gradient is 10⁻¹⁶ and the quotient's step²·L‴/6 is 10⁻¹⁴:
-    the gradient is right, the quotient is not)."""
+    ``noise``, the floor of CHECK_RULE, is what the quotient cannot resolve:
+    the relative rounding of the two losses, and, for a gradient that this
+    would flag, the bound of :func:`loss_rounding` at the two points (where
+    it may be far more than at θ: a step can move ŷ − y from 10⁻¹³ to 10⁻³)
+    and the quotient's truncation error, estimated from the quotient of twice
+    the step (near a minimum the gradient is 10⁻¹⁶ and the quotient's
+    step²·L‴/6 is 10⁻¹⁴: the gradient is right, the quotient is not).
+    ``floor_parts`` names each part with its size."""
     terms = as_terms(terms)
     values = values_function(x, y, alpha, terms)
     analytic = values(params)
     checks = []
     for p in PARAMS:
         step = h * max(1.0, abs(params[p]))
-        numeric, noise, probes = _quotient(values, params, p, step)
+        numeric, noise, probes, losses = _quotient(values, params, p, step)
         exact = float(analytic[f"dL_d{p}"])
-        check = Check(p, exact, numeric, relative_error(exact, numeric), noise)
+        parts = ((f"the rounding of L(θ ± h) ≈ {expr.number(max(map(abs, losses)), 2)} (16ε relative) over "
+                  f"2h = {_sci(2 * step)}", noise),)
+        check = Check(p, exact, numeric, relative_error(exact, numeric), noise, parts)
         if check.suspect:
-            wider, wider_noise, far = _quotient(values, params, p, 2 * step)
+            wider, wider_noise, far, _ = _quotient(values, params, p, 2 * step)
             rounding = sum(loss_rounding(v, terms) for v in probes) / (2 * step) \
                 + sum(loss_rounding(v, terms) for v in far) / (4 * step)
-            check = replace(check, noise=noise + wider_noise + rounding + abs(wider - numeric))
+            truncation = abs(wider - numeric)
+            parts += (("the same rounding at θ ± 2h", wider_noise),
+                      ("the rounding of the forward pass at θ ± h and θ ± 2h (each term's "
+                       "rounding times ∂L/∂term), over the steps", rounding),
+                      ("the truncation error: how far the quotient of step 2h is from this one",
+                       truncation))
+            check = replace(check, noise=noise + wider_noise + rounding + truncation, floor_parts=parts)
         checks.append(check)
     return checks

@@ -1,12 +1,11 @@
 """The derivation table: one row per chain-rule term, grouped by layer."""
 
-import math
-
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from engine.expr import number
+from engine.gradcheck import CHECK_RULE, DIFFERS, NO_CHECK, QUOTIENT_TEXT
 
 COLUMNS = ("Quantity", "Formula", "Substitution", "Value", "Numerical check", "Relative error")
 CHECKED, ERROR = 4, 5   # the central-difference estimate of a gradient, and how far the value is from it
@@ -19,12 +18,19 @@ _SECTION_BACKGROUND = QColor(225, 232, 242)
 
 def check_texts(check):
     """The numerical check's two cells: the central difference, and the
-    relative error with its verdict (none where a value is not finite)."""
+    relative error with its verdict by the engine's CHECK_RULE (none where a
+    value is not finite)."""
     numeric = number(check.numeric, VALUE_DIGITS)
-    if not math.isfinite(check.relative_error):
-        return numeric, "— (not finite: no check)"
-    flag = "  ⚠ above 1e−6" if check.suspect else "  ✓"
-    return numeric, f"{check.relative_error:.1e}".replace("-", "−") + flag
+    verdict = check.verdict
+    if verdict == NO_CHECK:
+        return numeric, f"{NO_CHECK} (not finite: no check)"
+    words = {DIFFERS: " differs"}.get(verdict, "")
+    return numeric, f"{check.relative_error:.1e}".replace("-", "−") + f"  {verdict}{words}"
+
+
+# The checked columns' header tooltips: the engine's own text of the estimate and the rule.
+HEADER_TIPS = {CHECKED: QUOTIENT_TEXT, ERROR: "The relative error |analytic − numerical| / "
+               "max(|analytic|, |numerical|).\n" + CHECK_RULE}
 
 
 class DerivationModel(QAbstractTableModel):
@@ -110,6 +116,8 @@ class DerivationModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
         return None
 
     def flags(self, index):
@@ -150,7 +158,9 @@ class DerivationModel(QAbstractTableModel):
             if column >= CHECKED and item.id in self._checks:
                 check = self._checks[item.id]
                 return (f"(L(θ + h) − L(θ − h)) / 2h = {check.numeric!r}\n"
-                        f"relative error |analytic − numerical| / max = {check.relative_error!r}")
+                        f"analytic = {check.analytic!r}\n"
+                        f"relative error |analytic − numerical| / max = {check.relative_error!r}\n"
+                        f"{check.verdict} {check.reason}")
             return f"{item.symbol}  ({item.id})"
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -191,7 +201,7 @@ class DerivationTable(QTableView):
         # Widths from the widest text a column shows, not from the first state's (shorter) values.
         for column, sample in ((0, "∂L/∂W₁ (W₁′)"), (1, "W₃′ × tanh(W₂′ × tanh(W₁′ × x + b₁′) + b₂′) + b₃′"),
                                (3, "−0.000123456"), (CHECKED, "Numerical check"),
-                               (ERROR, "2.7e−10  ⚠ above 1e−6")):
+                               (ERROR, "2.7e−10  ⚠ differs")):
             self.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
         self.derivation_model.modelReset.connect(self._after_reset)
         self.selectionModel().currentRowChanged.connect(self._on_current_row)
