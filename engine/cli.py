@@ -7,6 +7,7 @@ import sys
 
 from . import csvio
 from .dataset import read_csv
+from .gradcheck import trainer_checks
 from .init import SCHEMES, initialize
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
 from .terms import (ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES,
@@ -153,7 +154,10 @@ def build_parser(prog=None):
         "derive", help="the derivation table of states 0..N",
         description="Write the derivation of every state 0..N (state k = after k updates) as CSV "
                     f"with the columns {','.join(csvio.DERIVATION_COLUMNS)}. 'quantity' is a stable "
-                    "ASCII id (dL/dW1, W1_next, L_next, ...); 'value' reads back as the identical float64.")
+                    "ASCII id (dL/dW1, W1_next, L_next, ...); 'value' reads back as the identical float64; "
+                    "'numerical' and 'relative_error' are the gradient check of the six gradients "
+                    "dL/dW1 .. dL/db3 (the central difference (L(theta + h) - L(theta - h)) / 2h and "
+                    "its relative error to 'value'), empty in the other rows.")
     derive.add_argument("--steps", type=_count(0), default=0, metavar="N",
                         help="number of updates (default 0: the starting state only)")
     _add_common(derive)
@@ -266,7 +270,7 @@ def run(argv=None, prog=None):
     try:
         if args.command == "derive":
             _write(args, lambda s: csvio.write_derivations(
-                s, ((k, trainer.derivation(k)) for k in range(len(trainer)))))
+                s, ((k, trainer.derivation(k), trainer_checks(trainer, k)) for k in range(len(trainer)))))
         else:
             _write(args, lambda s: csvio.write_history(s, trainer.history, args.every))
     except BrokenPipeError:  # piped into head: the reader has all it wanted

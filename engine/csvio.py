@@ -16,19 +16,27 @@ from .history import History
 from .limits import PARAMS
 from .terms import GRADIENTS
 
-DERIVATION_COLUMNS = ("step", "layer", "quantity", "symbol", "formula", "substitution", "value")
+# The seven columns of a term, then the numerical check of the six gradients
+# (engine.gradcheck): the central difference and its relative error, empty elsewhere.
+DERIVATION_COLUMNS = ("step", "layer", "quantity", "symbol", "formula", "substitution", "value",
+                      "numerical", "relative_error")
 HISTORY_COLUMNS = ("step",) + PARAMS + ("loss",) + GRADIENTS
 _HISTORY_ORDER = [ROW.index(c) for c in PARAMS + ("L",) + GRADIENTS]
 _BLOCK = 512         # states per piece: about 8 ms of writing, so a window can interleave its events
 
 
 def derivation_chunks(stream, derivations):
-    """Write ``derivations`` (an iterable of (step, Derivation)), yielding
-    after each one (see :func:`write_atomically`)."""
+    """Write ``derivations``, an iterable of ``(step, Derivation)`` or
+    ``(step, Derivation, checks)`` (the :class:`engine.gradcheck.Check` of
+    its gradients: :func:`engine.gradcheck.trainer_checks`), yielding after
+    each one (see :func:`write_atomically`).  Without checks the two check
+    columns are empty."""
     out = csv.writer(stream)
     out.writerow(DERIVATION_COLUMNS)
-    for step, derivation in derivations:
-        out.writerows((step, t.layer, t.id, t.symbol, t.formula, t.substitution, t.value)
+    for step, derivation, *checks in derivations:
+        by_id = {f"dL/d{c.param}": (c.numeric, c.relative_error) for c in (checks[0] if checks else ()) or ()}
+        out.writerows((step, t.layer, t.id, t.symbol, t.formula, t.substitution, t.value,
+                       *by_id.get(t.id, ("", "")))
                       for t in derivation)
         yield
 

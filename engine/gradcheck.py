@@ -216,3 +216,11 @@ def check_gradients(params, x, y, alpha, terms=TERMS, h=STEP):
             check = replace(check, noise=noise + wider_noise + rounding + truncation, floor_parts=parts)
         checks.append(check)
     return checks
+
+
+def trainer_checks(trainer, step=-1):
+    """The checks of ``trainer.derivation(step)``'s gradients: at that state's
+    parameters, on the samples of the update from it (a mini-batch's own)."""
+    batch = trainer.batch(step)
+    return check_gradients(trainer.params(step), trainer.x[batch], trainer.y[batch], trainer.alpha,
+                           trainer.terms)

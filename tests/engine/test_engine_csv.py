@@ -9,7 +9,8 @@ import pytest
 from engine import Trainer, csvio
 from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y, PARAMS
 
-DERIVATION_COLUMNS = ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+DERIVATION_COLUMNS = ["step", "layer", "quantity", "symbol", "formula", "substitution", "value",
+                      "numerical", "relative_error"]
 HISTORY_COLUMNS = ["step", "W1", "b1", "W2", "b2", "W3", "b3", "loss",
                    "dL/dW1", "dL/db1", "dL/dW2", "dL/db2", "dL/dW3", "dL/db3"]
 
@@ -36,7 +37,8 @@ def test_derivation_csv_reads_back_exactly(trained):
     assert len(body) == len(expected)
     for row, (k, term) in zip(body, expected):
         assert len(row) == len(DERIVATION_COLUMNS)
-        step, layer, quantity, symbol, formula, substitution, value = row
+        step, layer, quantity, symbol, formula, substitution, value, numerical, error = row
+        assert (numerical, error) == ("", "")   # no checks given
         assert int(step) == k
         assert (layer, quantity, symbol, formula, substitution) == (
             term.layer, term.id, term.symbol, term.formula, term.substitution)
