@@ -1,19 +1,26 @@
 """A spinbox for every number a learner sets (W₁…b₃, x, y and α), and a
-choice for each part of the network (the activations, the loss convention)."""
+choice for each part of the network (the activations, the loss convention).
+The optimizer, the rate schedule and clipping fold away; a number the chosen
+network or update does not use is shown disabled, saying why."""
 
-from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from engine import LIMITS
+from engine.cli import UPDATE_OPTIONS
 from engine.expr import symbol
-from engine.terms import ACTIVATION_NAMES, ACTIVATIONS, CLIPS, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES
+from engine.terms import (ACTIVATION_NAMES, ACTIVATIONS, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS,
+                          SCHEDULES)
 
+# What a learner sets most comes first and always shows (at 1280×800 without
+# scrolling); the update's finer numbers fold away under ADVANCED_TITLE.
 GROUPS = (("Layer 1", ("W1", "b1", "activation1")), ("Layer 2", ("W2", "b2", "activation2")),
           ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")),
-          ("Training", ("alpha", "loss", "leak")),
-          ("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta2")),
-          ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
+          ("Training", ("alpha", "loss", "leak")))
+ADVANCED_TITLE = "Optimizer, rate and clipping"
+ADVANCED_GROUPS = (("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta2")),
+                   ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
 CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
            "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "clip": CLIPS}
 # Numbers of the network (Spec fields): (lowest, highest, decimals, step, label, tooltip);
@@ -41,14 +48,39 @@ CHOICE_TIPS = {"activation1": "the activation of hidden layer 1", "activation2":
                "schedule": "the learning-rate schedule: constant, α·γ^⌊t/k⌋ or α·γ^t",
                "clip": "gradient clipping: each gradient to [−c, c], or all six scaled to norm c"}
 DECIMALS = 6
+# Which optimizer or schedule uses each number of the update: the command
+# line's own rule, by which it refuses an option the choice does not use.
+USED_BY = {field: (owner,) if isinstance(owner, str) else tuple(owner)
+           for field, owner, _ in UPDATE_OPTIONS.values()}
 TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
             "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
             "x": "the input", "y": "the target output", "alpha": "learning rate α of gradient descent"}
 
 
+def uses(spec, name):
+    """Whether ``spec`` uses the number ``name`` (a Spec field); every other box is always used."""
+    if name in USED_BY:
+        return spec.optimizer in USED_BY[name] or spec.schedule in USED_BY[name]
+    if name == "clip_c":
+        return spec.clip is not None
+    if name == "leak":
+        return "leaky_relu" in (spec.activation1, spec.activation2)
+    return True
+
+
+def unused_reason(name):
+    """Why a box is disabled, as its tooltip begins."""
+    if name in USED_BY:
+        return f"used by {' or '.join(CHOICE_TEXT[owner] for owner in USED_BY[name])} only"
+    if name == "clip_c":
+        return "used only with clipping (by value or by norm)"
+    return f"used by {ACTIVATION_NAMES['leaky_relu']} only"
+
+
 class ParameterPanel(QWidget):
     edited = Signal(str, float)         # a learner changed one value
     networkEdited = Signal(str, object)  # ... or a part of the network (a Spec field)
+    advancedShownChanged = Signal(bool)  # the optimizer, rate and clipping section unfolded or folded
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -56,20 +88,71 @@ class ParameterPanel(QWidget):
         self.choices = {}     # activation1, activation2, loss: combo boxes; leak: a spinbox
         self._shown = {}      # (value given, value shown) of each spinbox
         self._outside = {}    # whether it was outside its range
+        self._labels = {}     # the form's label of each number of the Spec
+        self._used = {}       # whether the shown spec uses each number of the Spec
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         for title, names in GROUPS:
-            group = QGroupBox(title)
-            form = QFormLayout(group)
-            for name in names:
-                if name in CHOICES:
-                    form.addRow(LABELS[name], self._choice(name))
-                elif name in NUMBERS:
-                    form.addRow(NUMBERS[name][4], self._number(name))
-                else:
-                    form.addRow(f"{symbol(name)}", self._spinbox(name))
-            layout.addWidget(group)
+            layout.addWidget(self._group(title, names))
+        self._toggle = QToolButton()
+        self._toggle.setObjectName("advancedToggle")
+        self._toggle.setText(ADVANCED_TITLE)
+        self._toggle.setCheckable(True)
+        self._toggle.setAutoRaise(True)
+        self._toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._toggle.setToolTip("Show or hide the optimizer, the learning-rate schedule and clipping")
+        layout.addWidget(self._toggle)
+        # Folded, a line still tells which update is in use (a loaded session may use Adam).
+        self._summary = QLabel()
+        self._summary.setObjectName("advancedSummary")
+        self._summary.setWordWrap(True)
+        self._summary.setIndent(16)
+        layout.addWidget(self._summary)
+        self._advanced = QWidget()
+        self._advanced.setObjectName("advancedSection")
+        section = QVBoxLayout(self._advanced)
+        section.setContentsMargins(0, 0, 0, 0)
+        section.setSpacing(4)
+        for title, names in ADVANCED_GROUPS:
+            section.addWidget(self._group(title, names))
+        layout.addWidget(self._advanced)
         layout.addStretch(1)
+        self._fold(False)
+        self._toggle.toggled.connect(self._on_toggled)
+        self.show_spec(DEFAULT_SPEC)   # the disabled boxes and the summary before any state is shown
+
+    def _group(self, title, names):
+        group = QGroupBox(title)
+        form = QFormLayout(group)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.setVerticalSpacing(3)
+        for name in names:
+            if name in CHOICES:
+                form.addRow(LABELS[name], self._choice(name))
+            elif name in NUMBERS:
+                box = self._number(name)
+                form.addRow(NUMBERS[name][4], box)
+                self._labels[name] = form.labelForField(box)
+            else:
+                form.addRow(f"{symbol(name)}", self._spinbox(name))
+        return group
+
+    def advanced_shown(self):
+        """Whether the optimizer, rate and clipping section is unfolded."""
+        return self._toggle.isChecked()
+
+    def set_advanced_shown(self, shown):
+        self._toggle.setChecked(bool(shown))
+
+    def _on_toggled(self, shown):
+        self._fold(shown)
+        self.advancedShownChanged.emit(shown)
+
+    def _fold(self, shown):
+        self._toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self._advanced.setVisible(shown)
+        self._summary.setVisible(not shown)
 
     def _spinbox(self, name):
         box = QDoubleSpinBox()
@@ -109,13 +192,23 @@ class ParameterPanel(QWidget):
         return box
 
     def show_spec(self, spec):
-        """Show the network of the shown state."""
+        """Show the network of the shown state; a number it does not use is disabled."""
         for name, box in self.choices.items():
             with QSignalBlocker(box):
                 if name in NUMBERS:
                     box.setValue(getattr(spec, name))
                 else:
                     box.setCurrentIndex(box.findData(getattr(spec, name)))
+            if name in NUMBERS:
+                used = uses(spec, name)
+                if self._used.get(name) != used:
+                    self._used[name] = used
+                    box.setEnabled(used)
+                    self._labels[name].setEnabled(used)
+                    tip = NUMBERS[name][5]
+                    box.setToolTip(tip if used else f"{unused_reason(name)} — {tip}")
+        self._summary.setText(" · ".join(CHOICE_TEXT[getattr(spec, field)]
+                                         for field in ("optimizer", "schedule", "clip")))
 
     @staticmethod
     def _tip(name):
