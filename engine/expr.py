@@ -11,6 +11,8 @@ computes the value.
 import ast
 import copy
 import functools
+import math
+import warnings
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _GREEK = {"alpha": "α", "yhat": "ŷ", "err": "ŷ − y",
@@ -102,6 +104,59 @@ def number(value, digits=5):
         return str(value).replace("-", "−")
     value = value + 0.0  # −0.0 reads as 0: its sign means nothing to a learner
     return f"{value:.{digits}g}".replace("-", "−")
+
+
+MAX_DIGITS = 17   # enough for any float64 to read back as itself
+
+
+def shown_numbers(source, values, value=None, digits=5):
+    """The text of each number the substitution of ``source`` shows, by name.
+
+    ``digits`` significant digits, unless the expression evaluated on the
+    numbers as shown disagrees with its value (``value``, or ``source``
+    evaluated on ``values``) by more than one unit in the ``digits``-th
+    significant place of that value: then every number gets more digits, up
+    to MAX_DIGITS, until it agrees.  Rounding must not hide what matters: for
+    1 − h² at h = 0.9999999966… "1 − 1²" is 0, not 6.75e−9, and the reader
+    could not check the arithmetic.  A value that is not finite keeps
+    ``digits``."""
+    names = sorted(source_names(source))
+    full = {n: values[n] for n in names}
+    if value is None:
+        value = _evaluate(source, full)
+    texts = {n: number(full[n], digits) for n in names}
+    if value is None or not math.isfinite(value):
+        return texts
+    unit = 10.0 ** (math.floor(math.log10(abs(value))) - (digits - 1)) if value else 0.0
+    for shown_digits in range(digits, MAX_DIGITS + 1):
+        texts = {n: number(full[n], shown_digits) for n in names}
+        shown = _evaluate(source, {n: _rounded(full[n], shown_digits) for n in names})
+        if shown is not None and abs(shown - value) <= unit:
+            break
+    return texts
+
+
+def _rounded(value, digits):
+    """The number a reader sees: ``value`` at ``digits`` significant digits, as :func:`number` shows it."""
+    return value if isinstance(value, int) else float(f"{value + 0.0:.{digits}g}")
+
+
+@functools.lru_cache(maxsize=None)
+def _code(source):
+    return compile(source, "<engine.expr>", "eval")
+
+
+def _evaluate(source, values):
+    """``source`` on Python floats, with the functions the compiled code uses;
+    None where Python refuses (a float's ** overflows)."""
+    from . import compiled   # here, not at import: compiled imports this module
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = eval(_code(source), dict(compiled._FUNCTIONS["scalar"]), dict(values))
+        return float(result)
+    except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+        return None
 
 
 @functools.lru_cache(maxsize=None)
