@@ -23,6 +23,8 @@ from .landscape_view import LandscapeView
 from .loss_plot import LossPlot
 from .parameters import ParameterPanel
 from . import run_until
+from .help import show_derivation, show_shortcuts
+from .input_guard import guard_inputs, prefer_actions
 from .runner import FASTEST, TrainingRunner
 from .session_controller import SessionController
 from .state import ExplorerState
@@ -41,9 +43,8 @@ SPEEDS = (("1 step/s", 1), ("10 steps/s", 10), ("100 steps/s", 100), ("1,000 ste
 ABOUT = """<h3>Backprop Explorer</h3>
 <p>Every term of the chain rule, live, for the network
 x → tanh(W₁x + b₁) → tanh(W₂h₁ + b₂) → W₃h₂ + b₃ = ŷ with the loss L = (ŷ − y)².</p>
-<p>It follows the reference derivation <i>Mathematical Derivation of Gradients for
-Three-Layer Neural Network with Activations</i> (shared/reference/derivation.md),
-computing each value exactly in float64 where the reference rounds.</p>"""
+<p>Help → The Derivation (F1) explains every step with this program's exact float64
+numbers; the same document is <code>resources/derivation.md</code> in the program's folder.</p>"""
 
 
 class MainWindow(QMainWindow):
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_menus_and_toolbar()
         self._connect()
+        self._guard_inputs()
         self._refresh = Throttle(REFRESH_MS, self.refresh, self)
         self.resize(1280, 800)
         self.sessions.restore_window()
@@ -186,6 +188,8 @@ class MainWindow(QMainWindow):
                                    "Ctrl+Right", "Show the state one update later; at the end, train one more")
         self.actionUndo = a("actionUndo", "&Undo", self.undo, QKeySequence.StandardKey.Undo, "Undo the last change")
         self.actionRedo = a("actionRedo", "&Redo", self.redo, QKeySequence.StandardKey.Redo, "Redo the change undone")
+        # Every key the platform binds to Redo (Ctrl+Shift+Z and Ctrl+Y on Linux), not only its first.
+        self.actionRedo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo))
         stack = self.state.undo_stack
         self.actionUndo.setEnabled(False)
         self.actionRedo.setEnabled(False)
@@ -213,6 +217,12 @@ class MainWindow(QMainWindow):
                                      checkable=True)
         self.actionConfirmBranch.setChecked(True)
         self.actionQuit = a("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit")
+        self.actionDerivationHelp = a("actionDerivationHelp", "The &Derivation", lambda: show_derivation(self),
+                                      QKeySequence.StandardKey.HelpContents,
+                                      "The network, every chain-rule step and the worked example, in a document")
+        self.actionShortcutsHelp = a("actionShortcutsHelp", "&Keyboard Shortcuts",
+                                     lambda: show_shortcuts(self, self.shortcut_actions()), "Ctrl+/",
+                                     "Every shortcut of the window")
         self.actionAbout = a("actionAbout", "&About Backprop Explorer", self.about, None,
                              "What this program is and what it follows")
 
@@ -244,7 +254,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.actionLogScale)
         view_menu.addAction(self.undo_dock.toggleViewAction())
         view_menu.addAction(self.dataset_dock.toggleViewAction())
-        bar.addMenu("&Help").addAction(self.actionAbout)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.actionDerivationHelp, self.actionShortcutsHelp])
+        help_menu.addSeparator()
+        help_menu.addAction(self.actionAbout)
 
         tools = self.addToolBar("Training")
         tools.setObjectName("trainingToolBar")
@@ -283,6 +296,14 @@ class MainWindow(QMainWindow):
         self.walk.termChanged.connect(self._on_walk_term)
         self.table.elementSelected.connect(self.diagram.highlight)
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
+
+    def _guard_inputs(self):
+        """A number box turns only under the wheel when focused, and the training
+        and editing shortcuts work while one is focused."""
+        guard_inputs(self)
+        prefer_actions(self, [self.actionStep, self.actionRun, self.actionRunUntil, self.actionReset,
+                              self.actionStepBack, self.actionStepForward, self.actionUndo, self.actionRedo,
+                              self.actionExplain, self.actionPredict])
 
     # --- showing the state ----------------------------------------------
     def _on_state_changed(self):
@@ -331,7 +352,8 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self, "Start a new branch?",
             f"Changing {what} at step {state.cursor:,} starts a new branch there and drops "
-            f"the {dropped:,} later state{'s' if dropped > 1 else ''}. Undo brings them back.\n\n"
+            + ("the later state. Undo brings it back.\n\n" if dropped == 1 else
+               f"the {dropped:,} later states. Undo brings them back.\n\n") +
             "(Edit → Ask Before Dropping Later States switches this question off.)")
         return answer == QMessageBox.StandardButton.Yes
 
@@ -386,6 +408,7 @@ class MainWindow(QMainWindow):
                 self.plots.setCurrentIndex(current)
             placeholder.deleteLater()
             self._pages[name] = page
+            self._guard_inputs()
         return page
 
     def _on_page(self, index):
@@ -548,6 +571,20 @@ class MainWindow(QMainWindow):
     def export_history(self):
         history = self.state.timeline.frozen()   # the states as they are now, whatever comes next
         return self._export("Export History", "history.csv", lambda s: csvio.history_chunks(s, history))
+
+    def shortcut_actions(self):
+        """Every action of the menus, in menu order: what Help → Keyboard Shortcuts lists."""
+        actions = []
+
+        def walk(menu):
+            for action in menu.actions():
+                if action.menu():
+                    walk(action.menu())
+                elif not action.isSeparator() and action not in actions:
+                    actions.append(action)
+        for menu_action in self.menuBar().actions():
+            walk(menu_action.menu())
+        return actions
 
     def about(self):
         QMessageBox.about(self, "About Backprop Explorer", ABOUT)

@@ -339,6 +339,7 @@ class SessionController(QObject):
         if isinstance(layout, QByteArray) and window_state_ok(layout.data()):
             self.window.restoreState(layout)
         self.window.actionConfirmBranch.setChecked(read_setting(settings, "confirmBranch", True, bool))
+        self.window.parameters.set_advanced_shown(read_setting(settings, "advancedShown", False, bool))
         tolerance, box = read_setting(settings, "tolerance", 1.0, float), self.window.walk.tolerance
         box.setValue(tolerance if box.minimum() <= tolerance <= box.maximum() else 1.0)
 
@@ -347,6 +348,7 @@ class SessionController(QObject):
         settings.setValue("geometry", self.window.saveGeometry())
         settings.setValue("windowState", self.window.saveState())
         settings.setValue("confirmBranch", self.window.actionConfirmBranch.isChecked())
+        settings.setValue("advancedShown", self.window.parameters.advanced_shown())
         settings.setValue("tolerance", self.window.walk.tolerance.value())
 
     def close_cleanly(self):

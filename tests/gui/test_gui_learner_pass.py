@@ -7,7 +7,10 @@ import math
 import numpy as np
 import pytest
 import shiboken6
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog, QTableWidget, QTextBrowser
 
 from engine import session
 from gui import MainWindow, run_until
@@ -177,3 +180,65 @@ def test_x_and_y_never_silently_replace_a_dataset(window):
     window.set_value("x", 1.5)
     assert len(window.state.samples()[0]) == 3                  # refused: the dataset stays
     assert "Dataset panel" in window.statusBar().currentMessage()
+
+
+def test_help_opens_the_shipped_derivation_and_lists_every_shortcut(window, qtbot):
+    window.actionDerivationHelp.trigger()
+    dialog = window.findChild(QDialog, "derivationHelp")
+    assert dialog is not None and dialog.isVisible()
+    text = dialog.findChild(QTextBrowser, "derivationText").toPlainText()
+    assert "∂L/∂W₁" in text
+    window.actionShortcutsHelp.trigger()
+    table = window.findChild(QDialog, "shortcutsHelp").findChild(QTableWidget, "shortcutsTable")
+    listed = {table.item(row, 1).text() for row in range(table.rowCount())}
+    # Every menu action with a shortcut is listed, with its key as the menu shows it.
+    for action in window.findChildren(QAction):
+        key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if key and action in window.shortcut_actions():
+            assert any(key in entry for entry in listed), action.objectName()
+    for name in ("actionStep", "actionRun", "actionStepBack", "actionUndo", "actionExplain", "actionRunUntil"):
+        assert window.findChild(QAction, name) in window.shortcut_actions()
+
+
+def test_a_branch_question_agrees_in_number(window, no_modal_dialogs):
+    window.state.train(2)
+    window.state.move_to(1)
+    window.set_value("W1", 0.4)
+    assert "drops the later state. Undo brings it back." in no_modal_dialogs[-1][1][2]
+    window.state.train(3)
+    window.state.move_to(1)
+    window.set_value("W1", 0.3)
+    assert "drops the 3 later states. Undo brings them back." in no_modal_dialogs[-1][1][2]
+
+
+def test_the_wheel_over_the_panel_changes_no_value(window, qtbot):
+    window.resize(1280, 600)     # short enough that the panel scrolls
+    box = window.parameters.spinboxes["y"]
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus)
+    before = window.state.values()
+    position = box.mapTo(window, box.rect().center())
+    QTest.wheelEvent(window.windowHandle(), QPointF(position), QPoint(0, -120))
+    assert window.state.values() == before and box.value() == 4.0
+    assert window.state.undo_stack.count() == 0
+
+
+def test_training_shortcuts_work_while_a_number_box_has_focus(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    box = window.parameters.spinboxes["alpha"]
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "0.02")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.state.values()["alpha"] == 0.02
+    qtbot.keyClick(box, Qt.Key.Key_F10)                                     # Step
+    assert window.state.last == 1
+    qtbot.keyClick(box, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)   # Step Back
+    assert window.state.cursor == 0
+    qtbot.keyClick(box, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)  # Step Forward
+    assert window.state.cursor == 1
+    qtbot.keyClick(box, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)      # Undo: the step
+    assert window.state.last == 0
+    assert box.hasFocus()
