@@ -3,6 +3,7 @@ command line show.  Nothing here computes a formula; the values come from the
 compiled term table and the texts from the same table's expressions."""
 
 import functools
+import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ class Term:
     node: str          # the diagram element it belongs to
     caption: str = ""  # what this link of the chain does, in plain words
     samples: tuple = None   # a batch's per-sample values (up to BREAKDOWN_LIMIT samples)
+    per_sample: bool = False  # a batch's value is the mean of one value per sample
 
 
 @functools.lru_cache(maxsize=None)
@@ -50,10 +52,11 @@ def substitution(source, values):
 class Derivation:
     """Every term of one state, in the reference's order, looked up by id or position."""
 
-    def __init__(self, terms, n_samples, titles=SECTION_TITLES):
+    def __init__(self, terms, n_samples, titles=SECTION_TITLES, definitions=TERMS):
         self.terms = tuple(terms)
         self.n_samples = n_samples
         self.titles = titles   # each section's heading, naming the activations
+        self.definitions = definitions   # the term table (TermDef) the records come from
         self._by_id = {t.id: t for t in self.terms}
 
     def __len__(self):
@@ -165,6 +168,35 @@ def derive(params, x, y, alpha, terms=TERMS, state=None):
         breakdown = tuple(np.broadcast_to(raw, np.shape(x)).tolist()) \
             if per_sample and n <= BREAKDOWN_LIMIT else None
         records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node,
-                            t.caption, breakdown))
+                            t.caption, breakdown, per_sample and n > 1))
     spec = spec_of(terms)
-    return Derivation(records, n, section_titles(spec) if spec else SECTION_TITLES)
+    return Derivation(records, n, section_titles(spec) if spec else SECTION_TITLES, terms)
+
+
+@functools.lru_cache(maxsize=None)
+def caption_slots(caption):
+    """The term ids a caption template quotes (its ``{id}`` slots), in order."""
+    return tuple(field for _, field, _, _ in string.Formatter().parse(caption) if field)
+
+
+def caption_text(derivation, term_id):
+    """A term's caption with this state's values in its slots (the means, for a batch)."""
+    caption = derivation[term_id].caption
+    return caption.format_map({slot: expr.number(derivation.value(slot))
+                               for slot in caption_slots(caption)})
+
+
+def stop_text(derivation, term_id, reveal=True):
+    """What the walk-through says at a term: ``∂L/∂z₂ = −7.6878 × 0.82869 =
+    −6.3708: `` and the caption with this state's numbers.  ``reveal=False``
+    puts ``?`` for the term's own value (a caption quotes only earlier terms)."""
+    term = derivation[term_id]
+    value = expr.number(term.value) if reveal else "?"
+    if term.per_sample:
+        said = f"{term.symbol} = {value}, the mean over the {derivation.n_samples} samples"
+    elif term.substitution == value or not reveal and term.substitution == expr.number(term.value):
+        said = f"{term.symbol} = {value}"   # the substitution is the value itself (ŷ = z₃, a constant 1)
+    else:
+        said = f"{term.symbol} = {term.substitution} = {value}"
+    caption = caption_text(derivation, term_id)
+    return f"{said}: {caption}" if caption else said

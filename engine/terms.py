@@ -160,7 +160,10 @@ class TermDef:
     section: str     # forward, 3, 2, 1 or update
     node: str        # the diagram element it belongs to (node, edge or bias)
     mean: bool = False  # averaged over the samples of a batch
-    caption: str = ""   # what this link of the chain does, in plain words (the walk-through)
+    # What this link of the chain does, in plain words (the walk-through): a
+    # template whose {id} slots name earlier terms; engine.derivation.caption_text
+    # fills in one state's values.
+    caption: str = ""
 
     @functools.cached_property
     def var(self):
@@ -222,18 +225,19 @@ def _derivative(name, h, z, leak):
 
 def _h_caption(spec, layer):
     name, n = spec.activation(layer), "₁₂"[layer - 1]
+    z = f"{{z{layer}}}"   # a slot: the walk-through fills in this state's z
     if layer == 2 and name == spec.activation1:
         if name == "linear":
             return "Layer 2 is linear too: h₂ is z₂ itself."
-        return f"Layer 2's activation: {ACTIVATION_NAMES[name]} again."
+        return f"Layer 2's activation: {ACTIVATION_NAMES[name]} again, now at z₂ = {{z2}}."
     return {
-        "tanh": f"Layer {layer}'s activation squashes z{n} into (−1, 1) with tanh.",
-        "sigmoid": f"Layer {layer}'s activation squashes z{n} into (0, 1) with the sigmoid "
+        "tanh": f"Layer {layer}'s activation squashes z{n} = {z} into (−1, 1) with tanh.",
+        "sigmoid": f"Layer {layer}'s activation squashes z{n} = {z} into (0, 1) with the sigmoid "
                    f"σ(z) = 1/(1 + e^−z).",
-        "relu": f"Layer {layer}'s activation, ReLU, keeps z{n} where it is positive and gives 0 "
-                f"elsewhere.",
-        "leaky_relu": f"Layer {layer}'s activation, leaky ReLU, keeps z{n} where it is positive "
-                      f"and multiplies it by the slope {expr.number(spec.leak)} elsewhere.",
+        "relu": f"Layer {layer}'s activation, ReLU, keeps z{n} = {z} if it is positive and gives 0 "
+                f"otherwise.",
+        "leaky_relu": f"Layer {layer}'s activation, leaky ReLU, keeps z{n} = {z} if it is positive "
+                      f"and multiplies it by the slope {expr.number(spec.leak)} otherwise.",
         "linear": f"Layer {layer} has a linear activation: h{n} is z{n} itself.",
     }[name]
 
@@ -241,15 +245,15 @@ def _h_caption(spec, layer):
 def _dh2_caption(spec):
     leak = expr.number(spec.leak)
     return {
-        "tanh": "Step 4, the key step: through tanh. Its derivative is 1 − h₂²; near ±1 it is "
-                "near 0 and the signal fades.",
-        "sigmoid": "Step 4, the key step: through σ. Its derivative is h₂(1 − h₂), at most 0.25; "
-                   "near 0 or 1 it is near 0 and the signal fades.",
-        "relu": "Step 4, the key step: through ReLU. Its derivative [z₂ > 0] is 1 where z₂ > 0 "
-                "and 0 elsewhere: the signal passes whole or not at all.",
-        "leaky_relu": f"Step 4, the key step: through leaky ReLU. Its derivative is 1 where "
+        "tanh": "The key link: through tanh at z₂ = {z2}. Its derivative is 1 − h₂², with "
+                "h₂ = {h2}; near ±1 it is near 0 and the signal fades.",
+        "sigmoid": "The key link: through σ at z₂ = {z2}. Its derivative is h₂(1 − h₂), with "
+                   "h₂ = {h2}, at most 0.25; near 0 or 1 it is near 0 and the signal fades.",
+        "relu": "The key link: through ReLU at z₂ = {z2}. Its derivative [z₂ > 0] is 1 where "
+                "z₂ > 0 and 0 elsewhere: the signal passes whole or not at all.",
+        "leaky_relu": f"The key link: through leaky ReLU at z₂ = {{z2}}. Its derivative is 1 where "
                       f"z₂ > 0 and the slope {leak} elsewhere: the signal never stops entirely.",
-        "linear": "Step 4: a linear activation passes the signal unchanged: its derivative is 1.",
+        "linear": "A linear activation passes the signal unchanged: its derivative is 1.",
     }[spec.activation2]
 
 
@@ -261,14 +265,14 @@ def _dh1_caption(spec):
                   if spec.activation2 in _SATURATING else
                   " Near saturation it is near 0 and the signal fades.")
         if name == "tanh":
-            return f"Step 4: through tanh{again}: 1 − h₁².{fading}"
-        return f"Step 4: through σ{again}: h₁(1 − h₁), at most 0.25.{fading}"
+            return f"Through tanh{again} at z₁ = {{z1}}: 1 − h₁², with h₁ = {{h1}}.{fading}"
+        return f"Through σ{again} at z₁ = {{z1}}: h₁(1 − h₁), with h₁ = {{h1}}, at most 0.25.{fading}"
     return {
-        "relu": f"Step 4: through ReLU{again}: [z₁ > 0], 1 or 0. Where z₁ ≤ 0 the unit is off "
-                f"and no signal reaches W₁ and b₁.",
-        "leaky_relu": f"Step 4: through leaky ReLU{again}: 1 where z₁ > 0, else the slope {leak}: "
-                      f"a unit that is off still passes a little signal.",
-        "linear": "Step 4: a linear activation: its derivative is 1, the signal passes unchanged.",
+        "relu": f"Through ReLU{again} at z₁ = {{z1}}: [z₁ > 0], 1 or 0. Where z₁ ≤ 0 the unit is "
+                f"off and no signal reaches W₁ and b₁.",
+        "leaky_relu": f"Through leaky ReLU{again} at z₁ = {{z1}}: 1 where z₁ > 0, else the slope "
+                      f"{leak}: a unit that is off still passes a little signal.",
+        "linear": "A linear activation: its derivative is 1, the signal passes unchanged.",
     }[name]
 
 
@@ -276,12 +280,11 @@ def _dz_caption(spec, layer):
     name = spec.activation(layer)
     if name == "linear":
         n = "₁₂"[layer - 1]
-        return (f"Step 5: the chain rule through the activation; its slope is 1, so ∂L/∂z{n} "
+        return (f"The chain rule through the activation; its slope is 1, so ∂L/∂z{n} "
                 f"is ∂L/∂h{n}.")
-    if layer == 1:
-        return "Step 5: the chain rule through layer 1's activation."
-    return (f"Step 5: the chain rule through the activation: the signal times "
-            f"{ACTIVATION_NAMES[name]}'s slope.")
+    n = "₁₂"[layer - 1]
+    return (f"The chain rule through the activation: the signal from ŷ, scaled by how steep "
+            f"{ACTIVATION_NAMES[name]} is at z{n} = {{z{layer}}}.")
 
 
 # --- the update ----------------------------------------------------------------
@@ -363,7 +366,8 @@ def _update(spec):
     for p in PARAMS:
         g, sym = grad[p], expr.symbol(p)
         if opt == "sgd":
-            first = ("Gradient descent: step W₁ against its gradient, scaled by the learning rate α."
+            first = ("Gradient descent: step W₁ against its gradient {dL/dW1}, scaled by the "
+                     "learning rate α."
                      if plain else f"Gradient descent: step {sym} against its {scaled}.")
             rows.append(_t(f"{p}_next", f"{p} - {rate} * {g}", UPDATE, p,
                            caption=_same(first, p, "update")))
@@ -413,72 +417,75 @@ def _build(spec):
            caption="Layer 1 weighs the input and adds its bias: z₁ = W₁·x + b₁."),
         _t("h1", _activation(a1, "z1", leak), FORWARD, "h1", caption=_h_caption(spec, 1)),
         _t("z2", "W2 * h1 + b2", FORWARD, "h2",
-           caption="Layer 2 weighs h₁ and adds its bias."),
+           caption="Layer 2 weighs h₁ = {h1} and adds its bias."),
         _t("h2", _activation(a2, "z2", leak), FORWARD, "h2", caption=_h_caption(spec, 2)),
         _t("z3", "W3 * h2 + b3", FORWARD, "yhat",
-           caption="The output layer weighs h₂ and adds b₃; it has no activation."),
+           caption="The output layer weighs h₂ = {h2} and adds b₃; it has no activation."),
         _t("yhat", "z3", FORWARD, "yhat",
            caption="The prediction ŷ is z₃ itself (regression: no output activation)."),
         _t("err", "yhat - y", FORWARD, "L",
-           caption="The error: how far the prediction is from the target."),
+           caption="The error: how far the prediction ŷ = {yhat} is from the target y."),
         _t("L", "0.5 * err ** 2" if half else "err ** 2", FORWARD, "L", mean=True,
-           caption="The loss is half the squared error: every miss costs, big ones most; the ½ "
-                   "only tidies the derivative." if half else
-                   "The loss squares the error, so every miss costs, big ones most."),
+           caption="The loss is half the squared error {err}: every miss costs, big ones most; "
+                   "the ½ only tidies the derivative." if half else
+                   "The loss squares the error {err}, so every miss costs, big ones most."),
 
         _t("dL/dyhat", "err" if half else "2 * err", LAYER3, "yhat",
-           caption="Step 1 of the backward pass: how the loss changes as ŷ changes. The "
-                   + ("derivative of ½(ŷ − y)² is ŷ − y: the ½ cancels the 2." if half else
-                      "derivative of (ŷ − y)² is 2(ŷ − y).")),
+           caption="The backward pass starts here: how the loss changes as ŷ changes. The "
+                   + ("derivative of ½(ŷ − y)² is ŷ − y, the error {err} itself: the ½ cancels "
+                      "the 2." if half else
+                      "derivative of (ŷ − y)² is 2(ŷ − y), twice the error {err}.")),
         _t("dyhat/dz3", "1", LAYER3, "yhat",
-           caption="Step 2: ŷ = z₃, so moving z₃ moves ŷ one for one."),
+           caption="ŷ = z₃, so moving z₃ moves ŷ one for one."),
         _t("dL/dz3", "dL_dyhat * dyhat_dz3", LAYER3, "yhat",
-           caption="Step 3, the chain rule: multiply the two links to get the loss's sensitivity to z₃."),
+           caption="The chain rule: multiply the two links to get the loss's sensitivity to z₃."),
         _t("dz3/dW3", "h2", LAYER3, "W3",
-           caption="Step 4: z₃ = W₃·h₂ + b₃ changes with W₃ at the rate h₂."),
+           caption="z₃ = W₃·h₂ + b₃ changes with W₃ at the rate h₂."),
         _t("dL/dW3", "dL_dz3 * dz3_dW3", LAYER3, "W3", mean=True,
-           caption="Step 5: chain the two. This is W₃'s gradient: the update will use it."),
+           caption="Chain the two: this is W₃'s gradient, and the update will use it."),
         _t("dz3/db3", "1", LAYER3, "b3",
-           caption="Step 6: a bias adds directly, so its local derivative is 1."),
+           caption="A bias adds directly, so its local derivative is 1."),
         _t("dL/db3", "dL_dz3 * dz3_db3", LAYER3, "b3", mean=True,
-           caption="Step 7: b₃'s gradient is just ∂L/∂z₃."),
+           caption="b₃'s gradient is just ∂L/∂z₃ = {dL/dz3}."),
 
         _t("dz3/dh2", "W3", LAYER2, "W3",
-           caption="Step 2 of layer 2: to go further back, ask how z₃ changes with h₂: at the rate W₃."),
+           caption="To go further back, ask how z₃ changes with h₂: at the rate W₃."),
         _t("dL/dh2", "dL_dz3 * dz3_dh2", LAYER2, "h2",
-           caption="Step 3: the error signal arrives at h₂, scaled by the weight it passed through."),
+           caption="The error signal ∂L/∂z₃ = {dL/dz3} arrives at h₂, scaled by the weight W₃ it "
+                   "passed through."),
         _t("dh2/dz2", _derivative(a2, "h2", "z2", leak), LAYER2, "h2", caption=_dh2_caption(spec)),
         _t("dL/dz2", "dL_dh2 * dh2_dz2", LAYER2, "h2", caption=_dz_caption(spec, 2)),
         _t("dz2/dW2", "h1", LAYER2, "W2",
-           caption="Step 6: z₂ = W₂·h₁ + b₂ changes with W₂ at the rate h₁."),
+           caption="z₂ = W₂·h₁ + b₂ changes with W₂ at the rate h₁."),
         _t("dL/dW2", "dL_dz2 * dz2_dW2", LAYER2, "W2", mean=True,
-           caption="Step 7: W₂'s gradient."),
+           caption="W₂'s gradient: the signal at z₂, {dL/dz2}, times the h₁ that W₂ weighs."),
         _t("dz2/db2", "1", LAYER2, "b2",
-           caption="Step 8: the bias adds directly: 1."),
+           caption="The bias adds directly: 1."),
         _t("dL/db2", "dL_dz2 * dz2_db2", LAYER2, "b2", mean=True,
-           caption="Step 9: b₂'s gradient is ∂L/∂z₂."),
+           caption="b₂'s gradient is ∂L/∂z₂ = {dL/dz2}."),
 
         _t("dz2/dh1", "W2", LAYER1, "W2",
-           caption="Step 2 of layer 1: z₂ changes with h₁ at the rate W₂."),
+           caption="z₂ changes with h₁ at the rate W₂."),
         _t("dL/dh1", "dL_dz2 * dz2_dh1", LAYER1, "h1",
-           caption="Step 3: the error signal arrives at h₁, scaled by W₂."),
+           caption="The error signal ∂L/∂z₂ = {dL/dz2} arrives at h₁, scaled by W₂."),
         _t("dh1/dz1", _derivative(a1, "h1", "z1", leak), LAYER1, "h1", caption=_dh1_caption(spec)),
         _t("dL/dz1", "dL_dh1 * dh1_dz1", LAYER1, "h1", caption=_dz_caption(spec, 1)),
         _t("dz1/dW1", "x", LAYER1, "W1",
-           caption="Step 6: z₁ = W₁·x + b₁ changes with W₁ at the rate x."),
+           caption="z₁ = W₁·x + b₁ changes with W₁ at the rate x."),
         _t("dL/dW1", "dL_dz1 * dz1_dW1", LAYER1, "W1", mean=True,
-           caption="Step 7: W₁'s gradient: every link from the loss back to the first weight, multiplied."),
+           caption="W₁'s gradient: every link from the loss back to the first weight, multiplied. "
+                   "Compare ∂L/∂W₂ = {dL/dW2} and ∂L/∂W₃ = {dL/dW3}."),
         _t("dz1/db1", "1", LAYER1, "b1",
-           caption="Step 8: the bias adds directly: 1."),
+           caption="The bias adds directly: 1."),
         _t("dL/db1", "dL_dz1 * dz1_db1", LAYER1, "b1", mean=True,
-           caption="Step 9: b₁'s gradient is ∂L/∂z₁."),
+           caption="b₁'s gradient is ∂L/∂z₁ = {dL/dz1}."),
 
         *_update(spec),
         _t("yhat_next", f"W3_next * {hidden2} + b3_next",
-           UPDATE, "yhat", caption="The forward pass again, with the new parameters."),
+           UPDATE, "yhat", caption="The forward pass again, with the new parameters: ŷ was {yhat}."),
         _t("L_next", "0.5 * (yhat_next - y) ** 2" if half else "(yhat_next - y) ** 2",
            UPDATE, "L", mean=True,
-           caption="The new loss: smaller than before if α was small enough."),
+           caption="The new loss: smaller than L = {L} before if α was small enough."),
     )
 
 

@@ -1,9 +1,10 @@
 """The derivation table: one row per chain-rule term, grouped by layer."""
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+from engine.chain import chain_of, chain_text
 from engine.expr import number
 from engine.gradcheck import CHECK_RULE, DIFFERS, NO_CHECK, QUOTIENT_TEXT
 
@@ -13,6 +14,8 @@ _SUSPECT = QColor(255, 205, 195)
 BREAKDOWN_SHOWN = 12     # per-sample values in a tooltip; a double-click lists them all
 VALUE_DIGITS = 6
 _HIGHLIGHT = QColor(255, 225, 120)
+_CHAIN = QColor(200, 228, 255)   # the factors of the hovered or current gradient's chain
+CHAIN_ROLE = Qt.ItemDataRole.UserRole + 1   # True on a row lit as a factor of that chain
 _SECTION_BACKGROUND = QColor(225, 232, 242)
 
 
@@ -44,6 +47,8 @@ class DerivationModel(QAbstractTableModel):
         self._checks = {}        # gradient id -> engine.gradcheck.Check
         self._highlight = ""     # diagram element whose rows are highlighted
         self._hidden_from = None # predict mode: values from this term on are hidden
+        self._derivation = None
+        self._chain = None       # engine.chain.Chain whose factor rows are lit
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -61,6 +66,9 @@ class DerivationModel(QAbstractTableModel):
         self._texts = {t.id: (t.symbol, t.formula, t.substitution, number(t.value, VALUE_DIGITS))
                        + self._check_texts(t.id) for t in derivation}
         self._order = {t.id: i for i, t in enumerate(derivation)}
+        self._derivation = derivation
+        if self._chain is not None:   # another spec may chain other factors
+            self._chain = chain_of(derivation, self._chain.gradient)
         if [kind for kind, _ in rows] == [kind for kind, _ in self._rows]:
             self._rows = rows  # same shape: repaint the cells, keep selection and scroll
             self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
@@ -93,6 +101,23 @@ class DerivationModel(QAbstractTableModel):
             if self._rows:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
                                       [Qt.ItemDataRole.BackgroundRole])
+
+    def has_chain(self, term_id):
+        return self._derivation is not None and chain_of(self._derivation, term_id) is not None
+
+    def set_chain(self, term_id):
+        """Light the factor rows of ``term_id``'s chain ("" or a term without
+        one: none); return the chain's diagram elements, () for none."""
+        chain = chain_of(self._derivation, term_id) if term_id and self._derivation else None
+        if chain != self._chain:
+            self._chain = chain
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
+                                      [Qt.ItemDataRole.BackgroundRole, CHAIN_ROLE])
+        return chain.elements if chain else ()
+
+    def _lit(self, term_id):
+        return self._chain is not None and term_id in self._chain.factors
 
     # --- reading --------------------------------------------------------
     def term(self, row):
@@ -161,17 +186,24 @@ class DerivationModel(QAbstractTableModel):
                         f"analytic = {check.analytic!r}\n"
                         f"relative error |analytic − numerical| / max = {check.relative_error!r}\n"
                         f"{check.verdict} {check.reason}")
+            # A gradient's chain, unless predict mode still hides its value.
+            if column < 3 and not self._hidden(item, 3) and self.has_chain(item.id):
+                return chain_text(self._derivation, item.id)
             return f"{item.symbol}  ({item.id})"
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole:
             if self._highlight and item.node == self._highlight:
                 return QBrush(_HIGHLIGHT)
+            if column < CHECKED and self._lit(item.id):
+                return QBrush(_CHAIN)
             check = self._checks.get(item.id)
             if column == ERROR and check is not None and check.suspect:
                 return QBrush(_SUSPECT)
         if role == Qt.ItemDataRole.UserRole:
             return item.id
+        if role == CHAIN_ROLE:
+            return self._lit(item.id)
         return None
 
 
@@ -181,9 +213,14 @@ class DerivationTable(QTableView):
 
     elementSelected = Signal(str)
     breakdownRequested = Signal(object)   # a batch term whose per-sample values were asked for
+    # The diagram elements along the chain of the hovered (else the current)
+    # gradient row, from L back; () when neither row has a chain.
+    chainChanged = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._hovered = ""            # the term id under the mouse
+        self._chain_elements = ()
         self.setObjectName("derivationTable")
         self.derivation_model = DerivationModel(self)
         self.setModel(self.derivation_model)
@@ -205,10 +242,13 @@ class DerivationTable(QTableView):
             self.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
         self.derivation_model.modelReset.connect(self._after_reset)
         self.selectionModel().currentRowChanged.connect(self._on_current_row)
+        self.setMouseTracking(True)   # for entered(): hovering a gradient lights its chain
+        self.entered.connect(self._on_entered)
         self.doubleClicked.connect(self._on_double_click)
 
     def set_derivation(self, derivation, checks=()):
         self.derivation_model.set_derivation(derivation, checks)
+        self._show_chain()
 
     def _after_reset(self):
         self.clearSpans()
@@ -218,6 +258,29 @@ class DerivationTable(QTableView):
     def _on_current_row(self, current, _previous):
         term = self.derivation_model.term(current.row()) if current.isValid() else None
         self.elementSelected.emit(term.node if term else "")
+        self._show_chain()
+
+    def _on_entered(self, index):
+        term = self.derivation_model.term(index.row()) if index.isValid() else None
+        self._hovered = term.id if term else ""
+        self._show_chain()
+
+    def viewportEvent(self, event):
+        if event.type() == QEvent.Type.Leave and self._hovered:
+            self._hovered = ""
+            self._show_chain()
+        return super().viewportEvent(event)
+
+    def _show_chain(self):
+        """Light the chain of the hovered gradient row, else of the current one."""
+        model, current = self.derivation_model, self.currentIndex()
+        current_term = model.term(current.row()) if current.isValid() else None
+        candidates = (self._hovered, current_term.id if current_term else "")
+        shown = next((t for t in candidates if t and model.has_chain(t)), "")
+        elements = model.set_chain(shown)
+        if elements != self._chain_elements:
+            self._chain_elements = elements
+            self.chainChanged.emit(elements)
 
     def _on_double_click(self, index):
         term = self.derivation_model.term(index.row())

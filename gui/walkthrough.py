@@ -1,11 +1,13 @@
-"""Walk one update term by term: "Explain this step" shows what each link
-of the chain rule does; "Predict, then reveal" hides each value until the
-learner has predicted it."""
+"""Walk one update stop by stop (a stop per term): "Explain this step" shows
+what each link of the chain rule does, with this state's numbers; "Predict,
+then reveal" hides each value until the learner has predicted it.  The last
+stop offers to apply the update, and the walk follows to the next one."""
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
+from engine.derivation import stop_text
 from engine.expr import number
 from engine.gradcheck import relative_error
 
@@ -18,9 +20,10 @@ def parse_number(text):
 
 
 class WalkPanel(QWidget):
-    """Which term the walk is at, and in predict mode the score."""
+    """Which stop the walk is at, and in predict mode the score."""
 
     termChanged = Signal(str)   # the id of the term to show, or "" when the walk ends
+    applyRequested = Signal()   # the learner asked, at the last stop, to apply the update
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -30,6 +33,7 @@ class WalkPanel(QWidget):
         self.revealed = False
         self.correct = self.attempts = 0
         self._derivation = None
+        self._step = None       # the shown state's step, to notice an update being applied
 
         self.title = QLabel()
         self.title.setObjectName("walkTitle")
@@ -60,6 +64,10 @@ class WalkPanel(QWidget):
         self.verdict.setObjectName("verdict")
         self.score_label = QLabel()
         self.score_label.setObjectName("score")
+        self.apply_button = QPushButton("Apply this update (F10)")
+        self.apply_button.setObjectName("applyUpdate")
+        self.apply_button.setToolTip("Take this gradient-descent step; the walk goes on with the next one")
+        self.apply_button.clicked.connect(lambda: self.applyRequested.emit())
 
         quiz = QHBoxLayout()
         quiz.addWidget(QLabel("Prediction:"))
@@ -78,6 +86,7 @@ class WalkPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.caption)
         layout.addWidget(self.quiz)
+        layout.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.hide()
 
     # --- the walk -------------------------------------------------------
@@ -92,10 +101,25 @@ class WalkPanel(QWidget):
         self.hide()
         self.termChanged.emit("")
 
-    def set_derivation(self, derivation):
-        """The shown state changed: the walk stays at the same term."""
+    def set_derivation(self, derivation, step=None):
+        """The shown state changed.  When its ``step`` moved while the walk
+        was at its last stop (the learner applied the update), the walk starts
+        over at stop 1 of the new state's update; otherwise it stays at the
+        same stop."""
+        at_last = self.mode and self._derivation is not None \
+            and self.index >= len(self._derivation) - 1
+        moved = step is not None and self._step is not None and step != self._step
+        if step is not None:
+            self._step = step
         self._derivation = derivation
-        if self.mode:
+        if not self.mode:
+            return
+        if at_last and moved:
+            self.index = 0
+            self._show()
+        else:
+            # Another spec may have fewer update terms than the last one.
+            self.index = min(self.index, len(derivation) - 1)
             self._show(announce=False)
 
     @property
@@ -140,6 +164,7 @@ class WalkPanel(QWidget):
         self.revealed = True
         self.verdict.setText(("✓ Right" if good else "✗ Not quite") + f": {term.symbol} = "
                              f"{number(term.value, 6)}. Check again to go on.")
+        self.caption.setText(stop_text(self._derivation, term.id))
         self._show_score()
         self.termChanged.emit(term.id)
 
@@ -151,8 +176,10 @@ class WalkPanel(QWidget):
         self.revealed = False
         count = len(self._derivation)
         heading = "Explain this step" if self.mode == EXPLAIN else "Predict, then reveal"
-        self.title.setText(f"{heading} — term {self.index + 1} of {count}: {term.symbol} = {term.formula}")
-        self.caption.setText(term.caption)
+        # "Stop", never "step": a step is an update of the parameters.
+        self.title.setText(f"{heading} — Stop {self.index + 1} of {count}: {term.symbol} = {term.formula}")
+        self.caption.setText(stop_text(self._derivation, term.id, reveal=self.mode != PREDICT))
+        self.apply_button.setVisible(self.index == count - 1)
         if self.mode == PREDICT:
             self.prediction.clear()
             self.verdict.setText(f"What is {term.symbol}? The substitution shows the numbers to use.")
