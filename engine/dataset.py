@@ -294,6 +294,28 @@ def _noisy_line(n=DEFAULT_N, seed=0):
 
 PRESETS = {"reference": _reference, "sine": _sine, "square": _square, "noisy line": _noisy_line}
 
+# What each preset can teach, and what to try.  Each hidden layer has one unit and
+# every activation is monotone (tanh, sigmoid, ReLU, leaky ReLU, linear): h₁ is
+# monotone in x, h₂ in h₁, and ŷ = W₃h₂ + b₃ is affine in h₂, so ŷ(x) only rises or
+# only falls (or is flat) whatever the parameters.
+_MONOTONE = ("this network cannot fit it: each hidden layer has one unit and each activation "
+             "is monotone, so h₁ only rises or only falls with x, h₂ with h₁, and ŷ = W₃h₂ + b₃ "
+             "follows h₂: ŷ(x) is monotone for any parameters. ")
+PRESET_TEXT = {
+    "reference": "The reference's worked example: the one sample x = 2, y = 4. Follow every "
+                 "chain-rule term by hand against the reference; one sample can be fitted exactly, "
+                 "so the loss falls toward 0 (try α = 0.05; α = 50 diverges).",
+    "sine": "y = sin x on [−3, 3], which falls, rises and falls again: " + _MONOTONE +
+            "The loss stops at a floor above 0 (the best monotone curve), not at 0. To see a fit, "
+            "try the noisy line; to see why, watch ŷ(x) on the data tab.",
+    "square": "y = x² on [−2, 2], which falls and then rises: " + _MONOTONE +
+              "The best it can do is a compromise, and the loss stops above 0. Try the noisy line "
+              "for a curve the network can follow.",
+    "noisy line": "y = 0.5·x + 1 plus noise (σ = 0.1) on [−3, 3]: rising, so the network can "
+                  "follow it, but the loss cannot reach 0, since the noise is no function of x. "
+                  "Try mini-batches (a batch size of 4) and watch the loss wobble.",
+}
+
 
 def preset(name, n=DEFAULT_N, seed=0):
     """``(x, y)`` of the preset ``name`` (a key of PRESETS) with ``n`` samples
