@@ -3,6 +3,8 @@ changes the engine, the views show the state."""
 
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
@@ -294,6 +296,8 @@ class MainWindow(QMainWindow):
         self.dataset_panel.importRequested.connect(self.import_dataset)
         self.dataset_panel.exportRequested.connect(self.export_dataset)
         self.walk.termChanged.connect(self._on_walk_term)
+        self.walk.applyRequested.connect(self.step)
+        self.table.chainChanged.connect(self.diagram.highlight_chain)
         self.table.elementSelected.connect(self.diagram.highlight)
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
 
@@ -315,11 +319,9 @@ class MainWindow(QMainWindow):
     def refresh(self):
         state = self.state
         derivation = state.derivation()
-        values = state.values()
-        self.parameters.show_values(values)
-        self.parameters.show_spec(state.spec())
-        self.walk.set_derivation(derivation)
-        self.diagram.show_state(values, derivation, concealed=self.walk.mode == PREDICT)
+        values = self._show_parameters()
+        self.walk.set_derivation(derivation, step=state.cursor)
+        self._show_diagram(values, derivation)
         self.table.set_derivation(derivation, state.gradient_checks())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         self.loss_plot.set_history(state.timeline, state.cursor)
@@ -335,6 +337,32 @@ class MainWindow(QMainWindow):
         else:
             self.position.setText(f"Step {state.cursor}   ·   L = {derivation.value('L'):.6g}"
                                   f"   ·   ŷ = {derivation.value('yhat'):.6g}")
+
+    def _show_parameters(self):
+        """The shown state's values in the panel; with a dataset x and y are the
+        batch means (the table shows each term's mean over the batch), said so."""
+        state = self.state
+        values = state.values()
+        x, y = state.samples()[:2]
+        if len(x) > 1:
+            values = dict(values, x=float(np.mean(x)), y=float(np.mean(y)))
+        self.parameters.show_sample_count(len(x))
+        self.parameters.show_values(values)
+        self.parameters.show_spec(state.spec())
+        return values
+
+    def _show_diagram(self, values, derivation):
+        count = len(self.state.samples()[0])
+        self.diagram.show_sample("" if count == 1 else
+                                 f"Batch mean of {count:,} samples: every value and gradient, as in the table")
+        self.diagram.show_state(values, derivation, self._hidden_terms(derivation), self.state.spec())
+
+    def _hidden_terms(self, derivation):
+        """In predict mode, the terms not yet revealed: the same in the diagram as in the table."""
+        hidden_from = self.walk.hidden_from
+        if hidden_from is None:
+            return frozenset()
+        return frozenset(term.id for term in list(derivation)[hidden_from:])
 
     def flush(self):
         """Bring every view up to date now (tests and benchmarks wait on this)."""
@@ -373,8 +401,7 @@ class MainWindow(QMainWindow):
             if applied:
                 self.state.push(built)
                 self.statusBar().clearMessage()
-        self.parameters.show_values(self.state.values())   # a refused or declined edit shows the old value
-        self.parameters.show_spec(self.state.spec())
+        self._show_parameters()   # a refused or declined edit shows the old value
         return applied
 
     def initialize(self, scheme):
@@ -480,6 +507,7 @@ class MainWindow(QMainWindow):
 
     def _on_walk_term(self, term_id):
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
+        self._show_diagram(self._show_parameters(), self.state.derivation())
         if term_id:
             self.table.select_term(term_id)
         else:

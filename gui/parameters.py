@@ -90,6 +90,8 @@ class ParameterPanel(QWidget):
         self._outside = {}    # whether it was outside its range
         self._labels = {}     # the form's label of each number of the Spec
         self._used = {}       # whether the shown spec uses each number of the Spec
+        self._groups = {}     # title -> its group box
+        self._samples = 1     # how many samples the shown state trains on
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -124,6 +126,7 @@ class ParameterPanel(QWidget):
 
     def _group(self, title, names):
         group = QGroupBox(title)
+        self._groups[title] = group
         form = QFormLayout(group)
         form.setContentsMargins(6, 4, 6, 4)
         form.setVerticalSpacing(3)
@@ -210,10 +213,23 @@ class ParameterPanel(QWidget):
         self._summary.setText(" · ".join(CHOICE_TEXT[getattr(spec, field)]
                                          for field in ("optimizer", "schedule", "clip")))
 
-    @staticmethod
-    def _tip(name):
+    def _tip(self, name):
+        if name in ("x", "y") and self._samples > 1:
+            return (f"{symbol(name)}: the mean over the dataset's {self._samples} samples, as the diagram "
+                    "and the table show it. The samples are changed in the Dataset panel (View → Dataset).")
         low, high = LIMITS[name]
         return f"{symbol(name)}: {TOOLTIPS[name]} (range {low:g} to {high:g})"
+
+    def show_sample_count(self, count):
+        """With a dataset, x and y show the batch mean, labelled so, and are not
+        edited here: setting one would replace the whole dataset."""
+        if count == self._samples:
+            return
+        self._samples = count
+        self._groups["Sample"].setTitle("Sample" if count == 1 else f"Sample: mean of {count:,}")
+        for name in ("x", "y"):
+            self.spinboxes[name].setEnabled(count == 1)
+            self.spinboxes[name].setToolTip(self._tip(name))
 
     def show_values(self, values):
         """Show the state's values without echoing them back as edits."""

@@ -10,7 +10,7 @@ import shiboken6
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QTableWidget, QTextBrowser
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QTableWidget, QTextBrowser
 
 from engine import session
 from gui import MainWindow, run_until
@@ -242,3 +242,50 @@ def test_training_shortcuts_work_while_a_number_box_has_focus(window, qtbot):
     qtbot.keyClick(box, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)      # Undo: the step
     assert window.state.last == 0
     assert box.hasFocus()
+
+
+def test_the_walk_s_last_stop_applies_the_update_and_follows_it(window, qtbot):
+    window.actionExplain.setChecked(True)
+    walk = window.walk
+    count = len(window.state.derivation())
+    for _ in range(count):
+        window.actionNextTerm.trigger()
+    assert walk.index == count - 1
+    apply = walk.findChild(QPushButton, "applyUpdate")
+    assert apply.isVisibleTo(walk)
+    before = window.state.values()
+    qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
+    window.flush()
+    assert window.state.last == 1 and window.state.cursor == 1
+    assert window.state.values()["W1"] == window.state.timeline.params(1)["W1"] != before["W1"]
+    assert walk.index == 0 and "Stop 1 of" in walk.title.text()   # the walk goes on with the new update
+    window.actionNextTerm.trigger()
+    window.actionStep.trigger()                                     # Step in the middle: the walk stays put
+    window.flush()
+    assert walk.index == 1
+
+
+def test_the_chain_of_dL_dW1_is_lit_on_the_diagram(window, qtbot):
+    lit = []
+    window.table.chainChanged.connect(lit.append)
+    window.table.select_term("dL/dW1")
+    assert lit and set(lit[-1]) >= {"x", "W1", "h1", "W2", "h2", "W3", "yhat"}
+    assert set(window.diagram._chain) == set(lit[-1])
+
+
+def test_predict_mode_hides_the_same_terms_in_the_diagram_and_the_table(window, qtbot):
+    window.actionPredict.setChecked(True)
+    window.flush()
+    texts = window.diagram.texts
+    assert "?" in texts["h1.value"].text() and "?" in texts["W1.grad"].text()
+    walk = window.walk
+    walk.prediction.setText("1.1")
+    walk.check()                     # z₁ revealed in the table ...
+    hidden = window._hidden_terms(window.state.derivation())
+    assert "z1" not in hidden and "h1" in hidden
+    for _ in range(2):               # ... then h₁: the diagram shows it too
+        walk.check()
+    walk.prediction.setText("0.8")
+    walk.check()
+    assert "h1" not in window._hidden_terms(window.state.derivation())
+    assert "?" not in texts["h1.value"].text() and "?" in texts["h2.value"].text()
