@@ -1,35 +1,175 @@
-"""The network drawn as a graph: x → h₁ → h₂ → ŷ → L, with every value and gradient."""
+"""The network drawn as a graph: x → h₁ → h₂ → ŷ → L, with every value and gradient.
+
+The scene is measured in the application's font: the smallest text is that
+font at scale 1, and every distance follows from its line height and from the
+widest label any value can give (``−8.888e−308``), wrapped to a fixed width.
+So the layout is fixed whatever the values (a running training does not make
+the drawing jump), no two labels can overlap, and the view's minimum size is
+the size at which that smallest text is as large as the table's.
+"""
 
 import math
+import re
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsLineItem, QGraphicsRectItem,
-                               QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView)
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen,
+                           QTransform)
+from PySide6.QtWidgets import (QApplication, QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
+                               QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
+                               QGraphicsSimpleTextItem, QGraphicsView)
 
 from engine.expr import number, symbol
-from engine.saturation import FACTORS, SATURATED_BELOW, saturated_units
+from engine.saturation import FACTORS, UNIT_LAYERS, flag_explanation, flag_words, saturated_units
+from engine.terms import DEFAULT_SPEC
 
 POSITIVE, NEGATIVE = QColor(33, 102, 172), QColor(214, 96, 77)   # blue and red, colour-blind safe
+# Text in the sign's colour, dark enough for WCAG AA (4.5:1) on a label's backing.
+POSITIVE_TEXT, NEGATIVE_TEXT = QColor(24, 78, 140), QColor(170, 40, 30)
 NEUTRAL, HIGHLIGHT = QColor(90, 90, 90), QColor(255, 190, 0)
+GRADIENT_TEXT, NAME_TEXT = QColor(45, 45, 45), QColor(20, 20, 20)
 SATURATED = QColor(190, 30, 30)
+# Nearly opaque: a label stays readable on a thick edge of its own colour.
+BACKING = QColor(255, 255, 255, 235)
+CHAIN = QColor(255, 190, 0, 120)       # a gradient's whole path: a translucent amber halo
+CAPTION_TEXT = QColor(60, 60, 60)
 NODES = ("x", "h1", "h2", "yhat", "L")
 WEIGHTS = {"W1": ("x", "h1"), "W2": ("h1", "h2"), "W3": ("h2", "yhat")}
 BIASES = {"b1": "h1", "b2": "h2", "b3": "yhat"}
 # The term whose value a node shows, and the gradient reaching it.
 NODE_VALUE = {"x": "x", "h1": "h1", "h2": "h2", "yhat": "yhat", "L": "L"}
 NODE_GRADIENT = {"h1": "dL/dh1", "h2": "dL/dh2", "yhat": "dL/dyhat"}
-SPACING, RADIUS, BIAS_RISE = 225.0, 32.0, 115.0
 DIGITS = 4   # the diagram is a glance; the table has the digits
+WIDEST_NUMBER = "−8.888e−308"   # the longest text number(v, DIGITS) gives
+TYPICAL_GRADIENT = "∂L/∂W₁ = −1.234"   # stays on one line; longer labels wrap
+# Lines each label may take once wrapped: a number on a line of its own, and a
+# flag's words ("inactive", "(dead ReLU)") above its factor.
+VALUE_LINES, GRADIENT_LINES, FLAG_LINES = 2, 2, 3
+WIDEST_FLAG_LINES = ("nearly inactive:", "(dead ReLU):", "∂h₁/∂z₁ = 0.0012", "∂h₁/∂z₁ < 0.001")
 
 
 def edge_width(value):
-    """Thickness grows with |value|, logarithmically so that large weights stay drawable."""
-    return 1.0 + 3.0 * math.log1p(min(abs(value), 1e6))
+    """Thickness grows with |value|, logarithmically, and stops growing at
+    1000 so that a diverged weight stays thinner than a node."""
+    return 1.0 + 3.0 * math.log1p(min(abs(value), 1e3))
 
 
 def sign_colour(value):
     return POSITIVE if value >= 0 else NEGATIVE
+
+
+def text_colour(value):
+    return POSITIVE_TEXT if value >= 0 else NEGATIVE_TEXT
+
+
+_TOKEN = re.compile(r"\([^)]*\)\S*|\S+")   # a bracketed phrase stays whole
+
+
+def wrap(text, width, measure):
+    """``text`` broken at spaces into lines no wider than ``width`` where it can
+    be; "=" stays with the symbol before it, so a number may go to a line of its own."""
+    lines = []
+    for paragraph in text.split("\n"):
+        tokens = []
+        for token in _TOKEN.findall(paragraph):
+            if token == "=" and tokens:
+                tokens[-1] += " ="
+            else:
+                tokens.append(token)
+        line = ""
+        for token in tokens:
+            longer = f"{line} {token}" if line else token
+            if line and measure(longer) > width:
+                lines.append(line)
+                line = token
+            else:
+                line = longer
+        lines.append(line)
+    return lines
+
+
+def scaled_font(base, factor, bold=False):
+    font = QFont(base)
+    if base.pointSizeF() > 0:
+        font.setPointSizeF(base.pointSizeF() * factor)
+    else:
+        font.setPixelSize(max(1, round(base.pixelSize() * factor)))
+    font.setBold(bold)
+    return font
+
+
+class Label(QGraphicsItem):
+    """A value or gradient: its text wrapped to ``width``, centred on its
+    position's x (or left-aligned), its top at the position's y; on a light
+    rounded backing, a child drawn just behind it and so above every edge."""
+
+    def __init__(self, element, font, colour, width, padding, centred=True):
+        super().__init__()
+        self._font, self._metrics = font, QFontMetricsF(font)
+        self._brush = QBrush(colour)
+        self._width, self._padding, self._centred = width, padding, centred
+        self._text, self._lines, self._rect = "", [], QRectF()
+        self.setData(0, element)
+        self.setZValue(3)
+        self.backing = QGraphicsPathItem(self)
+        self.backing.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
+        self.backing.setBrush(QBrush(BACKING))
+        self.backing.setPen(Qt.PenStyle.NoPen)
+        self.backing.setData(0, element)
+        self.backing.hide()
+
+    # what tests and tooltips read: the text as one string, however it is wrapped
+    def text(self):
+        return self._text
+
+    def lines(self):
+        return list(self._lines)
+
+    def font(self):
+        return QFont(self._font)
+
+    def brush(self):
+        return QBrush(self._brush)
+
+    def setBrush(self, brush):
+        self._brush = QBrush(brush)
+        self.update()
+
+    def setText(self, text):
+        self.prepareGeometryChange()
+        self._text = text
+        self._lines = wrap(text, self._width - 2 * self._padding,
+                           self._metrics.horizontalAdvance) if text else []
+        width = max((self._metrics.horizontalAdvance(line) for line in self._lines), default=0.0)
+        height = len(self._lines) * self._metrics.lineSpacing()
+        self._rect = QRectF(-width / 2 if self._centred else 0.0, 0.0, width, height)
+        path = QPainterPath()
+        path.addRoundedRect(self.backing_rect(), self._padding, self._padding)
+        self.backing.setPath(path)
+        self.backing.setVisible(bool(self._lines))
+        self.update()
+
+    def backing_rect(self):
+        """The backing around the text, in the label's coordinates; it is the
+        whole space the label takes."""
+        if not self._lines:
+            return QRectF()
+        pad = self._padding
+        return self._rect.adjusted(-pad, -pad / 3, pad, pad / 3)
+
+    def height(self):
+        return self.backing_rect().height()
+
+    def boundingRect(self):
+        return QRectF(self._rect)
+
+    def paint(self, painter, option, widget=None):
+        painter.setFont(self._font)
+        painter.setPen(QPen(self._brush.color()))
+        spacing = self._metrics.lineSpacing()
+        align = Qt.AlignmentFlag.AlignHCenter if self._centred else Qt.AlignmentFlag.AlignLeft
+        for i, line in enumerate(self._lines):
+            painter.drawText(QRectF(self._rect.left(), i * spacing, self._rect.width(), spacing),
+                             align | Qt.AlignmentFlag.AlignVCenter, line)
 
 
 class NetworkDiagram(QGraphicsView):
@@ -41,118 +181,233 @@ class NetworkDiagram(QGraphicsView):
         super().__init__(parent)
         self.setObjectName("networkDiagram")
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
         self.setScene(QGraphicsScene(self))
         self.texts = {}       # "h1.value", "W1.grad", ... -> text item: what tests and tooltips read
         self.shapes = {}      # element -> its ellipse, line or rectangle
+        self.chain_marks = {} # element -> its halo, shown while it is on the highlighted chain
         self._hovered = ""
         self._highlighted = ""
+        self._chain = ()
         self._values = {}
         self._saturated = {}   # hidden unit -> its activation factor, when below the threshold
+        self._measure()
         self._build()
 
     # --- construction ---------------------------------------------------
-    def _text(self, key, pos, size=11, bold=False, colour=NEUTRAL):
-        item = QGraphicsSimpleTextItem()
-        font = QFont()
-        font.setPointSizeF(size)
-        font.setBold(bold)
-        item.setFont(font)
-        item.setBrush(QBrush(colour))
+    def _measure(self):
+        """Fonts from the application's; sizes and distances from their metrics."""
+        base = QApplication.font()
+        self.fonts = {
+            "name": scaled_font(base, 1.35, True), "bias": scaled_font(base, 1.1, True),
+            "value": scaled_font(base, 1.0, True), "grad": scaled_font(base, 1.0),
+            "flag": scaled_font(base, 1.0), "caption": scaled_font(base, 1.0),
+        }
+        self.fonts["caption"].setItalic(True)
+        self._smallest = min(self.fonts.values(), key=lambda f: QFontMetricsF(f).height())
+        metrics = {k: QFontMetricsF(f) for k, f in self.fonts.items()}
+        u = metrics["grad"].lineSpacing()
+        self._unit = u
+        self._pad = 0.3 * u          # a backing's margin around its text
+        self._gap = 0.55 * u         # the least room between two labels side by side
+        self._stack = 0.12 * u       # between two labels one above the other
+        widest = max(metrics["value"].horizontalAdvance(WIDEST_NUMBER),
+                     metrics["grad"].horizontalAdvance(TYPICAL_GRADIENT),
+                     *(metrics["flag"].horizontalAdvance(line) for line in WIDEST_FLAG_LINES))
+        self._label_width = widest + 2 * self._pad
+        # Neighbouring labels, each at most _label_width wide, keep _gap apart.
+        self._spacing = self._label_width + 2 * self._gap
+        self._radius = 0.85 * metrics["name"].lineSpacing()
+        self._box = QRectF(-1.1 * metrics["bias"].lineSpacing(), -0.6 * metrics["bias"].lineSpacing(),
+                           2.2 * metrics["bias"].lineSpacing(), 1.2 * metrics["bias"].lineSpacing())
+
+        def reserved(*fonts_lines):
+            return sum(n * metrics[f].lineSpacing() + 2 * self._pad / 3 + self._stack
+                       for f, n in fonts_lines)
+        self._above = reserved(("value", VALUE_LINES), ("grad", GRADIENT_LINES))
+        self._below = reserved(("value", VALUE_LINES), ("grad", GRADIENT_LINES), ("flag", FLAG_LINES))
+        # Edge labels reach to within _gap of a node: above its circle, clear of it.
+        self._edge_clear = self._radius + 0.2 * u
+        self._box_y = -(self._edge_clear + self._above + 0.3 * u + self._box.bottom())
+        self._node_label_y = self._radius + 0.3 * u
+
+    def _label(self, key, font, colour, anchor, centred=True, width=None):
+        label = Label(key.split(".")[0], self.fonts[font], colour, width or self._label_width,
+                      self._pad, centred)
+        label.anchor = anchor
+        self.scene().addItem(label)
+        self.texts[key] = label
+        return label
+
+    def _name(self, key, centre, font):
+        item = QGraphicsSimpleTextItem(symbol(key.split(".")[0]))
+        item.setFont(self.fonts[font])
+        item.setBrush(QBrush(NAME_TEXT))
         item.setData(0, key.split(".")[0])
         item.setZValue(2)
-        self.scene().addItem(item)
-        item.anchor = pos
-        self.texts[key] = item
-        return item
-
-    def _place(self, item, text):
-        item.setText(text)
         box = item.boundingRect()
-        item.setPos(item.anchor - QPointF(box.width() / 2, box.height() / 2))
+        item.setPos(centre - QPointF(box.width() / 2, box.height() / 2))
+        self.scene().addItem(item)
+        self.texts[key] = item
 
     def _centre(self, node):
-        return QPointF(NODES.index(node) * SPACING, 0.0)
+        return QPointF(NODES.index(node) * self._spacing, 0.0)
+
+    def _mark(self, element, item, z):
+        item.setZValue(z)
+        item.setVisible(False)
+        self.scene().addItem(item)
+        self.chain_marks[element] = item
 
     def _build(self):
-        scene = self.scene()
+        scene, r, u = self.scene(), self._radius, self._unit
+        ring = QPen(CHAIN, 0.45 * u)
         for name, (a, b) in WEIGHTS.items():
-            line = QGraphicsLineItem(self._centre(a).x() + RADIUS, 0, self._centre(b).x() - RADIUS, 0)
+            ends = (self._centre(a).x() + r, 0, self._centre(b).x() - r, 0)
+            line = QGraphicsLineItem(*ends)
             line.setData(0, name)
             scene.addItem(line)
             self.shapes[name] = line
+            self._mark(name, QGraphicsLineItem(*ends), -1)
             middle = (self._centre(a) + self._centre(b)) / 2
-            self._text(f"{name}.value", middle + QPointF(0, -20), 14, True)
-            self._text(f"{name}.grad", middle + QPointF(0, 40), 12.5)
-        loss_edge = QGraphicsLineItem(self._centre("yhat").x() + RADIUS, 0, self._centre("L").x() - RADIUS, 0)
+            self._label(f"{name}.value", "value", POSITIVE_TEXT, middle)
+            self._label(f"{name}.grad", "grad", GRADIENT_TEXT, middle)
+        ends = (self._centre("yhat").x() + r, 0, self._centre("L").x() - r, 0)
+        loss_edge = QGraphicsLineItem(*ends)
         loss_edge.setPen(QPen(NEUTRAL, 1.5, Qt.PenStyle.DashLine))
         scene.addItem(loss_edge)
+        self._mark("yhat-L", QGraphicsLineItem(*ends), -1)
+        loss_halo = QPen(CHAIN, 0.9 * u)
+        loss_halo.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self.chain_marks["yhat-L"].setPen(loss_halo)
         for node in NODES:
             centre = self._centre(node)
-            circle = QGraphicsEllipseItem(QRectF(-RADIUS, -RADIUS, 2 * RADIUS, 2 * RADIUS))
+            circle = QGraphicsEllipseItem(QRectF(-r, -r, 2 * r, 2 * r))
             circle.setPos(centre)
             circle.setBrush(QBrush(QColor(250, 250, 250)))
-            circle.setPen(QPen(NEUTRAL, 2))
             circle.setData(0, node)
             circle.setZValue(1)
             scene.addItem(circle)
             self.shapes[node] = circle
-            self._place(self._text(f"{node}.name", centre, 17, True, QColor(20, 20, 20)), symbol(node))
-            self._text(f"{node}.value", centre + QPointF(0, RADIUS + 34), 14, True)
+            halo = QGraphicsEllipseItem(QRectF(-r, -r, 2 * r, 2 * r).adjusted(-0.3 * u, -0.3 * u, 0.3 * u, 0.3 * u))
+            halo.setPos(centre)
+            halo.setPen(ring)
+            self._mark(node, halo, 0.5)
+            self._name(f"{node}.name", centre, "name")
+            below = centre + QPointF(0, self._node_label_y)
+            self._label(f"{node}.value", "value", GRADIENT_TEXT, below)
             if node in NODE_GRADIENT:
-                self._text(f"{node}.grad", centre + QPointF(0, RADIUS + 56), 12.5)
+                self._label(f"{node}.grad", "grad", GRADIENT_TEXT, below)
             if node in FACTORS:
-                self._text(f"{node}.flag", centre + QPointF(0, RADIUS + 78), 12, True, SATURATED)
+                self._label(f"{node}.flag", "flag", SATURATED, below)
         for name, node in BIASES.items():
-            centre = self._centre(node) + QPointF(0, -BIAS_RISE)
-            box = QGraphicsRectItem(QRectF(-24, -16, 48, 32))
+            centre = self._centre(node) + QPointF(0, self._box_y)
+            box = QGraphicsRectItem(self._box)
             box.setPos(centre)
             box.setBrush(QBrush(QColor(245, 245, 245)))
             box.setData(0, name)
             box.setZValue(1)
             scene.addItem(box)
             self.shapes[name] = box
-            link = QGraphicsLineItem(0, -BIAS_RISE + 16, 0, -RADIUS)
+            halo = QGraphicsRectItem(self._box.adjusted(-0.3 * u, -0.3 * u, 0.3 * u, 0.3 * u))
+            halo.setPos(centre)
+            halo.setPen(ring)
+            self._mark(name, halo, 0.5)
+            link = QGraphicsLineItem(0, self._box_y + self._box.bottom(), 0, -r)
             link.setPos(self._centre(node))
             link.setData(0, name)
             scene.addItem(link)
             self.shapes[name + ".link"] = link
-            self._place(self._text(f"{name}.name", centre, 13, True, QColor(20, 20, 20)), symbol(name))
-            self._text(f"{name}.value", centre + QPointF(0, -52), 14, True)
-            self._text(f"{name}.grad", centre + QPointF(0, -29), 12.5)
-        rect = scene.itemsBoundingRect()
-        scene.setSceneRect(rect.adjusted(-75, -90, 75, 80))
+            self._mark(name + ".link", QGraphicsLineItem(link.line()), -1)
+            self.chain_marks[name + ".link"].setPos(link.pos())
+            self.chain_marks[name + ".link"].setPen(QPen(CHAIN, 0.6 * u))
+            self._name(f"{name}.name", centre, "bias")
+            top = centre + QPointF(0, self._box.top() - 0.3 * u)
+            self._label(f"{name}.value", "value", POSITIVE_TEXT, top)
+            self._label(f"{name}.grad", "grad", GRADIENT_TEXT, top)
+        margin = 0.3 * u
+        left = -self._label_width / 2 - margin
+        right = self._centre("L").x() + self._label_width / 2 + margin
+        top = self._box_y + self._box.top() - 0.3 * u - self._above - margin
+        bottom = self._node_label_y + self._below + margin
+        scene.setSceneRect(QRectF(left, top, right - left, bottom - top))
+        # The corner above x is empty (x has no bias): the caption goes there,
+        # as wide as the room left of b₁'s labels.
+        self.caption = Label("", self.fonts["caption"], CAPTION_TEXT, self._spacing - self._gap,
+                             self._pad, centred=False)
+        self.caption.setData(0, "")
+        self.caption.backing.setData(0, "")
+        self.caption.setPos(left + margin + self._pad, top + margin + self._pad / 3)
+        scene.addItem(self.caption)
+        self._arrange()
+
+    def _arrange(self):
+        """Stack each element's labels from its anchor: below a node downwards,
+        above an edge or a bias box upwards; a label takes only the lines it needs."""
+        for node in NODES:
+            y = self.texts[f"{node}.value"].anchor.y()
+            for key in (f"{node}.value", f"{node}.grad", f"{node}.flag"):
+                if key in self.texts:
+                    label = self.texts[key]
+                    label.setPos(label.anchor.x(), y + self._pad / 3)
+                    y += label.height() + self._stack
+        for name in list(WEIGHTS) + list(BIASES):
+            bottom = -self._edge_clear if name in WEIGHTS else self.texts[f"{name}.value"].anchor.y()
+            for key in (f"{name}.grad", f"{name}.value"):
+                label = self.texts[key]
+                label.setPos(label.anchor.x(), bottom - label.height() + self._pad / 3)
+                bottom -= label.height() + self._stack
 
     # --- showing a state ------------------------------------------------
-    def show_state(self, values, derivation, concealed=False):
+    def show_state(self, values, derivation, hidden=frozenset(), spec=None, *, concealed=False):
         """``values``: parameters, x, y, α; ``derivation``: the state's terms.
-        ``concealed`` hides what is computed (predict mode: no answers on show)."""
+        ``hidden``: ids of the terms whose values show "?" (predict mode: the
+        answers not yet revealed); ``concealed=True`` hides every term.
+        ``spec`` names the hidden layers' activations, which word a weak unit's
+        flag (the reference network's tanh when not given)."""
+        if concealed:
+            hidden = frozenset(t.id for t in derivation)
+        spec = spec or DEFAULT_SPEC
+
         def term(term_id):
+            if term_id in hidden:
+                return "?"
             if term_id in values:
                 return number(values[term_id], DIGITS)
-            return "?" if concealed else number(derivation.value(term_id), DIGITS)
+            return number(derivation.value(term_id), DIGITS)
 
         for node in NODES:
-            self._place(self.texts[f"{node}.value"], f"{symbol(node)} = {term(NODE_VALUE[node])}")
+            self.texts[f"{node}.value"].setText(f"{symbol(node)} = {term(NODE_VALUE[node])}")
             if node in NODE_GRADIENT:
                 gradient = NODE_GRADIENT[node]
-                self._place(self.texts[f"{node}.grad"], f"{symbol(gradient)} = {term(gradient)}")
+                self.texts[f"{node}.grad"].setText(f"{symbol(gradient)} = {term(gradient)}")
         for name in list(WEIGHTS) + list(BIASES):
             value = values[name]
-            self._place(self.texts[f"{name}.value"], f"{symbol(name)} = {number(value, DIGITS)}")
-            self._place(self.texts[f"{name}.grad"], f"{symbol('dL/d' + name)} = {term('dL/d' + name)}")
-            self.texts[f"{name}.value"].setBrush(QBrush(sign_colour(value)))
-        self._saturated = {} if concealed else saturated_units(derivation)
+            self.texts[f"{name}.value"].setText(f"{symbol(name)} = {number(value, DIGITS)}")
+            self.texts[f"{name}.grad"].setText(f"{symbol('dL/d' + name)} = {term('dL/d' + name)}")
+            self.texts[f"{name}.value"].setBrush(QBrush(text_colour(value)))
+        # A flag would give away the factor ∂h/∂z while it is still to be predicted.
+        self._saturated = {unit: factor for unit, factor in saturated_units(derivation).items()
+                           if FACTORS[unit] not in hidden}
         for unit, term_id in FACTORS.items():
             factor = self._saturated.get(unit)
-            text = "" if factor is None else f"saturated: {symbol(term_id)} = {number(factor, 2)}"
-            self._place(self.texts[f"{unit}.flag"], text)
-            self.texts[f"{unit}.flag"].setToolTip(
-                "" if factor is None else f"Below {SATURATED_BELOW}: this unit passes back almost "
-                                          "nothing; the gradients before it vanish.")
+            label = self.texts[f"{unit}.flag"]
+            if factor is None:
+                label.setText("")
+                label.setToolTip("")
+                continue
+            activation = spec.activation(UNIT_LAYERS[unit])
+            # Two significant digits, and no e-notation: "< 0.001" says enough
+            # at a glance and keeps the flag as narrow as the other labels.
+            shown = f"= {number(factor, 2)}" if factor == 0 or abs(factor) >= 1e-3 else "< 0.001"
+            label.setText(f"{flag_words(activation, factor)}:\n{symbol(term_id)} {shown}")
+            label.setToolTip(f"{symbol(term_id)} = {number(factor)}: "
+                             + flag_explanation(activation, factor))
         self._values = values
+        self._arrange()
         self._paint()
 
     def highlight(self, element):
@@ -160,9 +415,21 @@ class NetworkDiagram(QGraphicsView):
         self._highlighted = element
         self._paint()
 
+    def highlight_chain(self, elements):
+        """Light a whole path, e.g. ("yhat", "W3", "h2", "W2", "h1", "W1", "x"):
+        a translucent amber halo under its edges and around its nodes and
+        boxes, beside the solid amber of :meth:`highlight`; () clears it."""
+        self._chain = tuple(elements)
+        self._paint()
+
+    def show_sample(self, text):
+        """A caption in the top-left corner: which sample the values are of
+        ("sample 3 of 20", "batch mean of 20 samples"); "" hides it."""
+        self.caption.setText(text)
+
     def _paint(self):
         """Pens from the shown values: colour is the sign, width the magnitude;
-        the highlighted element is outlined in amber."""
+        the highlighted element is outlined in amber, the chain haloed."""
         for element, shape in self.shapes.items():
             lit = element.split(".")[0] == self._highlighted
             if element in WEIGHTS:
@@ -177,15 +444,50 @@ class NetworkDiagram(QGraphicsView):
                     base = SATURATED
                 pen = QPen(HIGHLIGHT if lit else base, 5 if lit else (3 if element in self._saturated else 2))
             shape.setPen(pen)
+        chain = set(self._chain)
+        for element, mark in self.chain_marks.items():
+            on = element.split(".")[0] in chain if element != "yhat-L" else {"yhat", "L"} <= chain
+            mark.setVisible(on)
+            if on and element in WEIGHTS:
+                pen = QPen(CHAIN, edge_width(self._values.get(element, 0.0)) + 0.9 * self._unit)
+                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                mark.setPen(pen)
 
     # --- view behaviour -------------------------------------------------
+    def _minimum_scale(self):
+        """The scale at which the smallest text is as tall as the table's."""
+        table = QFontMetricsF(QApplication.font()).height()
+        return table / QFontMetricsF(self._smallest).height()
+
+    def minimumSizeHint(self):
+        scale, frame = self._minimum_scale(), 2 * self.frameWidth()
+        rect = self.sceneRect()
+        return QSize(math.ceil(rect.width() * scale) + frame, math.ceil(rect.height() * scale) + frame)
+
+    def sizeHint(self):
+        return self.minimumSizeHint()
+
+    def smallest_text_pixels(self):
+        """The rendered height in pixels of the smallest text at the current scale."""
+        return QFontMetricsF(self._smallest).height() * self.transform().m22()
+
+    def _fit(self):
+        """The whole scene in the viewport, as large as it fits (the aspect kept;
+        without fitInView's margin, which would make the minimum size too small)."""
+        rect, port = self.sceneRect(), self.viewport().size()
+        if port.width() <= 0 or port.height() <= 0:
+            return
+        scale = min(port.width() / rect.width(), port.height() / rect.height())
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(rect.center())
+
     def resizeEvent(self, event):
         super().resizeEvent(event)
-        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit()
 
     def showEvent(self, event):
         super().showEvent(event)
-        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit()
 
     def element_at(self, pos):
         for item in self.items(pos):
