@@ -231,8 +231,9 @@ class NetworkDiagram(QGraphicsView):
         self._below = reserved(("value", VALUE_LINES), ("grad", GRADIENT_LINES), ("flag", FLAG_LINES))
         # Edge labels reach to within _gap of a node: above its circle, clear of it.
         self._edge_clear = self._radius + 0.2 * u
-        self._box_y = -(self._edge_clear + self._above + 0.3 * u + self._box.bottom())
-        self._node_label_y = self._radius + 0.3 * u
+        self._box_y = -(self._edge_clear + self._above + 0.4 * u + self._box.bottom())
+        # Below a node and above a box, clear of the chain's halo around them.
+        self._node_label_y = self._radius + 0.4 * u
 
     def _label(self, key, font, colour, anchor, centred=True, width=None):
         label = Label(key.split(".")[0], self.fonts[font], colour, width or self._label_width,
@@ -264,7 +265,7 @@ class NetworkDiagram(QGraphicsView):
 
     def _build(self):
         scene, r, u = self.scene(), self._radius, self._unit
-        ring = QPen(CHAIN, 0.45 * u)
+        ring = QPen(CHAIN, 0.35 * u)
         for name, (a, b) in WEIGHTS.items():
             ends = (self._centre(a).x() + r, 0, self._centre(b).x() - r, 0)
             line = QGraphicsLineItem(*ends)
@@ -292,7 +293,7 @@ class NetworkDiagram(QGraphicsView):
             circle.setZValue(1)
             scene.addItem(circle)
             self.shapes[node] = circle
-            halo = QGraphicsEllipseItem(QRectF(-r, -r, 2 * r, 2 * r).adjusted(-0.3 * u, -0.3 * u, 0.3 * u, 0.3 * u))
+            halo = QGraphicsEllipseItem(QRectF(-r, -r, 2 * r, 2 * r).adjusted(-0.2 * u, -0.2 * u, 0.2 * u, 0.2 * u))
             halo.setPos(centre)
             halo.setPen(ring)
             self._mark(node, halo, 0.5)
@@ -312,7 +313,7 @@ class NetworkDiagram(QGraphicsView):
             box.setZValue(1)
             scene.addItem(box)
             self.shapes[name] = box
-            halo = QGraphicsRectItem(self._box.adjusted(-0.3 * u, -0.3 * u, 0.3 * u, 0.3 * u))
+            halo = QGraphicsRectItem(self._box.adjusted(-0.2 * u, -0.2 * u, 0.2 * u, 0.2 * u))
             halo.setPos(centre)
             halo.setPen(ring)
             self._mark(name, halo, 0.5)
@@ -325,13 +326,13 @@ class NetworkDiagram(QGraphicsView):
             self.chain_marks[name + ".link"].setPos(link.pos())
             self.chain_marks[name + ".link"].setPen(QPen(CHAIN, 0.6 * u))
             self._name(f"{name}.name", centre, "bias")
-            top = centre + QPointF(0, self._box.top() - 0.3 * u)
+            top = centre + QPointF(0, self._box.top() - 0.4 * u)
             self._label(f"{name}.value", "value", POSITIVE_TEXT, top)
             self._label(f"{name}.grad", "grad", GRADIENT_TEXT, top)
         margin = 0.3 * u
         left = -self._label_width / 2 - margin
         right = self._centre("L").x() + self._label_width / 2 + margin
-        top = self._box_y + self._box.top() - 0.3 * u - self._above - margin
+        top = self._box_y + self._box.top() - 0.4 * u - self._above - margin
         bottom = self._node_label_y + self._below + margin
         scene.setSceneRect(QRectF(left, top, right - left, bottom - top))
         # The corner above x is empty (x has no bias): the caption goes there,
