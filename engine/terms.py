@@ -61,10 +61,59 @@ def interval(low, high, closed_low, closed_high):
     return f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
 
 
+# Each Spec field and each number a learner sets, in plain words: what messages
+# (engine.limits.InputError) and undo texts call it instead of its Python name.
+FIELD_TEXT = {
+    "activation1": "the first hidden layer's activation",
+    "activation2": "the second hidden layer's activation",
+    "leak": "leaky ReLU's slope",
+    "loss": "the loss",
+    "optimizer": "the optimizer",
+    "momentum": "momentum's μ",
+    "rho": "RMSprop's ρ",
+    "beta1": "Adam's β₁",
+    "beta2": "Adam's β₂",
+    "eps": "ε of RMSprop and Adam",
+    "schedule": "the learning-rate schedule",
+    "decay": "the schedule's γ",
+    "decay_every": "the step schedule's k",
+    "clip": "gradient clipping",
+    "clip_c": "the clipping threshold c",
+    **{p: expr.symbol(p) for p in PARAMS},
+    "x": "x", "y": "y",
+    "alpha": "the learning rate α",
+    "n": "the number of samples",
+    "steps": "the number of steps",
+    "batch_size": "the batch size",
+    "shuffle_seed": "the shuffle seed",
+    "seed": "the seed",
+    "scheme": "the initialization",
+    "rows": "the states",
+    "size": "the grid size",
+    "p1": "the first parameter",
+    "p2": "the second parameter",
+}
+
+
+# Each choice of the network and its update, as a menu or an undo text shows it.
+CHOICE_TEXT = {**ACTIVATION_NAMES, "squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²",
+               "sgd": "gradient descent", "momentum": "momentum", "rmsprop": "RMSprop", "adam": "Adam",
+               "constant": "constant α", "step": "step decay", "exp": "exponential decay",
+               None: "no clipping", "value": "by value", "norm": "by norm"}
+
+
+def field_text(name):
+    """``name`` in plain words: FIELD_TEXT, else the symbol of a term or a
+    state (``v_W1`` -> v_W₁, ``dL/dW1`` -> ∂L/∂W₁), else ``name`` itself."""
+    if name in FIELD_TEXT:
+        return FIELD_TEXT[name]
+    return expr.symbol(name) if name.replace("/", "_").isidentifier() else name
+
+
 def _choice(name, value, known):
     if not (value is None or isinstance(value, str)) or value not in known:
         shown = ", ".join("none" if k is None else k for k in known)
-        raise InputError(name, f"unknown {name} {value!r}; choose one of {shown}")
+        raise InputError(name, f"{value!r} is not one of {shown}")
 
 
 @dataclass(frozen=True)
@@ -101,11 +150,11 @@ class Spec:
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise InputError("loss", f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if isinstance(self.leak, bool) or not isinstance(self.leak, numbers.Real):
-            raise InputError("leak", f"leaky ReLU's slope must be a number, not {self.leak!r}")
+            raise InputError("leak", f"must be a number, not {self.leak!r}")
         leak = float(self.leak)
         low, high = LEAK_RANGE
         if not (math.isfinite(leak) and low <= leak <= high):
-            raise InputError("leak", f"leaky ReLU's slope must be from {low:g} to {high:g}, "
+            raise InputError("leak", f"must be from {low:g} to {high:g}, "
                                      f"got {self.leak!r}")
         object.__setattr__(self, "leak", leak)
         _choice("optimizer", self.optimizer, OPTIMIZERS)

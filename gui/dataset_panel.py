@@ -4,13 +4,13 @@ the data and the network's ŷ(x) curve."""
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from engine.dataset import PRESETS, preset
+from engine.dataset import PRESET_TEXT, PRESETS, preset
 from engine.derivation import evaluate
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
@@ -78,6 +78,14 @@ class DatasetPanel(QWidget):
         self.preset = QComboBox()
         self.preset.setObjectName("datasetPreset")
         self.preset.addItems(list(PRESETS))
+        for index, name in enumerate(PRESETS):
+            self.preset.setItemData(index, PRESET_TEXT[name], Qt.ItemDataRole.ToolTipRole)
+        # What the chosen preset can teach, before it is loaded: one cannot be fitted at all.
+        self.preset_text = QLabel()
+        self.preset_text.setObjectName("presetText")
+        self.preset_text.setWordWrap(True)
+        self.preset.currentTextChanged.connect(lambda name: self.preset_text.setText(PRESET_TEXT[name]))
+        self.preset_text.setText(PRESET_TEXT[self.preset.currentText()])
         buttons = {}
         for name, text, slot in (("add", "Add row", self.add_row), ("remove", "Remove rows", self.remove_rows),
                                  ("preset", "Load preset", self.load_preset),
@@ -124,6 +132,7 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(rows)
         layout.addLayout(presets)
+        layout.addWidget(self.preset_text)
         layout.addLayout(files)
         layout.addLayout(batching)
         layout.addWidget(self.apply_button)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
 from engine import InputError, csvio
 from engine.dataset import check_dataset, csv_chunks, read_csv
 from engine.expr import number, symbol
+from engine.terms import field_text
 from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
 
 from .derivation_table import DerivationTable
@@ -459,7 +460,7 @@ class MainWindow(QMainWindow):
         self._apply(symbol(name), lambda: self.state.value_command(name, value))
 
     def set_network(self, field, value):
-        self._apply(field, lambda: self.state.network_command(field, value))
+        self._apply(field_text(field), lambda: self.state.network_command(field, value))
 
     def set_samples(self, x, y, batch_size, seed):
         self.runner.stop()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 from engine import LIMITS
 from engine.cli import UPDATE_OPTIONS
 from engine.expr import symbol
-from engine.terms import (ACTIVATION_NAMES, ACTIVATIONS, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS,
+from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS,
                           SCHEDULES)
 
 # What a learner sets most comes first and always shows (at 1280×800 without
@@ -35,11 +35,6 @@ NUMBERS = {
     "decay_every": (1, 1_000_000, 0, 10, "k", "step decay: every k updates"),
     "clip_c": (0.001, 1_000_000.0, 3, 0.1, "c", "clip each gradient to [−c, c], or the norm to c"),
 }
-CHOICE_TEXT = {**ACTIVATION_NAMES, **{"squared": "(ŷ − y)²", "half-squared": "½(ŷ − y)²",
-                                        "sgd": "gradient descent", "momentum": "momentum",
-                                        "rmsprop": "RMSprop", "adam": "Adam", "constant": "constant α",
-                                        "step": "step decay", "exp": "exponential decay",
-                                        None: "no clipping", "value": "by value", "norm": "by norm"}}
 LABELS = {"activation1": "act.", "activation2": "act.", "loss": "loss", "leak": "leak",
           "optimizer": "optim.", "schedule": "rate", "clip": "clip"}
 CHOICE_TIPS = {"activation1": "the activation of hidden layer 1", "activation2": "the activation of hidden layer 2",
@@ -74,7 +69,7 @@ def unused_reason(name):
         return f"used by {' or '.join(CHOICE_TEXT[owner] for owner in USED_BY[name])} only"
     if name == "clip_c":
         return "used only with clipping (by value or by norm)"
-    return f"used by {ACTIVATION_NAMES['leaky_relu']} only"
+    return f"used by {CHOICE_TEXT['leaky_relu']} only"
 
 
 class ParameterPanel(QWidget):

@@ -11,10 +11,15 @@ from PySide6.QtGui import QUndoStack
 from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer, check_gradients
 from engine.dataset import check_dataset
 from engine.limits import check
-from engine.terms import state_columns
+from engine.terms import CHOICE_TEXT, field_text, state_columns
 from engine.timeline import Timeline
 
 from .commands import EditCommand, ResetCommand, RunCommand
+
+
+def choice_text(value):
+    """A Spec field's value as a learner reads it: a choice in words, a number plainly."""
+    return f"{value:g}" if isinstance(value, (int, float)) else CHOICE_TEXT.get(value, str(value))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,7 +212,8 @@ class ExplorerState(QObject):
         same_state = state_columns(spec) == state_columns(self.spec())
         optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None
         trainer = self.new_trainer(values, spec, optimizer, self.samples())
-        return EditCommand(self, field, values, self._cursor, trainer, text=f"Set {field} = {value}")
+        return EditCommand(self, field, values, self._cursor, trainer,
+                           text=f"Set {field_text(field)} to {choice_text(value)}")
 
     def set_network(self, field, value):
         """A change of the network (a Spec field: an activation, the leak, the

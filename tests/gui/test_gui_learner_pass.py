@@ -289,3 +289,25 @@ def test_predict_mode_hides_the_same_terms_in_the_diagram_and_the_table(window, 
     walk.check()
     assert "h1" not in window._hidden_terms(window.state.derivation())
     assert "?" not in texts["h1.value"].text() and "?" in texts["h2.value"].text()
+
+
+def test_changes_are_named_in_words_not_internal_names(window, no_modal_dialogs):
+    window.set_network("activation1", "relu")
+    assert window.state.undo_stack.undoText() == "Set the first hidden layer's activation to ReLU"
+    window.set_network("decay_every", 50)
+    assert window.state.undo_stack.undoText() == "Set the step schedule's k to 50"
+    window.state.train(2)
+    window.state.move_to(0)
+    window.set_network("activation2", "sigmoid")
+    question = no_modal_dialogs[-1][1][2]
+    assert "Changing the second hidden layer's activation at step 0" in question
+    assert "activation2" not in question
+
+
+def test_each_preset_says_what_it_can_teach(window):
+    panel = window.dataset_panel
+    panel.preset.setCurrentText("sine")
+    text = panel.preset_text.text()
+    assert "cannot fit" in text and "monotone" in text
+    panel.preset.setCurrentText("noisy line")
+    assert "cannot fit" not in panel.preset_text.text()
