@@ -9,8 +9,8 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QTableWidget, QTextBrowser
+from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QScrollArea, QTableWidget, QTextBrowser
 
 from engine import session
 from gui import MainWindow, run_until
@@ -311,3 +311,20 @@ def test_each_preset_says_what_it_can_teach(window):
     assert "cannot fit" in text and "monotone" in text
     panel.preset.setCurrentText("noisy line")
     assert "cannot fit" not in panel.preset_text.text()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_the_diagram_stays_readable_with_both_docks_open(window, qtbot, size):
+    window.resize(*size)
+    window.dataset_dock.show()
+    window.undo_dock.show()
+    qtbot.waitUntil(lambda: window.dataset_dock.isVisible() and window.undo_dock.isVisible())
+    table_px = QFontMetricsF(window.table.font()).height()
+    qtbot.waitUntil(lambda: window.diagram.width() >= window.diagram.minimumSizeHint().width())
+    assert window.diagram.smallest_text_pixels() >= table_px - 1e-6
+    # Every value a learner sets is in view without scrolling.
+    scroll = window.findChild(QScrollArea, "parameterScroll")
+    for name in ("W1", "b1", "W2", "b2", "W3", "b3", "x", "y", "alpha"):
+        box = window.parameters.spinboxes[name]
+        bottom = box.mapTo(scroll.viewport(), box.rect().bottomLeft()).y()
+        assert 0 <= bottom <= scroll.viewport().height(), name
