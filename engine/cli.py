@@ -207,7 +207,7 @@ def spec(args):
             option = "--clip-value" if args.clip_value is not None else "--clip-norm"
         else:
             option = FIELD_OPTIONS.get(error.name, "--" + error.name)
-        raise OptionError(option, str(error).split(": ", 1)[1]) from None
+        raise OptionError(option, error.message) from None
 
 
 def _write(args, write):
@@ -263,9 +263,9 @@ def run(argv=None, prog=None):
         trainer = Trainer(params, x, y, alpha, spec=spec(args), batch_size=args.batch_size,
                           shuffle_seed=args.shuffle)
     except OptionError as error:
-        args.subparsers[args.command].error(f"argument {error}")
+        args.subparsers[args.command].error(f"argument {error.name}: {error.message}")
     except InputError as error:
-        args.subparsers[args.command].error(f"argument --{error}")
+        args.subparsers[args.command].error(f"argument --{error.name}: {error.message}")
     divergence = trainer.run(args.steps)
     try:
         if args.command == "derive":

@@ -21,8 +21,13 @@ class InputError(ValueError):
     """A value a learner or a script gave that the engine refuses."""
 
     def __init__(self, name, message):
-        super().__init__(f"{name}: {message}")
+        # A learner reads a field in words (engine.terms.FIELD_TEXT), not its Python
+        # name; ``name`` stays for code (the command line's option).  The numbers of
+        # LIMITS keep their names for now: sessions' and scripts' messages quote them.
+        from .terms import field_text   # here: engine.terms imports this module
+        super().__init__(f"{name if name in LIMITS else field_text(name)}: {message}")
         self.name = name
+        self.message = message
 
 
 def check(name, value):

@@ -17,7 +17,8 @@ from .dataset import batch_indices, batch_size_of
 from .derivation import derive, evaluate
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
-from .terms import FORWARD, GRADIENTS, TERMS, UPDATE, Spec, spec_of, state_columns, terms_for
+from .terms import (FORWARD, GRADIENTS, TERMS, UPDATE, Spec, field_text, spec_of, state_columns,
+                    terms_for)
 
 MAX_COUNT = 2.0 ** 53   # the counter t stays a whole float64
 
@@ -33,9 +34,18 @@ class Divergence:
 
     @property
     def message(self):
-        return (f"Training diverged at step {self.step}: {self.symbol} ({self.quantity}) "
-                f"became {self.value!r}. The last finite state, step {self.step - 1}, is kept; "
+        return (f"Training diverged at step {self.step}: {self.symbol} "
+                f"became {_in_words(self.value)}. The last finite state, step {self.step - 1}, is kept; "
                 f"a smaller learning rate α may help.")
+
+
+def _in_words(value):
+    """A value that is not finite as a learner reads it."""
+    if value != value:
+        return "not a number (NaN)"
+    if math.isinf(value):
+        return "infinite (+∞)" if value > 0 else "infinite (−∞)"
+    return repr(value)
 
 
 def _floats(name, values):
@@ -376,7 +386,7 @@ class Trainer:
                     break
         if bad is None:  # cannot happen: some value on the way is not finite
             name = self.row[int(np.argmin(np.isfinite(rejected)))]
-            return Divergence(step, name, name, float("nan"))
+            return Divergence(step, name, field_text(name), float("nan"))
         return Divergence(step, bad.id, bad.symbol, bad.value)
 
     def truncate(self, length):

@@ -141,7 +141,7 @@ def test_divergence_exit_1_keeps_finite_states(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert f"step {divergence.step}" in lines[0]
-    assert divergence.quantity in lines[0]
+    assert divergence.symbol in lines[0]
     rows = _rows(out.read_text(encoding="utf-8"))
     _assert_history(rows, t, range(divergence.step))
     assert all(v not in ("inf", "-inf", "nan") for r in rows[1:] for v in r)
@@ -386,7 +386,7 @@ def test_momentum_divergence_exits_1_keeping_the_finite_states(tmp_path):
     divergence = t.run(2000)
     assert divergence is not None
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and f"step {divergence.step}" in lines[0] and divergence.quantity in lines[0]
+    assert len(lines) == 1 and f"step {divergence.step}" in lines[0] and divergence.symbol in lines[0]
     rows = _rows(out.read_text(encoding="utf-8"))
     assert len(rows) - 1 == divergence.step
     assert all(math.isfinite(float(v)) for r in rows[1:] for v in r)

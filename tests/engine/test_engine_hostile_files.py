@@ -215,8 +215,8 @@ def test_1e308_in_a_later_state_opens_and_training_on_from_it_reports_the_overfl
     (("segments", 0, "spec"), {"leak": 1e308}, "leak"),
     (("segments", 0, "spec"), {"optimizer": "adam", "eps": 1e308, "beta1": 0.9, "beta2": 0.999,
                                "momentum": 0.9, "rho": 0.9, "schedule": "constant", "decay": 0.9,
-                               "decay_every": 100, "clip": None, "clip_c": 1.0}, "eps"),
-    (("segments", 0, "spec"), {"schedule": "step", "decay_every": 1e308}, "decay_every"),
+                               "decay_every": 100, "clip": None, "clip_c": 1.0}, "ε of RMSprop and Adam"),
+    (("segments", 0, "spec"), {"schedule": "step", "decay_every": 1e308}, "the step schedule's k"),
     (("segments", 0, "batch_size"), 1e308, "batch_size"),
     (("cursor",), 1e308, "cursor"),
 ])

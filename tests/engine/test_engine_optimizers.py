@@ -497,7 +497,7 @@ def _assert_clean_stop(t, d, steps):
     ids = {term.id for term in t.terms} | set(t.row)
     assert d.quantity in ids
     assert not math.isfinite(d.value)
-    assert d.quantity in d.message and f"step {d.step}" in d.message
+    assert d.symbol in d.message and f"step {d.step}" in d.message   # the symbol a learner reads, not the id
     assert np.isfinite(t.history.rows()).all()
     before = t.history.rows()
     assert t.run(5) == d and np.array_equal(t.history.rows(), before)
@@ -676,9 +676,9 @@ def _with_rows(document, rows):
     (lambda d: d["segments"][0]["columns"].reverse(), "columns.*not those of its network"),
     (lambda d: d["segments"][0]["spec"].update(optimizer="nadam"), 'optimizer \\("optimizer"\\).*"nadam"'),
     (lambda d: d["segments"][0]["spec"].update(optimizer="momentum"), "columns"),
-    (lambda d: d["segments"][0]["spec"].update(beta1=1.0), "beta1"),
-    (lambda d: d["segments"][0]["spec"].update(eps=None), "eps"),
-    (lambda d: d["segments"][0]["spec"].update(decay_every=2.5), "decay_every"),
+    (lambda d: d["segments"][0]["spec"].update(beta1=1.0), "Adam's β₁"),   # in words, not its Python name
+    (lambda d: d["segments"][0]["spec"].update(eps=None), "ε of RMSprop and Adam"),
+    (lambda d: d["segments"][0]["spec"].update(decay_every=2.5), "the step schedule's k"),
     (lambda d: d["segments"][0]["spec"].update(clip="both"), 'clipping \\("clip"\\)'),
     (lambda d: d["segments"][0]["spec"].update(schedule=3), "schedule"),
 ])
@@ -690,7 +690,7 @@ def test_a_bad_optimizer_in_a_file_is_refused(change, words):
 
 
 @pytest.mark.parametrize("column, value, words", [
-    ("v_W2", -1.0, "v_W2"), ("t", 1.5, "t"), ("m_b1", float("inf"), "non-finite.*m_b1"),
+    ("v_W2", -1.0, "v_W₂"), ("t", 1.5, "t"), ("m_b1", float("inf"), "non-finite.*m_b1"),
 ])
 def test_a_bad_optimizer_state_in_a_file_is_refused(column, value, words):
     document = _adam_document()

@@ -505,7 +505,7 @@ def assert_clean_divergence(trainer, divergence, steps):
     assert divergence.quantity in set(named) | set(trainer.row)
     if divergence.quantity in named:
         assert divergence.symbol == named[divergence.quantity].symbol
-    assert f"step {divergence.step}" in divergence.message and divergence.quantity in divergence.message
+    assert f"step {divergence.step}" in divergence.message and divergence.symbol in divergence.message
     before = trainer.history.rows()
     assert np.isfinite(before).all()
     assert trainer.run(3) == divergence and trainer.step() == divergence
@@ -955,7 +955,8 @@ def test_csv_writers_round_trip_every_float(case):
     stream = io.StringIO()
     csvio.write_derivations(stream, ((k, trainer.derivation(k)) for k in steps))
     rows = list(csv.reader(io.StringIO(stream.getvalue(), newline="")))
-    assert rows[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+    assert rows[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value",
+                       "numerical", "relative_error"]
     expected = [(k, term) for k in steps for term in trainer.derivation(k)]
     assert len(rows) == 1 + len(expected)
     for row, (k, term) in zip(rows[1:], expected):
