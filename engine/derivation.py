@@ -46,7 +46,8 @@ def _template(source, negatives):
 def substitution(source, values):
     names = expr.source_names(source)
     negatives = frozenset(n for n in names if values[n] < 0)
-    return _template(source, negatives).format_map({n: expr.number(values[n]) for n in names})
+    # Enough digits that the arithmetic shown gives the value (1 − 0.9999999966², not 1 − 1²).
+    return _template(source, negatives).format_map(expr.shown_numbers(source, values))
 
 
 class Derivation:

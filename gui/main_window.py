@@ -593,9 +593,9 @@ class MainWindow(QMainWindow):
         return None if job.succeeded is False else path
 
     def export_derivation(self):
-        step, derivation = self.state.cursor, self.state.derivation()
+        step, derivation, checks = self.state.cursor, self.state.derivation(), self.state.gradient_checks()
         return self._export("Export Derivation", f"derivation-step-{step}.csv",
-                            lambda s: csvio.derivation_chunks(s, [(step, derivation)]))
+                            lambda s: csvio.derivation_chunks(s, [(step, derivation, checks)]))
 
     def export_history(self):
         history = self.state.timeline.frozen()   # the states as they are now, whatever comes next

@@ -8,8 +8,9 @@ import itertools
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer, check_gradients
+from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer
 from engine.dataset import check_dataset
+from engine.gradcheck import trainer_checks
 from engine.limits import check
 from engine.terms import CHOICE_TEXT, field_text, state_columns
 from engine.timeline import Timeline
@@ -95,12 +96,11 @@ class ExplorerState(QObject):
         return self._cache[1]
 
     def gradient_checks(self):
-        """Central differences for each gradient of the shown state."""
+        """Central differences for each gradient of the shown state, on the
+        samples its update uses (a mini-batch's own, as the table shows)."""
         self.derivation()   # the same cache key
         if self._checks is None:
-            trainer, index = self.timeline.locate(self._cursor)
-            self._checks = check_gradients(trainer.params(index), trainer.x, trainer.y, trainer.alpha,
-                                           trainer.terms)
+            self._checks = trainer_checks(*self.timeline.locate(self._cursor))
         return self._checks
 
     # --- moving (not undoable: looking is not changing) ------------------

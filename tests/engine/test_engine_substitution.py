@@ -53,8 +53,6 @@ def test_the_worked_example_keeps_five_digits():
     assert expr.shown_numbers("1 - h2 ** 2", values) == {"h2": "0.41398"}
 
 
-@pytest.mark.xfail(strict=True, reason="engine/derivation.py's substitution() does not call "
-                                       "expr.shown_numbers yet (not this change's file)")
 def test_the_derivation_shows_the_digits():
     d = derive({**EXAMPLE, "W1": 5.0}, EXAMPLE_X, EXAMPLE_Y, 0.01)
     text = d["dh1/dz1"].substitution

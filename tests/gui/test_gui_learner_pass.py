@@ -2,6 +2,7 @@
 numbers, the loss axis, a new session's plot, autosave during a run, run
 until a goal, and a dataset the x and y boxes must not replace."""
 
+import csv
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import shiboken6
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QScrollArea, QTableWidget, QTextBrowser
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QPushButton, QScrollArea, QTableWidget, QTextBrowser
 
 from engine import session
 from gui import MainWindow, run_until
@@ -328,3 +329,26 @@ def test_the_diagram_stays_readable_with_both_docks_open(window, qtbot, size):
         box = window.parameters.spinboxes[name]
         bottom = box.mapTo(scroll.viewport(), box.rect().bottomLeft()).y()
         assert 0 <= bottom <= scroll.viewport().height(), name
+
+
+def test_the_exported_derivation_carries_the_numerical_check(window, qtbot, monkeypatch, tmp_path):
+    target = tmp_path / "derivation.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.set_value("W1", 0.7)
+    window.export_derivation()
+    window.writes.finish()
+    with open(target, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0])[:7] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+    assert list(rows[0])[7:] == ["numerical", "relative_error"]
+    filled = {row["quantity"]: row for row in rows if row["numerical"]}
+    assert set(filled) == {f"dL/d{p}" for p in ("W1", "b1", "W2", "b2", "W3", "b3")}
+    # An independent central difference of L over W₁ (tanh network, the worked example with W₁ = 0.7).
+    def loss(w1):
+        h1 = math.tanh(w1 * 2 + 0.1)
+        h2 = math.tanh(0.8 * h1 - 0.2)
+        return (1.2 * h2 + 0.3 - 4) ** 2
+    h = 1e-6
+    central = (loss(0.7 + h) - loss(0.7 - h)) / (2 * h)
+    assert float(filled["dL/dW1"]["numerical"]) == pytest.approx(central, rel=1e-6)
+    assert float(filled["dL/dW1"]["relative_error"]) < 1e-6
