@@ -34,8 +34,8 @@ class Divergence:
 
     @property
     def message(self):
-        return (f"Training diverged at step {self.step}: {self.symbol} "
-                f"became {_in_words(self.value)}. The last finite state, step {self.step - 1}, is kept; "
+        return (f"Training diverged at step {self.step:,}: {self.symbol} "
+                f"became {_in_words(self.value)}. The last finite state, step {self.step - 1:,}, is kept; "
                 f"a smaller learning rate α may help.")
 
 

@@ -283,3 +283,24 @@ def test_clipped_gradient_descent_cannot_diverge(optimizer, clip):
             assert (np.sqrt((moves ** 2).sum(axis=1)) <= reach).all()
         assert (rows[:, 6] <= [_loss_bound(1000.0 + alpha * c * (j * j if optimizer == "momentum" else j))
                                for j in range(steps + 1)]).all()
+
+
+def test_a_timeline_names_a_divergence_by_its_own_states():
+    """A run from a state set by hand at step k: the segment counts from 0,
+    the line (and the window's slider) from k."""
+    from engine import DEFAULTS, Trainer
+    from engine.timeline import Timeline
+
+    def trainer(alpha):
+        values = dict(DEFAULTS, alpha=alpha)
+        return Trainer({p: values[p] for p in ("W1", "b1", "W2", "b2", "W3", "b3")},
+                       values["x"], values["y"], alpha)
+    line = Timeline(trainer(0.01))
+    line.run(3)                       # states 0 … 3
+    line.branch(3, trainer(50.0))     # state 3 starts a segment that diverges
+    line.run(10_000)
+    divergence = line.divergence
+    assert divergence is not None
+    assert divergence.step == len(line)              # the state it would have made: one past the last
+    assert line.trainer.divergence.step == len(line) - 3
+    assert f"step {len(line) - 1:,}, is kept" in divergence.message
