@@ -1,5 +1,9 @@
 """Continuous training in timer-driven chunks, so the window never freezes
-and a pause takes effect before the next chunk."""
+and a pause takes effect before the next chunk.
+
+How many steps a tick trains is read off ``TrainingRunner.clock``: a test
+gives it a clock of its own and calls :meth:`TrainingRunner.tick` itself, so
+that what it asserts does not hang on how often the timer fired."""
 
 import time
 
@@ -16,7 +20,8 @@ class TrainingRunner(QObject):
         super().__init__(parent)
         self._state = state
         self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
+        self._timer.timeout.connect(self.tick)
+        self.clock = time.perf_counter
         self._rate = FASTEST
         self._chunk = 64          # steps per tick at full speed, adapted to CHUNK_SECONDS
         self._owed = 0.0
@@ -37,7 +42,7 @@ class TrainingRunner(QObject):
     def start(self):
         if self.running:
             return
-        self._owed, self._last = 0.0, time.perf_counter()
+        self._owed, self._last = 0.0, self.clock()
         self._timer.start(0 if self._rate == FASTEST else 15)
         self.runningChanged.emit(True)
 
@@ -47,8 +52,9 @@ class TrainingRunner(QObject):
         self._timer.stop()
         self.runningChanged.emit(False)
 
-    def _tick(self):
-        now = time.perf_counter()
+    def tick(self):
+        """Train what is owed since the last tick (at full speed, a chunk)."""
+        now = self.clock()
         if self._rate == FASTEST:
             steps = self._chunk
         else:
@@ -60,7 +66,7 @@ class TrainingRunner(QObject):
             return
         divergence = self._state.train(steps)
         if self._rate == FASTEST:
-            spent = max(time.perf_counter() - now, 1e-6)
+            spent = max(self.clock() - now, 1e-6)
             self._chunk = max(1, min(1 << 20, int(self._chunk * min(4.0, CHUNK_SECONDS / spent))))
         if divergence is not None:
             self.stop()

@@ -3,10 +3,15 @@
 A history of a million states takes seconds to write as CSV; written at once it
 would freeze the window.  Each write here is an engine writer that yields
 between pieces (:func:`engine.csvio.history_chunks`,
-:func:`engine.session.dump_chunks`), stepped for a few milliseconds per pass of
-the event loop into an :class:`engine.csvio.AtomicFile`.  Writes run one after
-another in the order asked for; one that fits in its first slice is complete
-before :meth:`Writes.start` returns.
+:func:`engine.session.dump_chunks`), stepped a slice per pass of the event
+loop into an :class:`engine.csvio.AtomicFile`.  Writes run one after another
+in the order asked for; :meth:`Writes.start` runs the first slice at once, so
+a write that fits in it is complete before it returns.
+
+How long a slice is, is ``Writes.slices``: the app's :class:`BySeconds` ends
+one after a few milliseconds, so how much a slice writes depends on the
+machine and its load; :class:`ByPieces` ends one after a set number of
+pieces, the same on any machine (what a test sets to know where a write stands).
 """
 
 import collections
@@ -28,27 +33,64 @@ def reason(error):
     return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
+class BySeconds:
+    """A slice goes on until ``seconds`` have passed on ``clock``."""
+
+    def __init__(self, seconds=SLICE_SECONDS, clock=time.perf_counter):
+        self.seconds, self.clock = seconds, clock
+
+    def begin(self):
+        """A fresh slice: a function saying, after each piece, whether to write another."""
+        until = self.clock() + self.seconds
+        return lambda: self.clock() < until
+
+
+class ByPieces:
+    """A slice is ``pieces`` pieces, fewer only where the last write ends
+    (``math.inf``: every write is complete in the slice that starts it)."""
+
+    def __init__(self, pieces):
+        if pieces < 1:
+            raise ValueError("a slice writes at least one piece")
+        self.pieces = pieces
+
+    def begin(self):
+        left = [self.pieces]
+
+        def more():
+            left[0] -= 1
+            return left[0] > 0
+        return more
+
+
+def _unbounded():
+    return True
+
+
 class Write:
-    """One file being written: ``succeeded`` is None until it is done."""
+    """One file being written: ``succeeded`` is None until it is done;
+    ``pieces`` is how many pieces of it are written so far."""
 
     def __init__(self, path, write, done, failed):
         self.path = os.fspath(path)
         self._write, self._done, self._failed = write, done, failed
-        self._file = self._pieces = None
+        self._file = self._writer = None
         self.succeeded = None
+        self.pieces = 0
 
     def _begin(self):
         self._file = csvio.AtomicFile(self.path)
-        pieces = self._write(self._file.stream)
-        self._pieces = pieces if isinstance(pieces, Iterator) else iter(())
+        writer = self._write(self._file.stream)
+        self._writer = writer if isinstance(writer, Iterator) else iter(())
 
-    def work(self, until):
-        """Write until the clock passes ``until``; True once the file is complete."""
+    def work(self, more):
+        """Write pieces while ``more()`` says so after each; True once the file is complete."""
         try:
             if self._file is None:
                 self._begin()
-            for _ in self._pieces:
-                if time.perf_counter() >= until:
+            for _ in self._writer:
+                self.pieces += 1
+                if not more():
                     return False
             self._file.commit()
         except REFUSALS as error:
@@ -77,13 +119,14 @@ class Write:
 
 class Writes(QObject):
     idle = Signal()      # every write asked for is done (or failed)
+    slices = BySeconds()   # how long a slice is: set on an instance, or here for every window
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._queue = collections.deque()
         self._stepping = False
         self._timer = QTimer(self, interval=0)
-        self._timer.timeout.connect(self._work)
+        self._timer.timeout.connect(self.step)
 
     def busy(self):
         return bool(self._queue)
@@ -100,7 +143,7 @@ class Writes(QObject):
         job = Write(path, write, done, failed)
         self._queue.append(job)
         if len(self._queue) == 1:
-            self._work()
+            self.step()
         return job
 
     def cancel(self, path):
@@ -116,18 +159,19 @@ class Writes(QObject):
         """Write everything asked for to the end now (the window is closing, or
         the learner waits for this file anyway)."""
         while self._queue and not self._stepping:
-            self._step(float("inf"))
+            self._step(_unbounded)
 
-    def _work(self):
-        self._step(time.perf_counter() + SLICE_SECONDS)
+    def step(self):
+        """One slice of writing, as a pass of the event loop does."""
+        self._step(self.slices.begin())
 
-    def _step(self, until):
+    def _step(self, more):
         # A failure's message box runs an event loop of its own, in which the timer fires again.
         if self._stepping:
             return
         self._stepping = True
         try:
-            while self._queue and self._queue[0].work(until):
+            while self._queue and self._queue[0].work(more):
                 self._queue.popleft()
         except BaseException:
             self._queue.popleft()

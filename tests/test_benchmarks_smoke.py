@@ -3,7 +3,7 @@
 
 import math
 
-from benchmarks import memory, plot, table
+from benchmarks import gradient, memory, plot, table
 
 
 def assert_well_formed(record):
@@ -45,3 +45,13 @@ def test_plot_panning_past_the_envelope_limit(tmp_path, monkeypatch):
     frames = len(plot.SPANS) * 2 * 2
     assert len(found["ours"]) == len(found["bare"]) == frames
     assert all(t > 0 for t in found["ours"] + found["bare"])
+
+
+def test_gradient_plot_refresh_against_a_plot_at_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))   # as above: the benchmark's folders
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    found, records = gradient.measurements(states=20_000, refreshes=3)
+    for record in records:
+        assert_well_formed(record)
+    assert len(found["ours"]) == len(found["reference"]) == 3
+    assert all(t > 0 for t in found["ours"] + found["reference"])

@@ -1,7 +1,10 @@
+import math
+
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
+from gui.writes import ByPieces, Writes
 from helpers import new_window
 
 
@@ -13,6 +16,15 @@ def private_folders(tmp_path, monkeypatch):
         QSettings.setPath(QSettings.Format.NativeFormat, scope, str(tmp_path / "config"))
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "config"))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def whole_writes(monkeypatch):
+    """The app slices a write by the clock, so how much of a file is there when
+    ``start`` returns depends on the machine's speed and load.  Here a write is
+    complete in the slice that starts it; a test of writing between events sets
+    the window's own ``writes.slices`` (e.g. ``ByPieces(1)``)."""
+    monkeypatch.setattr(Writes, "slices", ByPieces(math.inf))
 
 
 @pytest.fixture

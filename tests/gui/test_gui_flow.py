@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
@@ -77,8 +77,10 @@ def test_run_then_pause_leaves_a_consistent_state(window, qtbot):
     assert not window.runner.running and not window.actionRun.isChecked()
     length = len(window.state.timeline)
     window.flush()
-    qtbot.wait(50)  # the event loop turns: a paused runner must add nothing
-    assert len(window.state.timeline) == length
+    passes = []   # the event loop turns (a running zero-interval timer would fire first)
+    QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: passes.append(len(window.state.timeline))))
+    qtbot.waitUntil(lambda: bool(passes))
+    assert passes == [length] and len(window.state.timeline) == length
     timeline = window.state.timeline
     assert_spinboxes_match(window, timeline.params(length - 1))
     assert_table_matches(window, timeline.derivation(length - 1))
@@ -90,12 +92,36 @@ def test_run_then_pause_leaves_a_consistent_state(window, qtbot):
     assert window.loss_plot.current == length - 1
 
 
-def test_run_at_a_set_speed_is_paced(window, qtbot):
+class Clock:
+    """A clock the test moves: the runner's ticks are then counted, not timed."""
+    now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def ticked(window, clock, seconds):
+    """States trained by one tick, ``seconds`` after the one before."""
+    before = len(window.state.timeline)
+    clock.now += seconds
+    window.runner.tick()
+    return len(window.state.timeline) - before
+
+
+def test_run_at_a_set_speed_trains_what_the_clock_owes(window):
+    clock = Clock()
+    window.runner.clock = clock
     window.speed.setCurrentIndex(window.speed.findData(10))
     window.actionRun.trigger()
-    qtbot.waitUntil(lambda: len(window.state.timeline) >= 3, timeout=5000)
+    assert window.runner.running
+    # A quarter of a second owes 2.5 steps: the half carries over to the next tick.
+    assert [ticked(window, clock, 0.25) for _ in range(4)] == [2, 3, 2, 3]
+    assert ticked(window, clock, 0.0) == 0
+    # Ticks of 1/64 s at 10 steps/s: a step every 6.4 ticks, 10 in 64 ticks.
+    trained = [ticked(window, clock, 1 / 64) for _ in range(64)]
+    assert sum(trained) == 10 and set(trained) == {0, 1}
     window.actionRun.trigger()
-    assert len(window.state.timeline) < 50
+    assert not window.runner.running and len(window.state.timeline) == 21
 
 
 def test_reset_returns_to_the_values_set_by_hand(window, qtbot):

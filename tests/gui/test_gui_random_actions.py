@@ -25,8 +25,9 @@ Replay a seed (and, optionally, choose how many actions) with
 
     BACKPROP_SEED=12345 BACKPROP_ACTIONS=2000 pytest tests/gui/test_gui_random_actions.py
 
-The same seed draws the same actions; how many states a run trains before it is
-paused depends on the machine's timing, so a replay may differ after the first run.
+The same seed draws the same actions, and the same walk: a run is ticked by
+hand on a clock of the walk's own, so how many states it trains before it is
+paused is the seed's, not the machine's speed.
 """
 
 import collections
@@ -138,6 +139,13 @@ def wait_for_writes(qtbot, window):
         qtbot.waitUntil(lambda: not window.writes.busy(), timeout=20000)
 
 
+class RunClock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
 def read_history_csv(path):
     with open(path, newline="", encoding="utf-8") as stream:
         rows = list(csv.reader(stream))
@@ -166,6 +174,7 @@ class Walk:
         self.seed_reply = (0, True)
         self.panel_shows = None            # the trainer whose samples the dataset panel showed last
         self.table_shows = None            # the state whose table was read cell by cell last
+        self.clock = RunClock()            # what the runner reads: moved by run(), never by the machine
         window.undo_dock.show()
         fallback = QMessageBox.question
 
@@ -604,9 +613,10 @@ class Walk:
         window.speed.setCurrentIndex(window.speed.findData(rate))
         before, last, index = content(state.timeline), state.last, state.undo_stack.index()
         self.note(f"run at {rate} steps/s from {state.cursor}/{last} for ≥ {wanted} steps, then {then}")
+        window.runner.clock = self.clock
         window.actionRun.trigger()
         assert window.runner.running and window.actionRun.isChecked() and state.cursor == last
-        self.qtbot.waitUntil(lambda: state.last >= last + wanted or not window.runner.running, timeout=20000)
+        self._tick_until(lambda: state.last >= last + wanted)
         if then == "edit" and window.runner.running:
             name, value = rng.choice(PARAMS + ("alpha",)), rng.uniform(0.0, 0.1)
             self.log[-1] += f", set_value({name!r}, {value!r}) at {state.cursor}/{state.last}"
@@ -614,7 +624,7 @@ class Walk:
             edited = state.cursor
             assert self.values(edited)[name] == value or window.statusBar().currentMessage().startswith(
                 "Not applied"), "an edit while training ran was lost"
-            self.qtbot.waitUntil(lambda: state.last >= edited + 2 or not window.runner.running, timeout=20000)
+            self._tick_until(lambda: state.last >= edited + 2)
         if then == "undo" and window.runner.running:
             ran, ran_to = content(state.timeline), state.last
             window.actionUndo.trigger()
@@ -647,6 +657,16 @@ class Walk:
         if then == "undo":   # it stopped by itself: undo as usual
             self.log[-1] += ", then undo"
             self._undo_redo(window.actionUndo, -1)
+
+    def _tick_until(self, done):
+        """The runner's ticks, 1/64 s apart on the walk's clock, until ``done()`` or it stops."""
+        runner = self.window.runner
+        for _ in range(100_000):
+            if done() or not runner.running:
+                return
+            self.clock.now += 1 / 64     # exact in binary: the steps a tick owes add up exactly
+            runner.tick()
+        raise AssertionError(f"a run at {runner.steps_per_second} steps/s trained too little")
 
     def back(self):
         state = self.state

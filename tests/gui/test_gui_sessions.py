@@ -519,7 +519,7 @@ def test_autosave_is_driven_by_a_timer(window, qtbot):
     autosave = window.sessions.autosave_path()
     timer.start(20)
     window.state.train(6)
-    qtbot.waitUntil(autosave.exists, timeout=3000)
+    qtbot.waitUntil(autosave.exists, timeout=20_000)   # a loaded machine may be slow to fire it
     assert len(session.read(autosave).timeline) == 7
 
 

@@ -1,17 +1,29 @@
 """Large files are written a piece at a time while the window goes on: the file
 holds the session or history as it was when the learner asked, whatever they
-do meanwhile, and nothing asked for is lost when the window closes."""
+do meanwhile, and nothing asked for is lost when the window closes.
+
+How much a slice writes is set here (``ByPieces``), or timed by a clock the
+test moves: what is asserted is the same on any machine, under any load."""
 
 import csv
 import io
 
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
+from gui.writes import BySeconds, ByPieces, Writes
 
-STEPS = 60_000   # enough states that writing them takes many passes of the event loop
+STEPS = 60_000   # enough states that the history and the session are written in several pieces
+
+
+@pytest.fixture
+def piecewise(window):
+    """The window, writing one piece of a file per pass of the event loop."""
+    window.writes.slices = ByPieces(1)
+    return window
 
 
 def answer_save(monkeypatch, path):
@@ -27,29 +39,40 @@ def history_text(steps):
     return stream.getvalue()
 
 
-def test_an_export_goes_on_between_events_and_writes_the_history_as_it_was(window, qtbot, tmp_path, monkeypatch):
+def pieces_of(write):
+    """How many pieces ``write`` yields, run to the end on a stream of its own."""
+    return sum(1 for _ in write(io.StringIO()))
+
+
+def test_an_export_goes_on_between_events_and_writes_the_history_as_it_was(piecewise, qtbot, tmp_path,
+                                                                          monkeypatch):
+    window = piecewise
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "history.csv"
     answer_save(monkeypatch, target)
     window.state.train(STEPS)
+    assert pieces_of(lambda s: csvio.history_chunks(s, window.state.timeline)) > 2
     assert window.export_history() == str(target)
     assert window.writes.busy() and not target.exists()
-    # The learner goes on while it is written: an event is handled, runs are undone, others made.
-    handled = []
-    QTimer.singleShot(0, lambda: handled.append(window.writes.busy()))
-    qtbot.waitUntil(lambda: bool(handled))
-    assert handled == [True]
-    window.actionUndo.trigger()
-    window.set_value("alpha", 0.2)
-    window.state.train(500)
+    # The learner goes on in an event handled between two pieces: a run is undone, others made.
+    seen = []
+
+    def learner_goes_on():
+        seen.append(window.writes.busy())
+        window.actionUndo.trigger()
+        window.set_value("alpha", 0.2)
+        window.state.train(500)
+    QTimer.singleShot(0, learner_goes_on)
     with qtbot.waitSignal(window.writes.idle, timeout=60_000):
         pass
+    assert seen == [True]
     with open(target, newline="") as stream:
         assert stream.read() == history_text(STEPS)
     assert [p.name for p in target.parent.iterdir()] == ["history.csv"]
 
 
-def test_a_session_changed_while_it_is_saved_keeps_its_mark(window, qtbot, tmp_path, monkeypatch):
+def test_a_session_changed_while_it_is_saved_keeps_its_mark(piecewise, qtbot, tmp_path, monkeypatch):
+    window = piecewise
     target = tmp_path / "work.bpe"
     answer_save(monkeypatch, target)
     window.state.train(STEPS)
@@ -66,7 +89,8 @@ def test_a_session_changed_while_it_is_saved_keeps_its_mark(window, qtbot, tmp_p
     assert len(session.read(target).timeline) == STEPS + 4
 
 
-def test_closing_the_window_completes_the_exports_asked_for(window, tmp_path, monkeypatch):
+def test_closing_the_window_completes_the_exports_asked_for(piecewise, tmp_path, monkeypatch):
+    window = piecewise
     target = tmp_path / "history.csv"
     answer_save(monkeypatch, target)
     window.state.train(STEPS)
@@ -81,7 +105,8 @@ def test_closing_the_window_completes_the_exports_asked_for(window, tmp_path, mo
     assert len(rows) == STEPS + 2 and rows[-1][0] == str(STEPS)
 
 
-def test_an_autosave_not_yet_written_is_dropped_with_the_changes(window, qtbot, monkeypatch, tmp_path):
+def test_an_autosave_not_yet_written_is_dropped_with_the_changes(piecewise, monkeypatch, tmp_path):
+    window = piecewise
     window.state.train(STEPS)
     assert window.sessions.autosave()
     assert window.writes.writing(window.sessions.autosave_path())
@@ -92,15 +117,19 @@ def test_an_autosave_not_yet_written_is_dropped_with_the_changes(window, qtbot, 
     assert not [p for p in window.sessions.autosave_path().parent.iterdir() if p.suffix == ".part"]
 
 
-def test_an_autosave_waits_for_a_write_under_way(window, tmp_path, monkeypatch):
+def test_an_autosave_waits_for_a_write_under_way(piecewise, tmp_path, monkeypatch):
+    window = piecewise
     answer_save(monkeypatch, tmp_path / "history.csv")
     window.state.train(STEPS)
     window.export_history()
+    assert window.writes.busy()
     assert not window.sessions.autosave()    # tried again at the next tick
     assert not window.writes.writing(window.sessions.autosave_path())
 
 
-def test_saving_an_untouched_line_writes_exactly_what_the_engine_writes(window, qtbot, tmp_path, monkeypatch):
+def test_saving_an_untouched_line_writes_exactly_what_the_engine_writes(piecewise, qtbot, tmp_path,
+                                                                         monkeypatch):
+    window = piecewise
     target = tmp_path / "work.bpe"
     answer_save(monkeypatch, target)
     window.state.train(STEPS)
@@ -110,3 +139,64 @@ def test_saving_an_untouched_line_writes_exactly_what_the_engine_writes(window, 
     line = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"]))
     line.run(STEPS)
     assert loaded.timeline.rows().tobytes() == line.rows().tobytes()
+
+
+# --- how far a slice gets, driven slice by slice --------------------------------
+
+def numbered(pieces, clock=None):
+    """A writer of ``pieces`` lines, yielding after each (each moving ``clock`` on 4 ms)."""
+    def write(stream):
+        for k in range(pieces):
+            stream.write(f"{k}\n")
+            if clock is not None:
+                clock.now += 0.004
+            yield
+    return write
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_slice_of_pieces_writes_that_many(qtbot, tmp_path):
+    writes = Writes()
+    writes.slices = ByPieces(2)
+    target = tmp_path / "five.txt"
+    job = writes.start(target, numbered(5))
+    progress = [job.pieces]
+    while writes.busy():
+        writes.step()
+        progress.append(job.pieces)
+    # The third slice writes the last piece and finds the writer over.
+    assert progress == [2, 4, 5]
+    assert job.succeeded and target.read_text() == "".join(f"{k}\n" for k in range(5))
+
+
+def test_a_slice_by_the_clock_ends_once_its_time_is_up(qtbot, tmp_path):
+    clock = Clock()
+    writes = Writes()
+    writes.slices = BySeconds(0.010, clock)
+    job = writes.start(tmp_path / "seven.txt", numbered(7, clock))
+    assert job.pieces == 3 and writes.busy()        # 4 ms and 8 ms are within 10 ms; 12 ms is not
+    clock.now += 1.0                                # time spent elsewhere is not the next slice's
+    writes.step()
+    assert job.pieces == 6 and writes.busy()
+    writes.step()
+    assert job.pieces == 7 and job.succeeded and not writes.busy()
+
+
+def test_one_slice_goes_on_to_the_next_file_asked_for(qtbot, tmp_path):
+    writes = Writes()
+    writes.slices = ByPieces(3)
+    first = writes.start(tmp_path / "a.txt", numbered(2))
+    assert first.succeeded and not writes.busy()
+    first = writes.start(tmp_path / "a.txt", numbered(4))
+    second = writes.start(tmp_path / "b.txt", numbered(4))
+    assert (first.pieces, second.pieces) == (3, 0)
+    writes.step()
+    assert first.succeeded and second.pieces == 2
+    writes.finish()
+    assert second.succeeded and (tmp_path / "b.txt").read_text() == "0\n1\n2\n3\n"
