@@ -95,7 +95,6 @@ class MainWindow(QMainWindow):
         for name, title in PAGES:
             self.plots.addTab(QWidget(), title)
         self.plots.currentChanged.connect(self._on_page)
-        self.plots.setMinimumWidth(300)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.setObjectName("diagramSplitter")
         top.addWidget(self.diagram)

@@ -257,6 +257,11 @@ class Walk:
         trainer = self.state.timeline.locate(self.state.cursor)[0]
         return trainer.x, trainer.y, trainer.batch_size, trainer.shuffle_seed
 
+    def shown_values(self):
+        """What the panel shows: the state's values, with a dataset's x and y as their means."""
+        values, (x, y) = self.values(), self.shown_samples()[:2]
+        return values if len(x) == 1 else dict(values, x=float(np.mean(x)), y=float(np.mean(y)))
+
     def change(self, what, act, expected, kind, noop=False):
         """Do ``act()``, a change at the shown state, and check it against the model:
         ``noop``, the change sets what is already there (nothing happens);
@@ -346,6 +351,8 @@ class Walk:
         timeline, cursor = self.state.timeline, self.state.cursor
         values = dict(self.values(), **{name: value})
         x, y, size, seed = self.shown_samples()
+        if name in ("x", "y") and len(x) > 1:
+            return None   # x or y would replace the dataset: refused, the box is disabled
         samples = ([values["x"]], [values["y"]], None, None) if name in ("x", "y") else (x, y, size, seed)
         return self.expected_trainer(values, timeline.locate(cursor)[0].spec,
                                      timeline.optimizer_state(cursor), samples)
@@ -357,7 +364,7 @@ class Walk:
         return "No" if self.branch_reply == No else "Yes"
 
     def _assert_boxes_show_state(self):
-        values = self.values()
+        values = self.shown_values()
         for name, box in self.window.parameters.spinboxes.items():
             low, high = LIMITS[name]
             assert math.isclose(box.value(), min(max(values[name], low), high), abs_tol=0.5e-6), \
@@ -777,11 +784,14 @@ class Walk:
         wait_for_writes(self.qtbot, self.window)
         with open(path, newline="", encoding="utf-8") as stream:
             rows = list(csv.reader(stream))
-        assert rows[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value"]
+        assert rows[0] == ["step", "layer", "quantity", "symbol", "formula", "substitution", "value",
+                           "numerical", "relative_error"]
         assert len(rows) - 1 == len(list(derivation))
         for row, term in zip(rows[1:], derivation):
             assert row[:6] == [str(step), term.layer, term.id, term.symbol, term.formula, term.substitution]
             assert float(row[6]) == term.value or math.isnan(term.value) and math.isnan(float(row[6])), row
+            if term.id not in {f"dL/d{p}" for p in PARAMS}:
+                assert row[7:] == ["", ""], row   # the numerical check: for the six gradients only
         assert same(content(self.state.timeline), before)
         self.outcome("written")
 
@@ -973,7 +983,7 @@ class Walk:
             rows = segment.trainer.history.rows(0, segment.length)
             assert np.isfinite(rows).all(), "a recorded state is not finite"
         derivation = timeline.derivation(cursor)
-        values = timeline.values(cursor)
+        values = self.shown_values()
         trainer, index = timeline.locate(cursor)
         # The trainer itself, not its id: a new one may get a freed one's id.
         key = (trainer, index, trainer.history.rows(index, index + 1).tobytes())
