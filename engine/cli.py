@@ -10,7 +10,7 @@ from .dataset import read_csv
 from .gradcheck import trainer_checks
 from .init import SCHEMES, initialize
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
-from .terms import (ACTIVATIONS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES,
+from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE, LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES,
                     Spec, interval)
 from .training import Trainer
 
@@ -103,17 +103,17 @@ def _add_common(parser):
 
 # The numbers of the update: option -> (Spec field, the optimizer or schedule it belongs to, help).
 UPDATE_OPTIONS = {
-    "--momentum": ("momentum", "momentum", "momentum's mu: v <- mu v + g, theta <- theta - alpha v"),
-    "--rho": ("rho", "rmsprop", "RMSprop's rho: s <- rho s + (1 - rho) g^2, "
+    "--momentum": ("momentum", FIELD_USERS["momentum"], "momentum's mu: v <- mu v + g, theta <- theta - alpha v"),
+    "--rho": ("rho", FIELD_USERS["rho"], "RMSprop's rho: s <- rho s + (1 - rho) g^2, "
                                 "theta <- theta - alpha g / (sqrt(s) + eps)"),
-    "--beta1": ("beta1", "adam", "Adam's beta1: m <- beta1 m + (1 - beta1) g"),
-    "--beta2": ("beta2", "adam", "Adam's beta2: v <- beta2 v + (1 - beta2) g^2; "
+    "--beta1": ("beta1", FIELD_USERS["beta1"], "Adam's beta1: m <- beta1 m + (1 - beta1) g"),
+    "--beta2": ("beta2", FIELD_USERS["beta2"], "Adam's beta2: v <- beta2 v + (1 - beta2) g^2; "
                                  "theta <- theta - alpha mhat / (sqrt(vhat) + eps), "
                                  "mhat = m / (1 - beta1^t), vhat = v / (1 - beta2^t), t from 1"),
-    "--eps": ("eps", ("rmsprop", "adam"), "RMSprop's and Adam's eps"),
-    "--decay": ("decay", ("step", "exp"), "the schedule's gamma: step: alpha gamma^floor(t/k); "
+    "--eps": ("eps", FIELD_USERS["eps"], "RMSprop's and Adam's eps"),
+    "--decay": ("decay", FIELD_USERS["decay"], "the schedule's gamma: step: alpha gamma^floor(t/k); "
                                           "exp: alpha gamma^t (t: the update, from 0)"),
-    "--decay-every": ("decay_every", "step", "the step schedule's k"),
+    "--decay-every": ("decay_every", FIELD_USERS["decay_every"], "the step schedule's k"),
 }
 # The option of each field of the Spec, for the messages of bad values.
 FIELD_OPTIONS = {field: option for option, (field, _, _) in UPDATE_OPTIONS.items()}
@@ -186,11 +186,10 @@ def spec(args):
     """The Spec the options ask for; OptionError naming the option if bad."""
     general = args.activation or DEFAULT_SPEC.activation1
     update = {"optimizer": args.optimizer, "schedule": args.schedule}
-    for option, (field, owner, _) in UPDATE_OPTIONS.items():
+    for option, (field, owners, _) in UPDATE_OPTIONS.items():
         value = getattr(args, field)
         if value is None:
             continue
-        owners = (owner,) if isinstance(owner, str) else owner
         if args.optimizer not in owners and args.schedule not in owners:
             needs = " or ".join(f"--{'optimizer' if o in OPTIMIZERS else 'schedule'} {o}" for o in owners)
             raise OptionError(option, f"is used only with {needs}")

@@ -50,6 +50,12 @@ RATE_RANGES = {
     "clip_c": (0.0, 1e6, False, True),
 }
 DECAY_EVERY_RANGE = (1, 10 ** 9)
+# Which choices use each number of the network and its update: the one rule by
+# which the derivation shows it, the command line refuses it, and the window
+# disables its box.  A number not listed here is always used.
+FIELD_USERS = {"momentum": ("momentum",), "rho": ("rmsprop",), "beta1": ("adam",), "beta2": ("adam",),
+               "eps": ("rmsprop", "adam"), "decay": ("step", "exp"), "decay_every": ("step",),
+               "clip_c": ("value", "norm"), "leak": ("leaky_relu",)}
 # The fields of the update, after the network's: a session writes them only
 # for a spec that sets one of them differently from its default.
 UPDATE_FIELDS = ("optimizer", "momentum", "rho", "beta1", "beta2", "eps",
@@ -190,6 +196,11 @@ class Spec:
     def activation(self, layer):
         """The activation of hidden layer 1 or 2."""
         return self.activation1 if layer == 1 else self.activation2
+
+    def uses(self, field):
+        """Whether this network and update use the number ``field`` (FIELD_USERS)."""
+        chosen = (self.optimizer, self.schedule, self.clip, self.activation1, self.activation2)
+        return field not in FIELD_USERS or any(choice in FIELD_USERS[field] for choice in chosen)
 
     def label(self, layer):
         """How a section title names a layer's activation: ``leaky ReLU, slope 0.01``."""
@@ -370,12 +381,8 @@ def _same(first, p, text):
 def _update(spec):
     """The update section without the look-ahead: the numbers of the update,
     clipping, the scheduled rate, the counter and each parameter's step."""
-    opt, rows = spec.optimizer, []
-    fields = {"sgd": (), "momentum": ("momentum",), "rmsprop": ("rho", "eps"),
-              "adam": ("beta1", "beta2", "eps")}[opt]
-    fields += {"constant": (), "step": ("decay", "decay_every"), "exp": ("decay",)}[spec.schedule]
-    fields += ("clip_c",) if spec.clip else ()
-    rows += [_hyper(spec, f) for f in fields]
+    opt = spec.optimizer
+    rows = [_hyper(spec, f) for f in FIELD_USERS if f != "leak" and spec.uses(f)]
 
     grad = {p: f"dL_d{p}" for p in PARAMS}
     if spec.clip == "value":

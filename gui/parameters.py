@@ -4,13 +4,13 @@ The optimizer, the rate schedule and clipping fold away; a number the chosen
 network or update does not use is shown disabled, saying why."""
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
 from engine import LIMITS
-from engine.cli import UPDATE_OPTIONS
 from engine.expr import symbol
-from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS,
+from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE, LOSSES, OPTIMIZERS,
                           SCHEDULES)
 
 # What a learner sets most comes first and always shows (at 1280×800 without
@@ -19,7 +19,7 @@ GROUPS = (("Layer 1", ("W1", "b1", "activation1")), ("Layer 2", ("W2", "b2", "ac
           ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")),
           ("Training", ("alpha", "loss", "leak")))
 ADVANCED_TITLE = "Optimizer, rate and clipping"
-ADVANCED_GROUPS = (("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta2")),
+ADVANCED_GROUPS = (("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta2", "eps")),
                    ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
 CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
            "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "clip": CLIPS}
@@ -31,6 +31,8 @@ NUMBERS = {
     "rho": (0.0, 0.9999, 4, 0.01, "ρ", "RMSprop: s ← ρ·s + (1 − ρ)·g²"),
     "beta1": (0.0, 0.9999, 4, 0.01, "β₁", "Adam: m ← β₁m + (1 − β₁)g"),
     "beta2": (0.0, 0.99999, 5, 0.001, "β₂", "Adam: v ← β₂v + (1 − β₂)g²"),
+    # ε spans decades: shown as 1e-08, and the arrows step by a factor of ten (ScientificSpinBox).
+    "eps": (1e-12, 1.0, None, None, "ε", "RMSprop and Adam: θ ← θ − α·…/(√… + ε), ε keeps the division safe"),
     "decay": (0.001, 1.0, 3, 0.01, "γ", "the schedule's factor: α·γ^⌊t/k⌋ or α·γ^t"),
     "decay_every": (1, 1_000_000, 0, 10, "k", "step decay: every k updates"),
     "clip_c": (0.001, 1_000_000.0, 3, 0.1, "c", "clip each gradient to [−c, c], or the norm to c"),
@@ -43,33 +45,43 @@ CHOICE_TIPS = {"activation1": "the activation of hidden layer 1", "activation2":
                "schedule": "the learning-rate schedule: constant, α·γ^⌊t/k⌋ or α·γ^t",
                "clip": "gradient clipping: each gradient to [−c, c], or all six scaled to norm c"}
 DECIMALS = 6
-# Which optimizer or schedule uses each number of the update: the command
-# line's own rule, by which it refuses an option the choice does not use.
-USED_BY = {field: (owner,) if isinstance(owner, str) else tuple(owner)
-           for field, owner, _ in UPDATE_OPTIONS.values()}
 TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
             "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
             "x": "the input", "y": "the target output", "alpha": "learning rate α of gradient descent"}
 
 
-def uses(spec, name):
-    """Whether ``spec`` uses the number ``name`` (a Spec field); every other box is always used."""
-    if name in USED_BY:
-        return spec.optimizer in USED_BY[name] or spec.schedule in USED_BY[name]
-    if name == "clip_c":
-        return spec.clip is not None
-    if name == "leak":
-        return "leaky_relu" in (spec.activation1, spec.activation2)
-    return True
-
-
 def unused_reason(name):
     """Why a box is disabled, as its tooltip begins."""
-    if name in USED_BY:
-        return f"used by {' or '.join(CHOICE_TEXT[owner] for owner in USED_BY[name])} only"
     if name == "clip_c":
         return "used only with clipping (by value or by norm)"
-    return f"used by {CHOICE_TEXT['leaky_relu']} only"
+    return f"used by {' or '.join(CHOICE_TEXT[user] for user in FIELD_USERS[name])} only"
+
+
+class ScientificSpinBox(QDoubleSpinBox):
+    """A number that spans decades (ε = 1e-08): written as %g, typed in any
+    float notation, stepped by a factor of ten."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(323)   # QDoubleSpinBox rounds every value to its decimals
+
+    def textFromValue(self, value):
+        return f"{value:g}"
+
+    def valueFromText(self, text):
+        return float(text.replace("−", "-"))
+
+    def validate(self, text, position):
+        try:
+            value = float(text.replace("−", "-"))
+        except ValueError:
+            return QValidator.State.Intermediate, text, position
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, position
+        return QValidator.State.Intermediate, text, position
+
+    def stepBy(self, steps):
+        self.setValue(min(max(self.value() * 10.0 ** steps, self.minimum()), self.maximum()))
 
 
 class ParameterPanel(QWidget):
@@ -177,12 +189,13 @@ class ParameterPanel(QWidget):
 
     def _number(self, name):
         low, high, decimals, step, _, tip = NUMBERS[name]
-        box = QSpinBox() if decimals == 0 else QDoubleSpinBox()
+        box = ScientificSpinBox() if decimals is None else QSpinBox() if decimals == 0 else QDoubleSpinBox()
         if decimals:
             box.setDecimals(decimals)
         box.setObjectName(name)
         box.setRange(low, high)
-        box.setSingleStep(step)
+        if step is not None:
+            box.setSingleStep(step)
         box.setKeyboardTracking(False)
         box.setToolTip(tip)
         box.valueChanged.connect(lambda value, name=name: self.networkEdited.emit(name, value))
@@ -198,7 +211,7 @@ class ParameterPanel(QWidget):
                 else:
                     box.setCurrentIndex(box.findData(getattr(spec, name)))
             if name in NUMBERS:
-                used = uses(spec, name)
+                used = spec.uses(name)
                 if self._used.get(name) != used:
                     self._used[name] = used
                     box.setEnabled(used)

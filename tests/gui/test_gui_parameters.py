@@ -12,7 +12,7 @@ from gui.parameters import ParameterPanel
 # Below the menu bar, the toolbar and the status bar of an 800-pixel-high screen.
 HEIGHT = 640
 MOST_USED = ("W1", "b1", "W2", "b2", "W3", "b3", "x", "y", "alpha")
-ADVANCED = ("optimizer", "momentum", "rho", "beta1", "beta2", "schedule", "decay", "decay_every",
+ADVANCED = ("optimizer", "momentum", "rho", "beta1", "beta2", "eps", "schedule", "decay", "decay_every",
             "clip", "clip_c")
 CONTRACT = MOST_USED + ("activation1", "activation2", "loss", "leak") + ADVANCED
 
@@ -96,6 +96,8 @@ RULES = [
      [Spec(), Spec(optimizer="momentum"), Spec(optimizer="rmsprop")], "used by Adam only"),
     ("beta2", [Spec(optimizer="adam")],
      [Spec(), Spec(optimizer="momentum"), Spec(optimizer="rmsprop")], "used by Adam only"),
+    ("eps", [Spec(optimizer="rmsprop"), Spec(optimizer="adam")],
+     [Spec(), Spec(optimizer="momentum")], "used by RMSprop or Adam only"),
     ("decay", [Spec(schedule="step"), Spec(schedule="exp")], [Spec(), Spec(optimizer="adam")],
      "used by step decay or exponential decay only"),
     ("decay_every", [Spec(schedule="step")], [Spec(), Spec(schedule="exp")], "used by step decay only"),
@@ -141,3 +143,16 @@ def test_showing_a_spec_is_not_an_edit(panel, qtbot):
     with qtbot.waitSignal(panel.networkEdited) as edited:
         panel.choices["beta1"].setValue(0.5)
     assert edited.args == ["beta1", 0.5]
+
+
+def test_epsilon_is_shown_and_stepped_by_decades(panel):
+    box = panel.choices["eps"]
+    panel.show_spec(Spec(optimizer="adam", eps=1e-8))
+    assert box.text() == "1e-08" and box.isEnabled()
+    edits = []
+    panel.networkEdited.connect(lambda field, value: edits.append((field, value)))
+    box.stepBy(1)
+    assert box.text() == "1e-07" and edits[-1] == ("eps", pytest.approx(1e-7, rel=1e-12))
+    box.lineEdit().setText("3.5e-10")
+    box.interpretText()
+    assert edits[-1] == ("eps", 3.5e-10)
