@@ -70,6 +70,7 @@ class LossPlot(pg.PlotWidget):
         self._envelope = PeakEnvelope()
         self._window = None      # the raw slice (start, stop) the curve holds, or None: the envelope
         self._log = False
+        self._conceal = False    # predict mode: the shown state's loss is the learner's to work out
         self.current = 0
         item.getViewBox().sigXRangeChanged.connect(self._on_zoom)
 
@@ -77,10 +78,12 @@ class LossPlot(pg.PlotWidget):
     def _read(self, start, stop):
         return self._source[0].column("L", start, stop)
 
-    def set_history(self, history, current):
+    def set_history(self, history, current, conceal=False):
         """Show the losses of ``history`` (a History or a Timeline).  Only
         states not yet summarized are read, unless older states changed (a
-        new generation): no copy of the whole history is kept here."""
+        new generation): no copy of the whole history is kept here.
+        ``conceal``: leave out the loss of state ``current`` and later ones."""
+        self._conceal = conceal
         source = (history, getattr(history, "generation", 0))
         fit = self._source is not None and history is not self._source[0]
         if source != self._source or len(history) < self._length:
@@ -164,10 +167,15 @@ class LossPlot(pg.PlotWidget):
         else:
             x, y = peaks(self._read(*window[:2]), window[2], window[0])
         self._window = window
+        if self._conceal:
+            x, y = x[x < current], y[x < current]
         # History rows are finite by construction: pyqtgraph need not check them again.
         self.curve.setData(x, self._shown(y), skipFiniteCheck=True)
         self.current = current
-        self.marker.setData([current], self._shown(self._read(current, current + 1)))
+        if self._conceal:
+            self.marker.setData([], [])
+        else:
+            self.marker.setData([current], self._shown(self._read(current, current + 1)))
 
     def set_log(self, on):
         self._log = bool(on)

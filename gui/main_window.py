@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         self._show_diagram(values, derivation)
         self.table.set_derivation(derivation, state.gradient_checks())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
-        self.loss_plot.set_history(state.timeline, state.cursor)
+        self.loss_plot.set_history(state.timeline, state.cursor, conceal="L" in self._hidden_terms(derivation))
         for page in self._pages.values():   # each returns at once while its tab is hidden
             page.refresh(state)
         segment = state.timeline.locate(state.cursor)[0]
@@ -507,7 +507,10 @@ class MainWindow(QMainWindow):
 
     def _on_walk_term(self, term_id):
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
-        self._show_diagram(self._show_parameters(), self.state.derivation())
+        derivation = self.state.derivation()
+        self._show_diagram(self._show_parameters(), derivation)
+        self.loss_plot.set_history(self.state.timeline, self.state.cursor,
+                                   conceal="L" in self._hidden_terms(derivation))
         if term_id:
             self.table.select_term(term_id)
         else:

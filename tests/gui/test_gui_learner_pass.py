@@ -352,3 +352,22 @@ def test_the_exported_derivation_carries_the_numerical_check(window, qtbot, monk
     central = (loss(0.7 + h) - loss(0.7 - h)) / (2 * h)
     assert float(filled["dL/dW1"]["numerical"]) == pytest.approx(central, rel=1e-6)
     assert float(filled["dL/dW1"]["relative_error"]) < 1e-6
+
+
+def test_predict_mode_keeps_the_loss_off_the_plot_until_it_is_revealed(window):
+    window.state.train(5)
+    window.state.move_to(3)
+    window.actionPredict.setChecked(True)
+    window.flush()
+    plot = window.loss_plot
+    assert list(plot.curve.xData) == [0, 1, 2]          # the states before the shown one
+    assert plot.marker.xData is None or len(plot.marker.xData) == 0
+    losses = window.state.timeline.column("L")
+    walk = window.walk
+    while walk.term.id != "L":
+        walk.prediction.setText("0")
+        walk.check()
+        walk.check()
+    walk.prediction.setText(str(losses[3]))
+    walk.check()                                          # L revealed
+    assert list(plot.curve.xData) == [0, 1, 2, 3, 4, 5] and list(plot.marker.yData) == [losses[3]]
