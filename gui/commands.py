@@ -13,9 +13,25 @@ from engine.expr import symbol
 from engine.timeline import Segment
 
 RUN_ID, EDIT_ID = 1, 2
+DROPPED = " (dropped to save memory)"
 
 
-class RunCommand(QUndoCommand):
+class Expirable:
+    """A command the state may drop when undo would hold too much memory: it
+    lets go of the states it kept, and from then on undoing or redoing it
+    changes nothing (the state never goes back past it)."""
+    expired = False
+
+    def expire(self):
+        self.expired = True
+        self._forget()
+        self.setText(self.text() + DROPPED)
+
+    def _forget(self):
+        self._before = self._trainer = None
+
+
+class RunCommand(Expirable, QUndoCommand):
     """``steps`` updates at the end of the timeline.  The chunks of one
     continuous run share ``run_id`` and merge into one command."""
 
@@ -45,6 +61,8 @@ class RunCommand(QUndoCommand):
         self.setText("Step" if self._run_id is None and done == 1 else f"Run {done:,} steps")
 
     def redo(self):
+        if self.expired:
+            return
         timeline = self._state.timeline
         steps = self._steps if self._after is None else self._after - self._before
         self.divergence = timeline.run(steps)
@@ -63,15 +81,20 @@ class RunCommand(QUndoCommand):
         self._state.move_to_end()
 
     def undo(self):
+        if self.expired:
+            return
         self._state.timeline.truncate(self._before)
         self._state.move_to(self._before_cursor)
+
+    def _forget(self):
+        pass   # a run keeps no states: undoing it truncates, redoing it trains again
 
     @property
     def added(self):
         return self._after - self._before
 
 
-class EditCommand(QUndoCommand):
+class EditCommand(Expirable, QUndoCommand):
     """A hand edit at state ``step``: that state becomes the start of a new
     segment with ``name`` changed; later states are dropped (taken back by undo).
     Consecutive edits of one spinbox at one state merge.  ``name`` None: several
@@ -99,15 +122,19 @@ class EditCommand(QUndoCommand):
         return True
 
     def redo(self):
+        if self.expired:
+            return
         self._state.timeline.branch(self._step, self._trainer)
         self._state.move_to(self._step)
 
     def undo(self):
+        if self.expired:
+            return
         self._state.timeline.restore(self._before)
         self._state.move_to(self._before_cursor)
 
 
-class ResetCommand(QUndoCommand):
+class ResetCommand(Expirable, QUndoCommand):
     """Back to the values the newest segment started from, with one state."""
 
     def __init__(self, state):
@@ -121,9 +148,13 @@ class ResetCommand(QUndoCommand):
                                           state.samples(start))
 
     def redo(self):
+        if self.expired:
+            return
         self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))
         self._state.move_to(0)
 
     def undo(self):
+        if self.expired:
+            return
         self._state.timeline.restore(self._before)
         self._state.move_to(self._before_cursor)

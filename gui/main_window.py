@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         undo_view = QUndoView(self.state.undo_stack)
         undo_view.setObjectName("undoView")
         undo_view.setEmptyLabel("Start")
+        self.undo_view = undo_view
         self.undo_dock.setWidget(undo_view)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
         self.undo_dock.hide()
@@ -195,7 +196,8 @@ class MainWindow(QMainWindow):
         stack = self.state.undo_stack
         self.actionUndo.setEnabled(False)
         self.actionRedo.setEnabled(False)
-        stack.canUndoChanged.connect(self.actionUndo.setEnabled)
+        stack.canUndoChanged.connect(self._enable_undo)
+        stack.indexChanged.connect(self._enable_undo)
         stack.canRedoChanged.connect(self.actionRedo.setEnabled)
         # The change's name goes to the tooltip, not the text, so the toolbar keeps its layout.
         stack.undoTextChanged.connect(lambda text: self.actionUndo.setToolTip(f"Undo {text}".strip()))
@@ -289,6 +291,7 @@ class MainWindow(QMainWindow):
         self.state.changed.connect(self._on_state_changed)
         self.state.diverged.connect(self._on_diverged)
         self.state.goalReached.connect(self._on_goal_reached)
+        self.state.undoFloorChanged.connect(self._on_undo_floor)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
         self.dataset_panel.applied.connect(self.set_samples)
@@ -516,6 +519,25 @@ class MainWindow(QMainWindow):
         else:
             self.table.clearSelection()
             self.diagram.highlight("")
+
+    def _enable_undo(self, *_):
+        stack = self.state.undo_stack
+        self.actionUndo.setEnabled(stack.canUndo() and stack.index() > self.state.undo_floor)
+
+    def _on_undo_floor(self, floor):
+        """Undo keeps what it can within the memory budget, and says what it dropped."""
+        self._enable_undo()
+        budget = f"{self.state.memory_budget / 2 ** 20:,.0f} MB"
+        if floor:
+            self.undo_view.setEmptyLabel(f"Start (not reachable: the {floor:,} oldest change"
+                                         f"{'s were' if floor > 1 else ' was'} dropped to keep undo within {budget})")
+            self.undo_dock.setWindowTitle("Changes (oldest dropped to save memory)")
+            self.statusBar().showMessage(
+                f"Undo keeps at most {budget} of states: the {floor:,} oldest change"
+                f"{'s' if floor > 1 else ''} can no longer be undone.", 10_000)
+        else:
+            self.undo_view.setEmptyLabel("Start")
+            self.undo_dock.setWindowTitle("Changes")
 
     def undo(self):
         self.runner.stop()

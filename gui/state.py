@@ -4,6 +4,7 @@ when something changed.  No arithmetic of its own."""
 
 import dataclasses
 import itertools
+import weakref
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -31,13 +32,19 @@ class Goal:
     start: int       # the last state when the run began
 
 
+MEMORY_BUDGET = 500 * 2 ** 20   # the states undo may keep alive, beyond what is shown
+
+
 class ExplorerState(QObject):
     changed = Signal()           # whatever is shown may differ: views redraw from the state
     diverged = Signal(object)    # an engine.Divergence: training stopped
     goalReached = Signal(str)    # a run until a goal ended: what happened, in words
+    undoFloorChanged = Signal(int)   # undo cannot go back past this many (dropped) changes
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._trainers = weakref.WeakSet()   # every trainer made for this window, while alive
+        self._bounded = None
         self.timeline = Timeline(self.new_trainer(DEFAULTS))
         self.undo_stack = QUndoStack(self)
         self._cursor = 0
@@ -46,14 +53,18 @@ class ExplorerState(QObject):
         self._run_ids = itertools.count(1)
         self._run_id = None
         self.goal = None
+        self.memory_budget = MEMORY_BUDGET
+        self.undo_floor = 0       # the oldest changes, dropped to bound memory, that undo cannot reach
+        self.undo_stack.indexChanged.connect(self._keep_above_floor)
 
-    @staticmethod
-    def new_trainer(values, spec=None, optimizer_state=None, samples=None):
+    def new_trainer(self, values, spec=None, optimizer_state=None, samples=None):
         """``samples``: (x, y, batch_size, shuffle_seed) of a dataset; None for
         the single sample values["x"], values["y"]."""
         x, y, batch_size, seed = samples or (values["x"], values["y"], None, None)
-        return Trainer({p: values[p] for p in PARAMS}, x, y, values["alpha"],
-                       spec=spec, state=optimizer_state, batch_size=batch_size, shuffle_seed=seed)
+        trainer = Trainer({p: values[p] for p in PARAMS}, x, y, values["alpha"],
+                          spec=spec, state=optimizer_state, batch_size=batch_size, shuffle_seed=seed)
+        self._trainers.add(trainer)
+        return trainer
 
     def samples(self, step=None):
         """(x, y, batch_size, shuffle_seed) of the shown state's segment."""
@@ -130,6 +141,34 @@ class ExplorerState(QObject):
         """Do a command a ``*_command`` method built (None: nothing to do)."""
         if command is not None:
             self.undo_stack.push(command)
+            self.bound_memory()
+
+    def held_bytes(self):
+        """The rows of every trainer still alive: those the timeline shows and
+        those undo and redo keep (a trainer no command holds is gone).  Rows,
+        not the chunks reserved for them, which take memory only once written."""
+        return sum(len(t.history) * len(t.history.columns) * 8 for t in self._trainers)
+
+    def bound_memory(self):
+        """Drop the oldest undo steps while the states they keep exceed the
+        budget (never the last change done, nor what is shown)."""
+        stack, floor = self.undo_stack, self.undo_floor
+        # Memory grows by a new trainer, or by a chunk of training: not on every step of a run.
+        key = (stack.count(), len(self.timeline) >> 16)
+        if key == self._bounded:
+            return
+        self._bounded = key
+        while floor < stack.index() - 1 and self.held_bytes() > self.memory_budget:
+            stack.command(floor).expire()
+            floor += 1
+        if floor != self.undo_floor:
+            self.undo_floor = floor
+            self.undoFloorChanged.emit(floor)
+
+    def _keep_above_floor(self, index):
+        # Below the floor every change is a no-op: coming back up to it changes nothing either.
+        if index < self.undo_floor:
+            self.undo_stack.setIndex(self.undo_floor)
 
     def value_command(self, name, value):
         """A hand edit at the shown state (see set_value)."""
@@ -238,7 +277,7 @@ class ExplorerState(QObject):
         if goal is not None:
             steps = min(steps, goal.start + goal.steps - self.last)
         if self.timeline.divergence is None and steps > 0:
-            self.undo_stack.push(RunCommand(self, steps, self._run_id, goal and goal.loss))
+            self.push(RunCommand(self, steps, self._run_id, goal and goal.loss))
         divergence = self.timeline.divergence
         if goal is not None:
             self._check_goal(goal, divergence)
@@ -260,13 +299,18 @@ class ExplorerState(QObject):
         self.goalReached.emit(text)
 
     def reset(self):
-        self.undo_stack.push(ResetCommand(self))
+        self.push(ResetCommand(self))
 
     # --- whole sessions (not undoable: a new history of changes begins) -----
     def replace(self, timeline, cursor):
         """Show another session: ``timeline`` (None: the worked example) at ``cursor``."""
         self.undo_stack.clear()
+        if self.undo_floor:
+            self.undo_floor = 0
+            self.undoFloorChanged.emit(0)
         self.timeline = timeline or Timeline(self.new_trainer(DEFAULTS))
+        self._trainers.update(s.trainer for s in self.timeline.segments)
+        self._bounded = None
         self.move_to(cursor)
 
     def mark_modified(self):
