@@ -1,4 +1,5 @@
-"""CSV writers over any text stream, and the atomic file write they go through.
+"""CSV writers over any text stream.  The atomic file write they go through is
+:mod:`engine.atomic`; ``AtomicFile`` and ``write_atomically`` are importable here too.
 
 Floats are written by the csv module as ``repr``: the shortest text that reads
 back as the identical float64.  The history's columns are HISTORY_COLUMNS and
@@ -7,10 +8,8 @@ that a segment of a line does not keep is an empty cell.
 """
 
 import csv
-import os
-import tempfile
-from collections.abc import Iterator
 
+from .atomic import AtomicFile, write_atomically  # noqa: F401 -- the writer every file goes through
 from .compiled import ROW
 from .history import History
 from .limits import PARAMS
@@ -98,60 +97,3 @@ def history_chunks(stream, history, every=1):
 
 def write_history(stream, history, every=1):
     finish(history_chunks(stream, history, every))
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-class AtomicFile:
-    """A text file written under a temporary name beside ``path`` (``.~*.part``)
-    and moved into place by :meth:`commit`, so that ``path`` holds either its
-    old contents or the whole new file, even if the process is killed."""
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        fd, self._temp = tempfile.mkstemp(prefix=".~", suffix=".part", dir=folder)
-        try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
-            self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        except BaseException:
-            os.close(fd)
-            os.unlink(self._temp)
-            raise
-
-    def commit(self):
-        try:
-            self.stream.flush()
-            os.fsync(self.stream.fileno())
-            self.stream.close()
-            os.replace(self._temp, self.path)
-        except BaseException:
-            self.abort()
-            raise
-
-    def abort(self):
-        """Forget what was written; ``path`` stays as it was."""
-        self.stream.close()
-        try:
-            os.unlink(self._temp)
-        except FileNotFoundError:
-            pass
-
-
-def write_atomically(path, write):
-    """Call ``write(stream)`` on an :class:`AtomicFile` for ``path`` (running
-    it to the end if it is a writer that yields between pieces, such as
-    :func:`history_chunks`).  On any error ``path`` is left as it was."""
-    target = AtomicFile(path)
-    try:
-        pieces = write(target.stream)
-        if isinstance(pieces, Iterator):
-            finish(pieces)
-    except BaseException:
-        target.abort()
-        raise
-    target.commit()
