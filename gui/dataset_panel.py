@@ -7,11 +7,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget)
 
 from engine.dataset import PRESET_TEXT, PRESETS, preset
 from engine.derivation import evaluate
+
+from .dataset_model import DatasetModel
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
 SEED_DIGITS = 30     # a shuffle seed as long as a session file's whole numbers may be
@@ -70,10 +71,13 @@ class DatasetPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("datasetPanel")
-        self.table = QTableWidget(0, 2)
+        self.model = DatasetModel(self)
+        self.table = QTableView()
         self.table.setObjectName("datasetTable")
-        self.table.setHorizontalHeaderLabels(["x", "y"])
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # Every row as high as the others: the header then never measures a row (a million of them).
+        self.table.verticalHeader().setSectionResizeMode(self.table.verticalHeader().ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.preset = QComboBox()
         self.preset.setObjectName("datasetPreset")
@@ -111,6 +115,8 @@ class DatasetPanel(QWidget):
         self.message = QLabel()
         self.message.setObjectName("datasetMessage")
         self.message.setWordWrap(True)
+        self.model.refused.connect(self.message.setText)
+        self.model.dataChanged.connect(lambda *_: self.message.clear())   # a refusal is old news once a cell took
 
         rows = QHBoxLayout()
         rows.addWidget(buttons["add"])
@@ -148,25 +154,26 @@ class DatasetPanel(QWidget):
 
     # --- rows -----------------------------------------------------------
     def set_rows(self, x, y):
-        self.table.setRowCount(len(x))
-        for row, (a, b) in enumerate(zip(x, y)):
-            self.table.setItem(row, 0, QTableWidgetItem(repr(float(a))))
-            self.table.setItem(row, 1, QTableWidgetItem(repr(float(b))))
+        """Show the samples x and y (numbers; arrays are not copied until edited)."""
+        self.model.set_arrays(x, y)
+        self.message.clear()
 
     def rows(self):
-        """The typed rows as two lists of text (the engine checks them)."""
-        def cell(r, c):
-            item = self.table.item(r, c)
-            return item.text().strip().replace("−", "-") if item else ""
-        return ([cell(r, 0) for r in range(self.table.rowCount())],
-                [cell(r, 1) for r in range(self.table.rowCount())])
+        """The rows as two lists of text, as the cells show them ("" for a
+        blank one): what export and the engine's checks read."""
+        return self.model.texts()
 
     def add_row(self):
-        self.table.insertRow(self.table.rowCount())
+        """A blank row at the end, its x cell ready to be typed in."""
+        row = self.model.rowCount()
+        self.model.insertRow(row)
+        self.table.setCurrentIndex(self.model.index(row, 0))
+        self.table.scrollToBottom()
 
     def remove_rows(self):
-        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
-            self.table.removeRow(row)
+        ranges = [(r.top(), r.bottom()) for r in self.table.selectionModel().selection()]
+        self.table.clearSelection()
+        self.model.remove_row_ranges(ranges)
 
     def load_preset(self):
         self.set_rows(*preset(self.preset.currentText()))
@@ -190,7 +197,9 @@ class DatasetPanel(QWidget):
         return size, seed
 
     def apply(self):
-        x, y = self.rows()
+        """Ask to train on the rows: arrays, a blank cell NaN (the engine refuses
+        it, naming the sample), never a text per cell."""
+        x, y = self.model.arrays()
         size, seed = self.batching()
         self.applied.emit(x, y, size, seed)
 

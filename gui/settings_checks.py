@@ -6,6 +6,7 @@ functions, which crash on some damaged values), and paths.
 
 import atexit
 import os
+import re
 import shutil
 import stat
 import struct
@@ -62,6 +63,244 @@ def settings_problem():
         if info.st_size > MAX_SETTINGS_BYTES:
             return path, (f"it is {info.st_size / 2 ** 20:.1f} MB, far more than settings take "
                           f"(at most {MAX_SETTINGS_BYTES // 2 ** 20} MB)")
+        data, reason = _read_small_file(path)
+        reason = reason or (foreign_value(data) if data else None)
+        if reason:
+            return path, reason
+    return None
+
+
+def _read_small_file(path):
+    """``(bytes, None)``; ``(None, None)`` when it cannot be read (QSettings then
+    reads it as empty); ``(None, reason)`` when it changed since it was looked at.
+    Opened without blocking and checked again once open: the file may have been
+    swapped for a pipe, or grown."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return None, None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "it is not an ordinary file (a pipe or a device)"
+        with os.fdopen(os.dup(handle), "rb") as file:
+            data = file.read(MAX_SETTINGS_BYTES + 1)
+    except OSError:
+        return None, None
+    finally:
+        os.close(handle)
+    if len(data) > MAX_SETTINGS_BYTES:
+        return None, f"it grew past {MAX_SETTINGS_BYTES // 2 ** 20} MB while it was read"
+    return data, None
+
+
+# --- what the file holds, read the way QSettings reads an INI file ----------------
+#
+# QSettings turns a value "@Variant(…)" or "@DateTime(…)" into a QVariant with
+# QDataStream, which trusts the counts it reads: a list "of 2**31 items" in 10 bytes
+# aborts the process (std::bad_alloc) before any check of ours could run.  The window
+# writes only plain texts and numbers, and "@ByteArray(…)" for its geometry and
+# layout, so a file holding anything else was not written by it and is not read.
+# The parsing below follows Qt 6's qsettings.cpp (readIniLine, iniUnescapedKey,
+# iniUnescapedStringList), so that escapes ("\x40Variant(") or quotes cannot hide a
+# value from this check and still reach QDataStream.
+
+DECODED_BY_QDATASTREAM = ("@Variant(", "@DateTime(")
+BYTE_ARRAY_KEYS = ("geometry", "windowState")
+_SPACE = b" \t\n\r"
+_SPECIAL = re.compile(rb'[\n\r"=;\\]')
+_ESCAPES = {ord(k): v for k, v in zip("abfnrtv\"?'\\", "\a\b\f\n\r\t\v\"?'\\")}
+
+
+def _ini_lines(data):
+    """``(line, index of its '=' or -1)`` for each line of ``data``, as Qt's
+    readIniLine splits them: a quoted value and an escaped line end go on."""
+    size, position = len(data), 0
+    while True:
+        start = position
+        while start < size and data[start] in _SPACE:
+            start += 1
+        at, quoted, equals = start, False, -1
+        while at < size:
+            special = _SPECIAL.search(data, at)
+            if special is None:
+                at = size
+                break
+            char, at = data[special.start()], special.start() + 1
+            if char == 0x3D:                                   # =
+                if not quoted and equals == -1:
+                    equals = at - 1
+            elif char in (0x0A, 0x0D):
+                if at == start + 1:
+                    start += 1
+                elif not quoted:
+                    at -= 1
+                    break
+            elif char == 0x5C:                                 # a backslash: the next byte is taken
+                if at < size:
+                    first = data[at]
+                    at += 1
+                    if at < size and {first, data[at]} == {0x0A, 0x0D}:
+                        at += 1
+            elif char == 0x22:                                 # "
+                quoted = not quoted
+            elif at == start + 1:                              # ; at the start: a comment line
+                while at < size and data[at] not in (0x0A, 0x0D):
+                    at += 1
+                while at < size and data[at] in _SPACE:
+                    at += 1
+                start = at
+            elif not quoted:
+                at -= 1
+                break
+        position = at
+        if at <= start:
+            return
+        yield data[start:at], (equals - start if equals >= 0 else -1)
+
+
+def _ini_key(raw):
+    """A key or section name as Qt's iniUnescapedKey reads it: '\\' for '/',
+    %XX and %UXXXX for other characters."""
+    text, out, at = raw.decode("utf-8", "replace"), [], 0
+    while at < len(text):
+        char = text[at]
+        if char == "\\":
+            out.append("/")
+            at += 1
+            continue
+        if char != "%" or at == len(text) - 1:
+            out.append(char)
+            at += 1
+            continue
+        digits = 4 if text[at + 1] == "U" else 2
+        first = at + 1 + (digits == 4)
+        code = text[first:first + digits]
+        if len(code) == digits and all(c in "0123456789abcdefABCDEF" for c in code):
+            out.append(chr(int(code, 16)))
+            at = first + digits
+        else:
+            out.append("%")
+            at += 1
+    return "".join(out)
+
+
+def _ini_values(raw):
+    """The texts a value stands for (several for a list), unescaped as Qt's
+    iniUnescapedStringList does: C escapes (\\x and octal ones of any length,
+    kept to 16 bits), quotes, commas between list items."""
+    items, current, at, size = [], [], 0, len(raw)
+    quoted = is_list = current_quoted = False
+    chop_limit = 0
+
+    def chop_trailing_spaces():
+        while len(current) > chop_limit and current[-1] in (" ", "\t"):
+            current.pop()
+
+    skip_spaces = True
+    while True:
+        if skip_spaces:
+            while at < size and raw[at] in (0x20, 0x09):
+                at += 1
+            skip_spaces = False
+            chop_limit = len(current)
+        if at >= size:
+            if not current_quoted:
+                chop_trailing_spaces()
+            break
+        char = raw[at]
+        if char == 0x5C:
+            at += 1
+            if at >= size:
+                break
+            escaped = raw[at]
+            at += 1
+            if escaped in _ESCAPES:
+                current.append(_ESCAPES[escaped])
+                chop_limit = len(current)
+                continue
+            if escaped in b"x01234567":
+                hex_escape = escaped == ord("x")
+                digits = "0123456789abcdefABCDEF" if hex_escape else "01234567"
+                if hex_escape and (at >= size or chr(raw[at]) not in digits):
+                    chop_limit = len(current)
+                    continue    # "\x" and no digit: nothing
+                value = 0 if hex_escape else escaped - ord("0")
+                while at < size and chr(raw[at]) in digits:
+                    value = ((value << (4 if hex_escape else 3)) + int(chr(raw[at]), 16)) & 0xFFFF
+                    at += 1
+                current.append(chr(value))
+                chop_limit = len(current)
+                continue
+            if escaped in (0x0A, 0x0D) and at < size and raw[at] in (0x0A, 0x0D) and raw[at] != escaped:
+                at += 1
+            chop_limit = len(current)      # any other escaped byte is dropped
+        elif char == 0x22:
+            at += 1
+            current_quoted = True
+            quoted = not quoted
+            skip_spaces = not quoted
+        elif char == 0x2C and not quoted:
+            if not current_quoted:
+                chop_trailing_spaces()
+            is_list = True
+            items.append("".join(current))
+            current, current_quoted = [], False
+            at += 1
+            skip_spaces = True
+        else:
+            end = at + 1
+            while end < size and raw[end] not in (0x5C, 0x22, 0x2C):
+                end += 1
+            current.extend(raw[at:end].decode("utf-8", "replace"))
+            at = end
+    items.append("".join(current))
+    return items if is_list else items[-1:]
+
+
+def _ini_entries(data):
+    """``(key, [texts])`` for every entry of an INI file, keys with their
+    section ("group/key"; [General] is no section), as QSettings reads them."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    section = ""
+    for line, equals in _ini_lines(data):
+        if line.startswith(b"["):
+            end = line.find(b"]")
+            name = line[1:end if end >= 0 else len(line)].strip()
+            if name.lower() == b"general":
+                section = ""
+            elif name.lower() == b"%general":
+                section = name[1:].decode("latin-1") + "/"
+            else:
+                section = _ini_key(name) + "/"
+        elif equals >= 0:
+            yield section + _ini_key(line[:equals].strip()), _ini_values(line[equals + 1:])
+
+
+def _named(key):
+    shown = key if key.isprintable() and len(key) <= 40 else ascii(key[:40])[1:-1]
+    return f"“{shown}”"
+
+
+def foreign_value(data):
+    """Why QSettings must not read the INI file ``data`` (bytes), or None: it
+    holds a value the window never writes and Qt would decode unchecked."""
+    for key, texts in _ini_entries(data):
+        for text in texts:
+            # Anywhere in the text, not only at its start: a wider net than Qt's,
+            # against any way this reading could differ from Qt's.
+            marker = next((m for m in DECODED_BY_QDATASTREAM if m in text), None)
+            if marker:
+                return (f"it holds a value “{marker}…)” under {_named(key)}, a kind Backprop Explorer "
+                        "never writes and Qt decodes without checking")
+            if text.startswith("@ByteArray(") and key not in BYTE_ARRAY_KEYS:
+                return (f"it holds binary data (“@ByteArray(…)”) under {_named(key)}, "
+                        "where Backprop Explorer writes only text and numbers")
+    raw = next((m for m in DECODED_BY_QDATASTREAM if m.encode() in data), None)
+    if raw:   # in the bytes, yet not in any value: this reading missed something Qt may not
+        return (f"it holds “{raw}…)”, a kind of value Backprop Explorer never writes "
+                "and Qt decodes without checking")
     return None
 
 

@@ -57,9 +57,15 @@ def test_one_sample_at_a_time_and_edits_keep_the_dataset(window):
 
 def test_bad_rows_are_refused_and_change_nothing(window):
     before = window.state.timeline.rows().copy()
-    window.dataset_panel.set_rows([1.0, 2.0], [3.0, 4.0])
-    window.dataset_panel.table.item(1, 0).setText("abc")
-    window.dataset_panel.apply_button.click()
+    panel = window.dataset_panel
+    panel.set_rows([1.0, 2.0], [3.0, 4.0])
+    model = panel.table.model()
+    assert model.setData(model.index(1, 0), "abc") is False        # typed text that is no number
+    assert "Row 2, x" in panel.message.text() and "abc" in panel.message.text()
+    assert panel.rows() == (["1.0", "2.0"], ["3.0", "4.0"])
+    panel.add_row()                                                  # a blank row: not a dataset yet
+    assert panel.rows() == (["1.0", "2.0", ""], ["3.0", "4.0", ""])
+    panel.apply_button.click()
     assert "Not applied" in window.statusBar().currentMessage()
     np.testing.assert_array_equal(window.state.timeline.rows(), before)
 

@@ -42,7 +42,7 @@ import warnings
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QPushButton, QTableWidgetItem
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QPushButton
 
 from engine import (ACTIVATIONS, CLIPS, DEFAULTS, INPUTS, LIMITS, LOSSES, OPTIMIZERS, PARAMS, SCHEDULES,
                     InputError, Trainer, session, state_columns)
@@ -484,6 +484,7 @@ class Walk:
     def samples_panel(self):
         """The dataset dock as the learner uses it: a preset or typed rows, the batching, Apply."""
         rng, panel = self.rng, self.window.dataset_panel
+        model = panel.table.model()
         if not self.window.dataset_dock.isVisible() and rng.random() < 0.5:
             self.window.dataset_dock.show()
         self.window.flush()
@@ -518,21 +519,25 @@ class Walk:
             if what < 0.15:
                 _button(panel, "Add row").click()
                 steps.append("add row")
-            elif what < 0.25 and panel.table.rowCount() > 1:
-                row = rng.randrange(panel.table.rowCount())
+            elif what < 0.25 and model.rowCount() > 1:
+                row = rng.randrange(model.rowCount())
                 panel.table.clearSelection()
                 panel.table.selectRow(row)
                 _button(panel, "Remove rows").click()
                 steps.append(f"remove row {row}")
-            elif panel.table.rowCount():
-                row, column = rng.randrange(panel.table.rowCount()), rng.randrange(2)
+            elif model.rowCount():
+                row, column = rng.randrange(model.rowCount()), rng.randrange(2)
                 text = rng.choice(CELL_TEXTS)
-                item = panel.table.item(row, column)
-                if item is None:
-                    panel.table.setItem(row, column, QTableWidgetItem(text))
-                else:
-                    item.setText(text)
-                steps.append(f"cell ({row}, {column}) = {text!r}")
+                before = panel.rows()
+                taken = model.setData(model.index(row, column), text)
+                # A cell takes a finite number within the engine's limits, and nothing else.
+                number = _parse_rows([text], [])[0][0]
+                low, high = LIMITS["xy"[column]]
+                assert taken == (isinstance(number, float) and math.isfinite(number) and low <= number <= high), \
+                    f"the cell took {text!r}" if taken else f"the cell refused {text!r}"
+                if not taken:
+                    assert panel.rows() == before and panel.message.text(), f"{text!r} refused, yet not as told"
+                steps.append(f"cell ({row}, {column}) = {text!r}{'' if taken else ': refused'}")
         mode = rng.choice([FULL, MINI, ONE])
         panel.mode.setCurrentText(mode)
         panel.batch_size.setValue(rng.choice([1, 2, 5, 8, 50, 1_000_000]))
