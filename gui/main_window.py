@@ -650,7 +650,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         self.runner.stop()
-        if not self.sessions.maybe_save():
+        if not self.sessions.wait_for_saves("closing") or not self.sessions.maybe_save():
             event.ignore()
             return
         self.writes.finish()   # exports asked for are completed before the window goes

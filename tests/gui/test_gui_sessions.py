@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QLockFile, QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
-from gui import session_controller
+from gui import MainWindow, session_controller
 from gui.session_controller import AUTOSAVE_MS, FILTER, name_application
 from helpers import new_window
 
@@ -533,7 +534,8 @@ def test_a_failed_autosave_keeps_the_previous_one(window, monkeypatch):
     assert window.sessions.autosave() is False
     assert autosave.read_bytes() == before
     assert "Autosave failed" in window.statusBar().currentMessage()
-    assert sorted(p.name for p in autosave.parent.iterdir()) == [autosave.name]
+    # The autosave and the lock that marks it this window's: no piece of the failed write.
+    assert sorted(p.name for p in autosave.parent.iterdir()) == sorted([autosave.name, autosave.stem + ".lock"])
 
 
 def test_a_clean_close_leaves_nothing_to_recover(window, monkeypatch):
@@ -577,8 +579,10 @@ def test_recovery_after_a_killed_process(qtbot, tmp_path, no_modal_dialogs):
     assert done.stdout.split()[-1] == "READY", done.stdout + done.stderr
 
     window = new_window(qtbot)
-    autosave = window.sessions.autosave_path()
-    assert done.stdout.splitlines()[0] == str(autosave)
+    autosave = Path(done.stdout.splitlines()[0])
+    # The killed window's own autosave, in this window's data folder, and not this window's.
+    assert autosave.parent == window.sessions.autosave_path().parent
+    assert autosave != window.sessions.autosave_path()
     saved_at = session.read(autosave).saved_at
     assert started <= saved_at <= finished
     assert window.sessions.offer_recovery() is True
@@ -588,26 +592,33 @@ def test_recovery_after_a_killed_process(qtbot, tmp_path, no_modal_dialogs):
     text = args[2]
     local = saved_at.astimezone()
     assert local.strftime("%H:%M:%S") in text and str(local.year) in text
+    assert "38 states" in text        # the first state and 37 updates
     assert window.state.timeline.rows().tobytes() == reference_trainer(37).history.rows().tobytes()
     assert window.state.cursor == 20
     assert window.speed.currentData() == 10
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     assert window.sessions.path is None
-    assert autosave.exists()          # kept until the recovered session is saved somewhere
+    # Kept until the recovered session is saved somewhere: this window's own from now on.
+    assert autosave.exists() and window.sessions.autosave_path() == autosave
+    probe = QLockFile(str(autosave.with_suffix(".lock")))
+    probe.setStaleLockTime(0)
+    assert not probe.tryLock(0)       # held by this window: no other offers it
     window.state.undo_stack.setClean()
 
 
 def test_declining_recovery_removes_the_autosave(window, qtbot, monkeypatch):
-    window.state.train(4)
-    assert window.sessions.autosave()
-    later = new_window(qtbot)
+    crashed = MainWindow()            # not registered with qtbot: destroyed below, never closed
+    crashed.state.train(4)
+    assert crashed.sessions.autosave()
+    autosave = crashed.sessions.autosave_path()
+    shiboken6.delete(crashed)
     asked = answer_questions(monkeypatch, Buttons.No)
-    assert later.sessions.offer_recovery() is False
+    assert window.sessions.offer_recovery() is False
     assert len(asked) == 1 and "autosaved at" in asked[0][2]
-    assert not later.sessions.autosave_path().exists()
-    assert len(later.state.timeline) == 1
-    assert later.windowTitle() == "Backprop Explorer" and not later.isWindowModified()
-    assert later.sessions.offer_recovery() is False    # nothing left to offer
+    assert not autosave.exists()
+    assert len(window.state.timeline) == 1
+    assert window.windowTitle() == "Backprop Explorer" and not window.isWindowModified()
+    assert window.sessions.offer_recovery() is False    # nothing left to offer
     assert len(asked) == 1
 
 
