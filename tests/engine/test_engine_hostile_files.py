@@ -11,6 +11,7 @@ import io
 import json
 import os
 import random
+import re
 import threading
 
 import numpy as np
@@ -199,14 +200,14 @@ def _with_last_state(column, value):
     return json.dumps(document), rows
 
 
-def test_1e308_in_a_later_state_opens_and_training_on_from_it_reports_the_overflow():
-    text, rows = _with_last_state("W3", 1e308)   # a state like those of a divergence, beyond the inputs' range
-    loaded = session.load(io.StringIO(text))
-    assert loaded.timeline.rows().tobytes() == rows.tobytes()
-    divergence = loaded.timeline.run(5)
-    assert divergence is not None                 # ŷ ≈ 1e308, L = (ŷ − y)² overflows: reported, not raised
-    assert len(loaded.timeline) == len(rows)      # the last finite state is kept, nothing after it
-    assert np.isfinite(loaded.timeline.rows()).all()
+def test_1e308_in_a_later_state_is_refused_naming_it():
+    # Before issue 11 such a file opened (and training on from it reported the overflow); a
+    # later state is now what training gives from the segment's start, or the file is refused.
+    text, _ = _with_last_state("W3", 1e308)
+    true_w3 = float(_trainer().history.row(3)[ROW.index("W3")])
+    with pytest.raises(SessionError, match=rf"segment 1: state 3 \(W₃\) differs from what training "
+                                           rf"gives: 1e\+308 instead of {re.escape(repr(true_w3))}"):
+        session.load(io.StringIO(text))
 
 
 @pytest.mark.parametrize("where, value, words", [
