@@ -292,6 +292,7 @@ class MainWindow(QMainWindow):
         self.state.diverged.connect(self._on_diverged)
         self.state.goalReached.connect(self._on_goal_reached)
         self.state.undoFloorChanged.connect(self._on_undo_floor)
+        self.state.checksReady.connect(lambda: self._refresh())   # built after the connections
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
         self.dataset_panel.applied.connect(self.set_samples)
@@ -325,7 +326,9 @@ class MainWindow(QMainWindow):
         values = self._show_parameters()
         self.walk.set_derivation(derivation, step=state.cursor)
         self._show_diagram(values, derivation)
-        self.table.set_derivation(derivation, state.gradient_checks())
+        # Not while training runs: each redraw would check a state already gone.
+        checks = None if self.runner.running else state.gradient_checks()
+        self.table.set_derivation(derivation, checks or ())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         self.loss_plot.set_history(state.timeline, state.cursor, conceal="L" in self._hidden_terms(derivation))
         for page in self._pages.values():   # each returns at once while its tab is hidden
@@ -588,7 +591,9 @@ class MainWindow(QMainWindow):
             self.actionRun.setChecked(running)
         self.actionRun.setText("&Pause" if running else "&Run")
         if not running:
+            # Now, and whether or not a redraw was due: the check columns, left empty while running.
             self._refresh.flush()
+            self.refresh()
 
     def reset(self):
         self.runner.stop()
@@ -617,7 +622,8 @@ class MainWindow(QMainWindow):
         return None if job.succeeded is False else path
 
     def export_derivation(self):
-        step, derivation, checks = self.state.cursor, self.state.derivation(), self.state.gradient_checks()
+        step, derivation = self.state.cursor, self.state.derivation()
+        checks = self.state.gradient_checks(wait=True)
         return self._export("Export Derivation", f"derivation-step-{step}.csv",
                             lambda s: csvio.derivation_chunks(s, [(step, derivation, checks)]))
 

@@ -2,10 +2,12 @@
 and the shown step, changes them only through undoable commands, and says
 when something changed.  No arithmetic of its own."""
 
+import concurrent.futures
 import dataclasses
 import itertools
 import weakref
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -33,6 +35,7 @@ class Goal:
 
 
 MEMORY_BUDGET = 500 * 2 ** 20   # the states undo may keep alive, beyond what is shown
+BACKGROUND_CHECKS_FROM = 20_000   # samples in a batch from which its gradient check runs in a worker
 
 
 class ExplorerState(QObject):
@@ -40,6 +43,8 @@ class ExplorerState(QObject):
     diverged = Signal(object)    # an engine.Divergence: training stopped
     goalReached = Signal(str)    # a run until a goal ended: what happened, in words
     undoFloorChanged = Signal(int)   # undo cannot go back past this many (dropped) changes
+    checksReady = Signal()       # the shown state's gradient checks, computed in the background
+    _checked = Signal(object, object)   # from the worker thread: (cache key, its future)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -54,6 +59,10 @@ class ExplorerState(QObject):
         self._run_id = None
         self.goal = None
         self.memory_budget = MEMORY_BUDGET
+        self.background_checks_from = BACKGROUND_CHECKS_FROM
+        self._checking = None
+        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self._checked.connect(self._on_checked)   # queued: delivered in the window's thread
         self.undo_floor = 0       # the oldest changes, dropped to bound memory, that undo cannot reach
         self.undo_stack.indexChanged.connect(self._keep_above_floor)
 
@@ -106,13 +115,35 @@ class ExplorerState(QObject):
             self._checks = None
         return self._cache[1]
 
-    def gradient_checks(self):
+    def gradient_checks(self, wait=False):
         """Central differences for each gradient of the shown state, on the
-        samples its update uses (a mini-batch's own, as the table shows)."""
+        samples its update uses (a mini-batch's own, as the table shows).
+        A large batch is checked in a worker thread (thirteen passes over a
+        million samples take seconds): None until it is done, then
+        ``checksReady``; ``wait`` computes them here instead."""
         self.derivation()   # the same cache key
         if self._checks is None:
-            self._checks = trainer_checks(*self.timeline.locate(self._cursor))
+            trainer, index = self.timeline.locate(self._cursor)
+            if wait or len(trainer.batch(index)) < self.background_checks_from:
+                self._checks = trainer_checks(trainer, index)
+            elif self._checking != self._cache[0]:
+                self._checking = key = self._cache[0]
+                # A frozen view: training may go on while the worker reads this state.
+                job = self._worker.submit(trainer_checks, trainer.frozen(index + 1), index)
+                job.add_done_callback(lambda done: self._announce(key, done))
         return self._checks
+
+    def _announce(self, key, done):
+        # In the worker's thread: the window may have gone meanwhile.
+        if shiboken6.isValid(self):
+            self._checked.emit(key, done)
+
+    def _on_checked(self, key, done):
+        if key == self._checking:
+            self._checking = None
+        if key == self._cache[0] and self._checks is None and done.exception() is None:
+            self._checks = done.result()
+            self.checksReady.emit()
 
     # --- moving (not undoable: looking is not changing) ------------------
     def move_to(self, step):

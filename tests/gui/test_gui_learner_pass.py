@@ -371,3 +371,39 @@ def test_predict_mode_keeps_the_loss_off_the_plot_until_it_is_revealed(window):
     walk.prediction.setText(str(losses[3]))
     walk.check()                                          # L revealed
     assert list(plot.curve.xData) == [0, 1, 2, 3, 4, 5] and list(plot.marker.yData) == [losses[3]]
+
+
+def test_a_large_batch_is_checked_in_the_background(window, qtbot):
+    state = window.state
+    state.background_checks_from = 10     # a small dataset stands for a million samples
+    x = np.linspace(-1, 1, 40)
+    window.set_samples(x, 0.5 * x, None, None)
+    window.flush()
+    model = window.table.derivation_model
+    row = next(r for r in model.term_rows() if model.index(r, 0).data(Qt.ItemDataRole.UserRole) == "dL/dW1")
+    with qtbot.waitSignal(state.checksReady, timeout=20_000):
+        pass                               # the worker's answer arrives as a signal
+    window.flush()
+    assert model.index(row, 4).data()      # the numerical check is shown once it is known
+    checks = state.gradient_checks()
+    assert checks is not None
+    assert checks == state.gradient_checks(wait=True) or all(
+        a.numeric == b.numeric for a, b in zip(checks, state.gradient_checks(wait=True)))
+
+
+def test_no_check_is_computed_while_training_runs(window, qtbot, monkeypatch):
+    calls = []
+    real = window.state.gradient_checks
+    monkeypatch.setattr(window.state, "gradient_checks", lambda *a, **k: calls.append(1) or real(*a, **k))
+    window.speed.setCurrentIndex(window.speed.findData(0))
+    window.actionRun.trigger()
+    assert window.runner.running
+    calls.clear()                         # (the state shown as the run starts is checked)
+    shown, show = [], window.timeline_bar.show_position
+    monkeypatch.setattr(window.timeline_bar, "show_position",
+                        lambda *a: shown.append(window.runner.running) or show(*a))
+    qtbot.waitUntil(lambda: shown.count(True) >= 3, timeout=20_000)   # three redraws while running
+    assert calls == []
+    window.actionRun.trigger()           # paused: the shown state is checked
+    window.flush()
+    assert calls
