@@ -8,7 +8,11 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv:
         # Headless: the command line must not import Qt.
-        from engine.cli import run
+        try:
+            from engine.cli import run
+        except KeyboardInterrupt:   # Ctrl-C before the command line's own handling is in place
+            print("backprop-explorer: stopped by SIGINT", file=sys.stderr)
+            return 130
         return run(argv, prog="backprop-explorer")
     from gui.app import run_window
     return run_window()

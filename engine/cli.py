@@ -1,17 +1,24 @@
 """The headless command line: ``derive`` and ``train``.  Imports no Qt."""
 
 import argparse
-import math
+import contextlib
+import csv
 import os
+import re
+import signal
+import stat
 import sys
+import threading
+from collections.abc import Iterator
 
 from . import csvio
-from .dataset import read_csv
+from .compiled import ROW
+from .dataset import parse_number, read_csv
 from .gradcheck import trainer_checks
 from .init import SCHEMES, initialize
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
-from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE, LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES,
-                    Spec, interval)
+from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, GRADIENTS, LEAK_RANGE, LOSSES, OPTIMIZERS,
+                    RATE_RANGES, SCHEDULES, Spec, interval)
 from .training import Trainer
 
 DESCRIPTION = """\
@@ -24,9 +31,29 @@ schedule, gradient clipping).
 Without a subcommand the window opens.  With one, it runs headless and writes CSV:
   derive   the derivation table (formula, substitution, value) of states 0..N
   train    the training history: parameters, loss and gradient of states 0..N
-Run '%(prog)s SUBCOMMAND --help' for the options of each."""
+Run '%(prog)s SUBCOMMAND --help' for the options of each.
 
-EXIT_USAGE, EXIT_DIVERGED = 2, 1
+Numbers are written as in a dataset's CSV: ASCII digits with an optional sign,
+point and exponent (2, -1.5, -1e-3, -.5); not 1_000, nor other scripts' digits.
+A negative value may follow its option (--W1 -1e-3) or be joined to it
+(--W1=-1e-3)."""
+
+EXIT_DIVERGED, EXIT_USAGE, EXIT_WRITE = 1, 2, 3
+EXIT_STATUS = ("Exit status: 0 on success; 1 if training diverged (the finite states are "
+               "written, standard error names the step and the quantity); 2 on bad input; "
+               "3 if the output could not be written (a full disk, a closed standard output); "
+               "128 + N if stopped by signal N (130: Ctrl-C, 143: SIGTERM, 129: SIGHUP), no "
+               "half-written file left behind.")
+# derive keeps every state and writes some sixty rows of text for each: beyond this the table
+# is gigabytes.  train streams its rows; its limit keeps the step numbers and the update counter
+# far from float64's whole numbers (2^53) and a run within days.
+MAX_DERIVE_STEPS = 100_000
+MAX_TRAIN_STEPS = 1_000_000_000
+# States trained between two writes when streaming (one History chunk): the memory of a run of
+# any length is two such blocks of rows.
+STREAM_BLOCK = 1 << 16
+# The widest float64 repr: -2.2250738585072014e-308.
+_FLOAT_WIDTH = 24
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,24 +65,87 @@ class _Parser(argparse.ArgumentParser):
 
 def _finite(text):
     try:
-        value = float(text)
-    except ValueError:
+        return parse_number(text)
+    except ValueError as why:
+        if str(why) == "must be finite":
+            raise argparse.ArgumentTypeError(f"must be finite, got {text!r}") from None
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
-    return value
 
 
-def _count(minimum):
+_finite.numeric = True
+_DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _count(minimum, maximum=None):
     def parse(text):
         try:
-            value = int(text)
+            value = parse_number(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not value.is_integer():
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+        if _DIGITS.fullmatch(text):
+            value = int(text)    # exact however long (a seed may be)
+        elif abs(value) <= 2 ** 53:
+            value = int(value)   # 1e6: exact below 2^53
+        else:
+            raise argparse.ArgumentTypeError(f"write {text!r} in digits: a float is not exact there")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value:,}")
         return value
+    parse.numeric = True
     return parse
+
+
+def _join_negative_values(argv, parser):
+    """``argv`` with a value that starts with '-' joined to its numeric option
+    (``--W1 -1e-3`` -> ``--W1=-1e-3``).  argparse takes only -1 and -1.5 for
+    negative numbers; anything else that starts with '-' (-1e-3, -inf) it
+    takes for an option and then says the option lacks its value."""
+    numeric, options = set(), set()
+    for sub in parser.get_default("subparsers").values():
+        for action in sub._actions:
+            options.update(action.option_strings)
+            if getattr(action.type, "numeric", False):
+                numeric.update(action.option_strings)
+    joined, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            joined.extend(argv[i:])
+            break
+        name = token if token in options else _abbreviated(token, options)
+        value = argv[i + 1] if i + 1 < len(argv) else None
+        if name in numeric and value is not None and value.startswith("-") and value not in options \
+                and _looks_numeric(value):
+            joined.append(f"{token}={value}")
+            i += 2
+        else:
+            joined.append(token)
+            i += 1
+    return joined
+
+
+def _abbreviated(token, options):
+    """The option a ``--prefix`` stands for, as argparse would read it; None if none or several."""
+    if not token.startswith("--") or "=" in token:
+        return None
+    found = [o for o in options if o.startswith(token)]
+    return found[0] if len(found) == 1 else None
+
+
+def _looks_numeric(text):
+    """Whether ``text`` was meant as a number: it then reaches the number
+    parser, which accepts it or says why not."""
+    if re.match(r"-\.?[0-9]", text):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _add_common(parser):
@@ -78,10 +168,10 @@ def _add_common(parser):
                       help="update on B samples at a time (1: one sample at a time); without "
                            "--shuffle, consecutive rows in file order, an epoch's last batch may be "
                            "smaller and the next epoch starts again at the first row; default and "
-                           "any B >= the number of samples: the full batch")
+                           "any B >= the number of samples: the full batch; needs --data")
     data.add_argument("--shuffle", type=_count(0), metavar="SEED",
                       help="shuffle the samples every epoch with this seed (a whole number from 0; "
-                           "the same seed gives the same batches); needs --batch-size")
+                           "the same seed gives the same batches); needs --data and --batch-size")
     network = parser.add_argument_group("the activations and the loss (defaults: the reference's)")
     names = ", ".join(ACTIVATIONS)
     network.add_argument("--activation", choices=ACTIVATIONS, metavar="NAME",
@@ -90,15 +180,17 @@ def _add_common(parser):
     for layer in (1, 2):
         network.add_argument(f"--activation{layer}", choices=ACTIVATIONS, metavar="NAME",
                              help=f"the activation of hidden layer {layer} only (overrides --activation)")
-    network.add_argument("--leak", type=_finite, default=DEFAULT_SPEC.leak, metavar="A",
+    network.add_argument("--leak", type=_finite, default=None, metavar="A",
                          help=f"leaky_relu's slope where z <= 0, from {LEAK_RANGE[0]:g} to "
-                              f"{LEAK_RANGE[1]:g} (default {DEFAULT_SPEC.leak:g})")
+                              f"{LEAK_RANGE[1]:g} (default {DEFAULT_SPEC.leak:g}); only with a "
+                              f"leaky_relu layer")
     network.add_argument("--loss", choices=LOSSES, default=DEFAULT_SPEC.loss, metavar="NAME",
                          help="squared: L = (yhat - y)^2, dL/dyhat = 2(yhat - y) (the default); "
                               "half-squared: L = (yhat - y)^2 / 2, dL/dyhat = yhat - y")
     _add_update(parser)
     parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write the CSV to FILE (atomically) instead of standard output")
+                        help="write the CSV to FILE (atomically: FILE appears only when complete) "
+                             "instead of standard output; not the file of --data")
 
 
 # The numbers of the update: option -> (Spec field, the optimizer or schedule it belongs to, help).
@@ -158,8 +250,9 @@ def build_parser(prog=None):
                     "'numerical' and 'relative_error' are the gradient check of the six gradients "
                     "dL/dW1 .. dL/db3 (the central difference (L(theta + h) - L(theta - h)) / 2h and "
                     "its relative error to 'value'), empty in the other rows.")
-    derive.add_argument("--steps", type=_count(0), default=0, metavar="N",
-                        help="number of updates (default 0: the starting state only)")
+    derive.add_argument("--steps", type=_count(0, MAX_DERIVE_STEPS), default=0, metavar="N",
+                        help=f"number of updates (default 0: the starting state only; at most "
+                             f"{MAX_DERIVE_STEPS:,})")
     _add_common(derive)
     train = commands.add_parser(
         "train", help="the training history of states 0..N",
@@ -167,13 +260,16 @@ def build_parser(prog=None):
                     f"{','.join(csvio.HISTORY_COLUMNS)}, and then, for an optimizer that keeps "
                     "state, that state: momentum v_W1..v_b3, rmsprop s_W1..s_b3, adam m_W1..m_b3,"
                     "v_W1..v_b3,t; a schedule other than constant adds the update counter t.")
-    train.add_argument("--steps", type=_count(0), required=True, metavar="N", help="number of updates")
+    train.add_argument("--steps", type=_count(0, MAX_TRAIN_STEPS), required=True, metavar="N",
+                       help=f"number of updates, at most {MAX_TRAIN_STEPS:,}; the rows are written "
+                            f"as training goes, and only those kept are held in memory; with -o, "
+                            f"refused up front if the CSV might not fit on the disk")
     train.add_argument("--every", type=_count(1), default=1, metavar="K",
                        help="keep every K-th state, and always the last (default 1)")
     _add_common(train)
     for sub in (derive, train):
-        sub.epilog = ("Exit status: 0 on success; 1 if training diverged (the finite states are "
-                      "written, standard error names the step and the quantity); 2 on bad input.")
+        sub.epilog = EXIT_STATUS
+    parser.epilog = EXIT_STATUS
     parser.set_defaults(subparsers={"derive": derive, "train": train})
     return parser
 
@@ -199,22 +295,79 @@ def spec(args):
     if args.clip_norm is not None:
         update.update(clip="norm", clip_c=args.clip_norm)
     try:
-        return Spec(activation1=args.activation1 or general, activation2=args.activation2 or general,
-                    leak=args.leak, loss=args.loss, **update)
+        made = Spec(activation1=args.activation1 or general, activation2=args.activation2 or general,
+                    leak=DEFAULT_SPEC.leak if args.leak is None else args.leak, loss=args.loss, **update)
     except InputError as error:
         if error.name == "clip_c":
             option = "--clip-value" if args.clip_value is not None else "--clip-norm"
         else:
             option = FIELD_OPTIONS.get(error.name, "--" + error.name)
         raise OptionError(option, error.message) from None
+    if args.leak is not None and not made.uses("leak"):
+        needs = " or ".join(f"--activation {a}" for a in FIELD_USERS["leak"])
+        raise OptionError("--leak", f"is used only with {needs} (or --activation1/--activation2)")
+    return made
+
+
+class CannotWrite(Exception):
+    """The output failed: ``where`` is "standard output" or the file's name."""
+
+    def __init__(self, where, error):
+        why = error.strerror or str(error) if isinstance(error, OSError) else str(error)
+        super().__init__(f"cannot write {where}: {why[:1].lower()}{why[1:]}")
 
 
 def _write(args, write):
-    if args.output is None:
-        write(sys.stdout)
-        sys.stdout.flush()
-    else:
-        csvio.write_atomically(args.output, write)
+    """``write(stream)`` (a function, or a writer that yields between pieces,
+    after which standard output is flushed) into the output; CannotWrite if
+    it fails, BrokenPipeError if standard output's reader has gone."""
+    if args.output is not None:
+        # A signal is held while the temporary file is made and while it is moved into place:
+        # raised there, it would come between two steps of the atomic writer, outside its clean-up.
+        _hold()
+        try:
+            csvio.write_atomically(args.output, _released(write))
+        except OSError as error:
+            raise CannotWrite(args.output, error) from None
+        finally:
+            _release()
+        return
+    stream = sys.stdout
+    try:
+        pieces = write(stream)
+        for _ in pieces or ():
+            stream.flush()   # a long run shows its rows as they come, not when it ends
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        _quiet_stdout()
+        raise CannotWrite("to standard output", error) from None
+
+
+def _released(write):
+    """``write`` as a writer that yields between pieces, run with signals
+    released: from its first line the atomic writer's clean-up is in place."""
+    def run(stream):
+        _release()
+        pieces = write(stream)
+        if isinstance(pieces, Iterator):
+            yield from pieces
+        _hold()
+    return run
+
+
+def _quiet_stdout():
+    """Point a failed standard output at the null device: the interpreter's
+    last flush of what is still buffered would fail again, a second message."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):   # not a real file (a test's StringIO)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    if null != fd:   # with fd 1 closed, the null device takes its number
+        os.dup2(null, fd)
+        os.close(null)
 
 
 def _given(args, names):
@@ -250,35 +403,228 @@ def _samples(args):
         raise OptionError("--data", f"cannot read {args.data}: {error.strerror or error}") from None
 
 
+def _check_output(args, columns):
+    """Refuse up front what would destroy the input or cannot fit: OptionError."""
+    if args.output is None:
+        return
+    if args.data is not None and os.path.exists(args.output) and os.path.exists(args.data) \
+            and os.path.samefile(args.data, args.output):
+        raise OptionError("-o/--output", f"{args.output} is the file of --data: writing it would "
+                                         f"destroy the samples")
+    if args.command != "train":
+        return
+    target = os.path.realpath(args.output)
+    try:
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            return   # a device or a pipe (-o /dev/null): no disk to fill
+    except OSError:
+        pass         # not there yet
+    need = csv_size_bound(args.steps, args.every, columns)
+    try:
+        disk = os.statvfs(os.path.dirname(target))
+    except (OSError, AttributeError):   # no such folder (the write says so), or no statvfs
+        return
+    free = disk.f_bavail * disk.f_frsize
+    if need > free:
+        raise OptionError("--steps", f"the CSV of {args.steps:,} steps could take up to "
+                                     f"{_size(need)}, more than the {_size(free)} free beside "
+                                     f"{args.output}: use a larger --every or fewer --steps")
+
+
+def _size(size):
+    return f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.1f} MB"
+
+
+def written_steps(steps, every):
+    """How many rows ``train`` writes for ``steps`` updates: states 0, every,
+    2·every, … and the last."""
+    return steps // every + 1 + (1 if steps % every else 0)
+
+
+def csv_size_bound(steps, every, columns):
+    """The most bytes the CSV of ``train`` can take: ``columns`` names its
+    columns after 'step'; every value at its widest (a float64's repr is at
+    most 24 characters), a comma before each and the csv module's CR LF."""
+    header = len(",".join(("step",) + tuple(columns))) + 2
+    row = len(str(steps)) + len(columns) * (_FLOAT_WIDTH + 1) + 2
+    return header + written_steps(steps, every) * row
+
+
+def stream_history(trainer, steps, every, block=STREAM_BLOCK):
+    """A writer (see :func:`engine.csvio.write_atomically`) that trains
+    ``trainer`` (fresh: one state) ``steps`` updates a block at a time and
+    writes the rows :func:`engine.csvio.write_history` would write for
+    ``every``, forgetting each block's rows once they are written.  Its
+    memory is a few blocks however many steps."""
+    if len(trainer) != 1:
+        raise ValueError("stream_history trains a fresh trainer")
+
+    def write(stream):
+        out = csv.writer(stream)
+        header = csvio.history_columns(trainer.history)
+        out.writerow(header)
+        extra = len(header) - len(csvio.HISTORY_COLUMNS)
+        order = [ROW.index(c) for c in PARAMS + ("L",) + GRADIENTS] + list(range(len(ROW), len(ROW) + extra))
+        history, start, remaining = trainer.history, 0, steps
+        while True:
+            take = min(block, remaining)
+            trainer.run(take)
+            remaining -= take
+            done = remaining == 0 or trainer.divergence is not None
+            last = len(trainer) - 1
+            # The last state so far is written with the next block unless the run ends here.
+            stop = last + 1 if done else last
+            _write_rows(out, history, start, stop, every, order, extra, final=done)
+            if done:
+                return
+            start = stop
+            history.forget(last)
+            yield
+
+    return write
+
+
+def _cells(row, extra):
+    """As csvio writes a row: an absent optimizer state (NaN) is an empty cell."""
+    return row[:-extra] + ["" if v != v else v for v in row[-extra:]]
+
+
+def _write_rows(out, history, start, stop, every, order, extra, final):
+    """The rows of states ``start`` … ``stop`` - 1 that ``every`` keeps, and
+    the last of them if ``final``, formatted as engine.csvio's history writer
+    formats them."""
+    if every == 1:
+        for first in range(start, stop, 512):
+            rows = history.rows(first, min(first + 512, stop))[:, order].tolist()
+            if extra:
+                rows = [_cells(row, extra) for row in rows]
+            out.writerows([first + i, *row] for i, row in enumerate(rows))
+        return
+    steps = list(range(-(-start // every) * every, stop, every))
+    if final and stop > start and (not steps or steps[-1] != stop - 1):
+        steps.append(stop - 1)
+    for step in steps:
+        row = history.row(step)[order].tolist()
+        out.writerow([step, *(_cells(row, extra) if extra else row)])
+
+
+# --- stopping by a signal ------------------------------------------------------
+
+class Stopped(BaseException):
+    """A signal asked the run to stop.  A BaseException, as KeyboardInterrupt:
+    the atomic write's clean-up (which removes its temporary file) sees it, and
+    no ``except Exception`` on the way swallows it."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                      if hasattr(signal, name))
+
+
+_held = False      # a signal now is kept for _release
+_pending = None    # the signal kept
+
+
+def _stop(signum, frame):
+    global _pending
+    # A second signal must not cut the first one's clean-up short.
+    for number in _STOP_SIGNALS:
+        if signal.getsignal(number) is _stop:
+            signal.signal(number, signal.SIG_IGN)
+    if _held:
+        _pending = signum
+        return
+    raise Stopped(signum)
+
+
+def _hold():
+    global _held
+    _held = True
+
+
+def _release():
+    """Stop holding signals; Stopped if one came meanwhile."""
+    global _held, _pending
+    _held = False
+    if _pending is not None:
+        signum, _pending = _pending, None
+        raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _signals_stop():
+    """SIGINT, SIGTERM and SIGHUP raise Stopped while the run lasts, unless
+    ignored (only the main thread may set handlers: elsewhere they stay as they are)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    global _held, _pending
+    # A signal ignored from the start stays ignored: nohup's SIGHUP, a background job's SIGINT.
+    before = {number: signal.signal(number, _stop) for number in _STOP_SIGNALS
+              if signal.getsignal(number) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        _held, _pending = False, None
+
+
+def _say(line):
+    if sys.stderr is not None:
+        print(line, file=sys.stderr, flush=True)
+
+
 def run(argv=None, prog=None):
+    """Run the command line ``argv`` (default sys.argv[1:]); its exit status.
+    Bad input exits (SystemExit 2) with argparse's one line."""
     parser = build_parser(prog)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with _signals_stop():
+        try:
+            return _run(parser, _join_negative_values(argv, parser))
+        except Stopped as stop:
+            _say(f"{parser.prog}: stopped by {signal.Signals(stop.signum).name}")
+            return 128 + stop.signum
+
+
+def _run(parser, argv):
     args = parser.parse_args(argv)
     try:
         params = {p: check(p, value) for p, value in _start(args).items()}
         x, y = _samples(args)
         if args.shuffle is not None and args.batch_size is None:
             raise OptionError("--shuffle", "is used only with --batch-size")
+        if args.batch_size is not None and args.data is None:
+            raise OptionError("--batch-size", "is used only with --data: the one sample of --x, "
+                                              "--y is always a full batch")
         alpha = check("alpha", DEFAULTS["alpha"] if args.alpha is None else args.alpha)
         trainer = Trainer(params, x, y, alpha, spec=spec(args), batch_size=args.batch_size,
                           shuffle_seed=args.shuffle)
+        _check_output(args, csvio.history_columns(trainer.history)[1:])
     except OptionError as error:
         args.subparsers[args.command].error(f"argument {error.name}: {error.message}")
     except InputError as error:
         args.subparsers[args.command].error(f"argument --{error.name}: {error.message}")
-    divergence = trainer.run(args.steps)
     try:
+        if args.output is None and sys.stdout is None:
+            raise CannotWrite("to standard output", "it is closed")
         if args.command == "derive":
+            trainer.run(args.steps)
             _write(args, lambda s: csvio.write_derivations(
                 s, ((k, trainer.derivation(k), trainer_checks(trainer, k)) for k in range(len(trainer)))))
         else:
-            _write(args, lambda s: csvio.write_history(s, trainer.history, args.every))
+            _write(args, stream_history(trainer, args.steps, args.every))
     except BrokenPipeError:  # piped into head: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as the Python docs advise
+        _quiet_stdout()      # as the Python docs advise
         return 0
-    except OSError as error:
-        print(f"{parser.prog}: error: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
-        return 1
-    if divergence is not None:
-        print(f"{parser.prog}: {divergence.message}", file=sys.stderr)
+    except CannotWrite as error:
+        _say(f"{parser.prog}: error: {error}")
+        return EXIT_WRITE
+    if trainer.divergence is not None:
+        _say(f"{parser.prog}: {trainer.divergence.message}")
         return EXIT_DIVERGED
     return 0

@@ -101,16 +101,30 @@ def _megabytes(size):
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _number(name, text, line):
+def parse_number(text):
+    """The float64 that ``text`` writes, in the one number syntax of the
+    project (a dataset's cells, the command line's options): ASCII digits, an
+    optional sign, point and exponent (``-1e-3``, ``-.5``).  ValueError whose
+    message is why not: "not a number" or "must be finite"."""
     try:
         value = float(text)
-    except ValueError:
-        raise DatasetError(line, f"{name} is not a number: {text.strip()!r}") from None
+    except (TypeError, ValueError):
+        raise ValueError("not a number") from None
     if not math.isfinite(value):
-        raise DatasetError(line, f"{name} must be finite, got {text.strip()!r}")
+        raise ValueError("must be finite")
     if "_" in text or not text.isascii():
         # Python's float() also reads 1_000 and digits of other scripts; a CSV number is plain.
-        raise DatasetError(line, f"{name} is not a number: {text.strip()!r}")
+        raise ValueError("not a number")
+    return value
+
+
+def _number(name, text, line):
+    try:
+        value = parse_number(text)
+    except ValueError as why:
+        if str(why) == "must be finite":
+            raise DatasetError(line, f"{name} must be finite, got {text.strip()!r}") from None
+        raise DatasetError(line, f"{name} is not a number: {text.strip()!r}") from None
     low, high = LIMITS[name]
     if not low <= value <= high:
         raise DatasetError(line, f"{name} = {value:g} is outside the accepted range "

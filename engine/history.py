@@ -11,6 +11,10 @@ A row, once committed, is never written again: :meth:`truncate` gives the
 chunk it cuts into a fresh copy.  So a :meth:`frozen` view, which shares the
 chunks, keeps reading the same states while training and undo go on; that is
 what lets a large history be written to disk a piece at a time.
+
+A run too long to keep (the command line's ``train --steps 10**9``) can
+:meth:`forget` the chunks before a state once they are written out: the
+states keep their numbers, so batches and messages still count from 0.
 """
 
 import numpy as np
@@ -27,6 +31,7 @@ class History:
         self._chunk_rows = chunk_rows
         self._chunks = []
         self._len = 0
+        self._dropped = 0                # chunks forgotten before self._chunks[0]
         self.columns = tuple(columns)    # the name of each value of a row
         self.index = COLUMN if self.columns == ROW else {n: i for i, n in enumerate(self.columns)}
 
@@ -46,11 +51,19 @@ class History:
     def __len__(self):
         return self._len
 
+    @property
+    def first_kept(self):
+        """The first state whose row is still kept (0 unless :meth:`forget` dropped some)."""
+        return self._dropped * self._chunk_rows
+
     def _locate(self, index):
         if not -self._len <= index < self._len:
             raise IndexError(f"state {index} is not in a history of {self._len} states")
         index %= self._len
-        return divmod(index, self._chunk_rows)
+        if index < self.first_kept:
+            raise IndexError(f"state {index} was forgotten (the first kept is {self.first_kept})")
+        chunk, offset = divmod(index, self._chunk_rows)
+        return chunk - self._dropped, offset
 
     def free_rows(self):
         """A writable block of rows after the last state (never empty); the
@@ -58,6 +71,7 @@ class History:
         if self.read_only:
             raise TypeError("a frozen view of a history cannot be written to")
         chunk, used = divmod(self._len, self._chunk_rows)
+        chunk -= self._dropped
         if chunk == len(self._chunks):
             self._chunks.append(np.empty((self._chunk_rows, len(self.columns))))
         return self._chunks[chunk][used:]
@@ -75,8 +89,10 @@ class History:
 
     def _blocks(self, start, stop):
         stop = self._len if stop is None else min(stop, self._len)
+        if start < self.first_kept and start < stop:
+            raise IndexError(f"state {start} was forgotten (the first kept is {self.first_kept})")
         while start < stop:
-            chunk, offset = divmod(start, self._chunk_rows)
+            chunk, offset = self._locate(start)
             take = min(self._chunk_rows - offset, stop - start)
             yield self._chunks[chunk][offset: offset + take]
             start += take
@@ -97,9 +113,11 @@ class History:
             raise IndexError(f"cannot keep {length} of {self._len} states")
         if self.read_only:
             raise TypeError("a frozen view of a history cannot be truncated")
+        if length <= self.first_kept:
+            raise IndexError(f"cannot keep {length} states: the first {self.first_kept} were forgotten")
         if length == self._len:
             return
-        last, used = divmod(length - 1, self._chunk_rows)
+        last, used = self._locate(length - 1)
         del self._chunks[last + 1:]
         # Later states will be written where the dropped ones were: into a copy,
         # since a frozen view may still read the dropped ones from this chunk.
@@ -114,11 +132,28 @@ class History:
         length = self._len if length is None else length
         if not 0 <= length <= self._len:
             raise IndexError(f"cannot view {length} of {self._len} states")
+        if 0 < length <= self.first_kept:
+            raise IndexError(f"cannot view {length} states: the first {self.first_kept} were forgotten")
         view = History(self._chunk_rows, self.columns)
-        view._chunks = self._chunks[:(length + self._chunk_rows - 1) // self._chunk_rows]
+        view._chunks = self._chunks[:max(0, (length + self._chunk_rows - 1) // self._chunk_rows - self._dropped)]
+        view._dropped = self._dropped
         view._len = length
         view.read_only = True
         return view
+
+    def forget(self, before):
+        """Drop the rows of the whole chunks that hold only states before
+        ``before``, to free their memory; the other states keep their numbers.
+        Reading a dropped state is an IndexError."""
+        if not 0 <= before < self._len:
+            raise IndexError(f"cannot forget up to state {before} of {self._len} states: the last stays")
+        if self.read_only:
+            raise TypeError("a frozen view of a history cannot forget states")
+        chunk = before // self._chunk_rows
+        if chunk > self._dropped:
+            # A frozen view that shares the dropped chunks keeps them alive as long as it needs them.
+            del self._chunks[:chunk - self._dropped]
+            self._dropped = chunk
 
     def nbytes(self):
         return sum(c.nbytes for c in self._chunks)

@@ -158,12 +158,13 @@ def test_derive_divergence_exit_1(tmp_path):
     assert sorted({int(r[0]) for r in rows[1:]}) == list(range(divergence.step))
 
 
-def test_unwritable_output_exit_1(tmp_path):
+def test_unwritable_output_exit_3(tmp_path):
+    # 3, not divergence's 1: a script must tell "could not write" from "the training diverged".
     out = tmp_path / "missing-folder" / "x.csv"
     done = cli("derive", "-o", str(out))
-    assert done.returncode == 1
+    assert done.returncode == 3
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot write" in lines[0]
+    assert len(lines) == 1 and f"cannot write {out}: no such file or directory" in lines[0]
     assert not out.parent.exists()
 
 
@@ -231,9 +232,13 @@ def test_a_layers_own_activation_overrides_the_common_one():
 
 def test_the_default_options_are_the_reference_network():
     plain = cli("derive", "--steps", "1")
-    spelled = cli("derive", "--steps", "1", "--activation", "tanh", "--loss", "squared", "--leak", "0.3")
+    spelled = cli("derive", "--steps", "1", "--activation", "tanh", "--loss", "squared")
     assert plain.returncode == spelled.returncode == 0
     assert plain.stdout == spelled.stdout
+    leaky = cli("derive", "--steps", "1", "--activation", "leaky_relu")
+    spelled = cli("derive", "--steps", "1", "--activation", "leaky_relu", "--leak", "0.01")
+    assert leaky.returncode == spelled.returncode == 0
+    assert leaky.stdout == spelled.stdout
 
 
 @pytest.mark.parametrize("args, option", [
