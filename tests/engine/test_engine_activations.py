@@ -509,12 +509,25 @@ def test_a_session_keeps_each_segments_spec():
 
 
 def test_a_segment_without_a_spec_is_the_reference_network():
-    document = json.loads(_dump(_line()))
+    # Segment 2 really trained with ReLU in layer 1 (the rows must agree: opening replays them).
+    line = Timeline(Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, EXAMPLE_ALPHA))
+    line.run(12)
+    line.branch(5, Trainer(dict(MIXED), [1.0, -2.0, 0.5], [0.3, 1.5, -0.25], 0.1, spec=Spec("relu")))
+    line.run(9)
+    document = json.loads(_dump(line))
     del document["segments"][0]["spec"]
-    document["segments"][1]["spec"] = {"activation1": "relu"}
+    document["segments"][1]["spec"] = {"activation1": "relu"}   # the other fields: the reference's
     loaded = session.load(io.StringIO(json.dumps(document))).timeline
     assert loaded.segments[0].trainer.spec == Spec()
     assert loaded.segments[1].trainer.spec == Spec("relu", "tanh", 0.01, "squared")
+
+
+def test_a_segment_whose_spec_was_changed_is_refused():
+    """The rows were trained with another network: opening replays them and says so."""
+    document = json.loads(_dump(_line()))
+    document["segments"][1]["spec"] = {"activation1": "relu"}
+    with pytest.raises(SessionError, match="segment 2: state 5 .*differs from what training gives"):
+        session.load(io.StringIO(json.dumps(document)))
 
 
 @pytest.mark.parametrize("spec, words", [
