@@ -30,9 +30,6 @@ from .limits import PARAMS
 from .terms import GRADIENTS, LOOKAHEAD, UPDATE, as_terms, state_columns
 
 ROW = PARAMS + ("L",) + GRADIENTS  # one history row: the state, its loss, its gradient
-ARGS = ", ".join(PARAMS + ("x", "y", "alpha"))
-
-ROW_BYTES = 8 * len(ROW)
 
 
 def row_for(terms_or_spec):
@@ -302,8 +299,3 @@ def build(terms, mode):
     exec(compile(source, f"<engine.compiled {mode}>", "exec"), namespace)
     namespace["derive"].source = source
     return namespace["derive"], namespace["run"]
-
-
-def state_terms(terms):
-    """The terms of a state without the look-ahead to the next one."""
-    return tuple(t for t in terms if t.id not in LOOKAHEAD)

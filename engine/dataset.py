@@ -22,14 +22,13 @@ from array import array
 
 import numpy as np
 
-from .csvio import finish, write_atomically
 from .limits import DEFAULTS, LIMITS, InputError
 
 _WRITE_BLOCK = 8192   # samples between two yields of csv_chunks: a few ms
 
 MAX_SAMPLES = 1_000_000
 MAX_LINE = 1000          # characters: a longer line is not a row of two numbers
-# A file of MAX_SAMPLES rows as save_csv writes them is at most about 50 MB (two reprs of up
+# A file of MAX_SAMPLES rows as csv_chunks writes them is at most about 50 MB (two reprs of up
 # to 24 characters a row): a larger file is refused before it is read, a stream once it has
 # given that much.  Blank lines are allowed, but no more of them than samples.
 MAX_BYTES = 100 * 1024 * 1024
@@ -243,15 +242,11 @@ def check_dataset(x, y):
     return x, y
 
 
-def write_csv(stream, x, y):
-    """Write the samples to a text stream: the header ``x,y``, then one row a
-    sample, floats as ``repr`` (read back exactly by :func:`read_csv`)."""
-    finish(csv_chunks(stream, x, y))
-
-
 def csv_chunks(stream, x, y):
-    """:func:`write_csv`, yielding after each block of samples (a window writes
-    a million of them between its events).  Refuses bad samples before writing."""
+    """Write the samples to a text stream: the header ``x,y``, then one row a
+    sample, floats as ``repr`` (read back exactly by :func:`read_csv`);
+    yielding after each block of samples (a window writes a million of them
+    between its events).  Refuses bad samples before writing."""
     x, y = check_dataset(x, y)
     out = csv.writer(stream, lineterminator="\n")
     out.writerow(HEADER)
@@ -260,12 +255,6 @@ def csv_chunks(stream, x, y):
         # shortest text that reads back as the same float64 (and fastest).
         out.writerows(zip(x[start:start + _WRITE_BLOCK].tolist(), y[start:start + _WRITE_BLOCK].tolist()))
         yield
-
-
-def save_csv(path, x, y):
-    """Write the samples to ``path`` atomically: on any error the file is left as it was."""
-    x, y = check_dataset(x, y)
-    write_atomically(path, lambda stream: csv_chunks(stream, x, y))
 
 
 # --- presets ---------------------------------------------------------------
@@ -404,11 +393,3 @@ def batch_indices(n, batch_size, step, shuffle_seed=None):
     else:
         order = _permutation(n, _whole("shuffle_seed", shuffle_seed, 0), epoch)
     return order[k * size: (k + 1) * size]
-
-
-def batches(n, batch_size, shuffle_seed=None, start=0):
-    """An endless iterator of :func:`batch_indices` for steps start, start+1, …"""
-    step = start
-    while True:
-        yield batch_indices(n, batch_size, step, shuffle_seed)
-        step += 1

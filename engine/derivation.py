@@ -115,21 +115,6 @@ def evaluate(params, x, y, alpha, terms=TERMS, state=None):
     return values
 
 
-def loss_function(x, y, alpha, terms=TERMS):
-    """L as a function of the six parameters at fixed samples: for the many
-    evaluations of a gradient check, without building every term's record."""
-    terms = as_terms(terms)
-    derive_all, x, y = _compiled_for(x, y, terms)
-    fixed = dict({name: 0.0 for name in state_columns(terms)}, x=x, y=y, alpha=alpha)
-    names, at = compiled.inputs(terms), compiled.outputs(terms).index("L")
-
-    def loss(params):
-        values = {**fixed, **params}
-        with np.errstate(all="ignore"):
-            return derive_all(*(values[name] for name in names))[at]
-    return loss
-
-
 def values_function(x, y, alpha, terms=TERMS):
     """Every input and term of a state by Python name (as :func:`evaluate`
     gives them, with the optimizer's state 0), as a function of the six

@@ -28,7 +28,6 @@ import numpy as np
 
 from . import compiled
 from .dataset import check_dataset
-from .history import COLUMN
 from .limits import PARAMS, InputError, check
 from .terms import TERMS, as_terms
 
@@ -120,18 +119,3 @@ def grid(params, x, y, p1, p2, range1, range2, size=DEFAULT_SIZE, terms=TERMS):
             total += np.broadcast_to(per_sample, (len(xs),) + shape).sum(axis=0)
         total /= len(x)
     return values1, values2, total
-
-
-def path(history_rows, p1, p2):
-    """The training path in the (p1, p2) plane: two arrays, the values of p1
-    and of p2 at every recorded state, in order.  ``history_rows``: a
-    :class:`engine.history.History`, a Trainer (its history) or an
-    (n, len(ROW)) array of history rows."""
-    p1, p2 = _parameter(p1, "p1"), _parameter(p2, "p2")
-    history = getattr(history_rows, "history", history_rows)
-    if hasattr(history, "column"):
-        return history.column(p1), history.column(p2)
-    rows = np.asarray(history, dtype=float)
-    if rows.ndim != 2 or rows.shape[1] != len(COLUMN):
-        raise InputError("rows", f"must be rows of {len(COLUMN)} numbers, got shape {rows.shape}")
-    return rows[:, COLUMN[p1]].copy(), rows[:, COLUMN[p2]].copy()

@@ -44,12 +44,3 @@ def check(name, value):
     if not low <= number <= high:
         raise InputError(name, f"{number:g} is outside the accepted range [{low:g}, {high:g}]")
     return number
-
-
-def check_all(values):
-    """Validate a mapping of names to values; unknown names are refused too."""
-    unknown = set(values) - set(LIMITS)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError(name, "unknown quantity")
-    return {name: check(name, value) for name, value in values.items()}

@@ -592,7 +592,6 @@ def as_terms(terms_or_spec):
 
 TERMS = terms_for(DEFAULT_SPEC)
 
-BY_ID = {t.id: t for t in TERMS}
 GRADIENTS = tuple(f"dL/d{p}" for p in PARAMS)
 # Terms that belong to the state after the update, not to the state itself.
 LOOKAHEAD = ("yhat_next", "L_next")

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import compiled
 from .dataset import batch_indices, batch_size_of
-from .derivation import derive, evaluate
+from .derivation import derive
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
 from .terms import (FORWARD, GRADIENTS, TERMS, UPDATE, Spec, field_text, spec_of, state_columns,
@@ -283,10 +283,6 @@ class Trainer:
         if step == 0 and self._first is not None:
             return self._first
         return self.derivation_of(self.params(step), self.optimizer_state(step), self.batch(step))
-
-    def values(self, step=-1):
-        return evaluate(self.params(step), self.x, self.y, self.alpha, self.terms,
-                        self.optimizer_state(step))
 
     # --- training -------------------------------------------------------
     def step(self):

@@ -19,7 +19,8 @@ import pytest
 
 from engine import DEFAULTS, PARAMS, Trainer, dataset, session
 from engine.compiled import ROW
-from engine.dataset import DatasetError, read_csv, write_csv
+from engine.csvio import finish, write_atomically
+from engine.dataset import DatasetError, csv_chunks, read_csv
 from engine.session import SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
@@ -337,7 +338,7 @@ def test_a_million_blank_lines_are_refused_not_skipped_for_ever(tmp_path):
 def test_the_samples_of_a_large_file_are_kept_compactly(tmp_path):
     path = tmp_path / "large.csv"
     x, y = dataset.preset("noisy line", 20_000, seed=3)
-    dataset.save_csv(path, x, y)
+    write_atomically(path, lambda stream: csv_chunks(stream, x, y))
     error, peak = measured(lambda: read_csv(path))
     assert error is None
     # Kept as float objects in lists: 64 bytes a sample; as float64, 16.
@@ -383,7 +384,7 @@ def test_a_file_cut_anywhere_reads_a_prefix_of_its_samples_or_is_refused(tmp_pat
     x = np.array([0.1, -2.5, 1e-300, 999.9999999999999, -0.0, 123.456])
     y = np.array([1.0, 2.0, 3.0, -4.0, 5.5, 6.25])
     stream = io.StringIO(newline="")
-    write_csv(stream, x, y)
+    finish(csv_chunks(stream, x, y))
     raw = ("\ufeff" + stream.getvalue().replace("\n", "\r\n")).encode("utf-8")
     rows = stream.getvalue().splitlines()[1:]
     path = tmp_path / "cut.csv"

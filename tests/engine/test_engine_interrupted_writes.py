@@ -63,7 +63,7 @@ WRITER = VERSIONS + textwrap.dedent("""
         elif kind == "history":
             csvio.write_atomically(target, lambda s: csvio.write_history(s, version))
         else:
-            dataset.save_csv(target, *version)
+            csvio.write_atomically(target, lambda s: dataset.csv_chunks(s, *version))
 """)
 
 
@@ -145,7 +145,7 @@ def _history_text(history):
 
 
 def _dataset_text(x, y):
-    return _written(lambda s: dataset.write_csv(s, x, y))
+    return _written(lambda s: csvio.finish(dataset.csv_chunks(s, x, y)))
 
 
 def _written(write):
@@ -164,7 +164,7 @@ def test_a_write_killed_midway_leaves_the_old_file_or_a_whole_new_one(tmp_path, 
     elif kind == "history":
         csvio.write_atomically(target, lambda s: csvio.write_history(s, made[1]))
     else:
-        dataset.save_csv(target, *made[1])
+        csvio.write_atomically(target, lambda s: dataset.csv_chunks(s, *made[1]))
     good = target.read_bytes()
 
     child = _start(children, kind, target)

@@ -1,13 +1,13 @@
-"""The loss landscape against losses computed by hand, its orientation and the path."""
+"""The loss landscape against losses computed by hand, and its orientation."""
 
 import math
 
 import numpy as np
 import pytest
 
-from engine import Spec, Trainer, landscape
+from engine import Spec, landscape
 from engine.derivation import evaluate
-from engine.landscape import grid, path
+from engine.landscape import grid
 from engine.limits import InputError
 from engine_handcalc import EXAMPLE, EXAMPLE_X, EXAMPLE_Y, PARAMS, batch_loss, loss
 
@@ -169,25 +169,3 @@ def test_bad_samples_are_refused():
     for x, y in (([], []), ([1.0, 2.0], [1.0]), ([math.nan], [0.0])):
         with pytest.raises(InputError):
             grid(EXAMPLE, x, y, "W1", "W2", (-1, 1), (-1, 1), size=5)
-
-
-# --- the path -----------------------------------------------------------------------
-
-def test_path_follows_the_history():
-    trainer = Trainer(dict(EXAMPLE), [1.0, 2.0], [0.5, 4.0], 0.05)
-    trainer.run(30)
-    expected_w1 = [trainer.params(k)["W1"] for k in range(31)]
-    expected_b3 = [trainer.params(k)["b3"] for k in range(31)]
-    for source in (trainer.history, trainer, trainer.history.rows()):
-        a, b = path(source, "W1", "b3")
-        assert a.tolist() == expected_w1 and b.tolist() == expected_b3
-    a, b = path(trainer, "b3", "W1")
-    assert a.tolist() == expected_b3 and b.tolist() == expected_w1
-    assert expected_w1[0] != expected_w1[-1]
-
-
-def test_path_refuses_bad_input():
-    with pytest.raises(InputError):
-        path(np.zeros((3, 5)), "W1", "W2")
-    with pytest.raises(InputError):
-        path(np.zeros((3, 13)), "W1", "loss")

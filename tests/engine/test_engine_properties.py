@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from engine import InputError, Spec, Trainer, check_gradients, csvio, derive, evaluate
 from engine.compare import compare
-from engine.derivation import loss_function
+from engine.derivation import values_function
 from engine.init import initialize
 from engine.landscape import grid
 from engine.training import Divergence
@@ -741,8 +741,8 @@ def test_derive_is_evaluate_and_the_chain_rule(spec, params, sample, alpha):
         assert abs(derivation.value(name) - terms[name].v) <= 4 * terms[name].e, name
     assert_gradients_agree(params, xs, ys, spec, derivation.value("L"),
                            {g: derivation.value(g) for g in GRADIENTS})
-    # loss_function, which the gradient check differentiates, is the same L.
-    assert loss_function(x, y, alpha, spec)(params) == derivation.value("L")
+    # values_function, whose L the gradient check differentiates, gives the same L.
+    assert values_function(x, y, alpha, spec)(params)["L"] == derivation.value("L")
 
 
 def test_derive_shows_the_mean_of_huge_or_infinite_sample_values_without_warnings():
