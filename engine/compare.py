@@ -4,9 +4,7 @@ factors that make the difference (the reference's "Linear vs Tanh" section)."""
 from dataclasses import dataclass, replace
 
 from .derivation import derive
-from .terms import GRADIENTS
-
-FACTORS = ("dh2/dz2", "dh1/dz1")   # the activation derivatives: where two networks differ
+from .terms import FACTORS, GRADIENTS
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ def compare(params, x, y, alpha, spec_a, spec_b, state=None):
     first = derive(params, x, y, alpha, spec_a, state)
     second = derive(params, x, y, alpha, spec_b, state)
     return [Row(term_id, first[term_id].symbol, first.value(term_id), second.value(term_id))
-            for term_id in GRADIENTS + FACTORS]
+            for term_id in GRADIENTS + FACTORS[::-1]]   # layer 2's first, as the table meets them
 
 
 def both_layers(spec, activation):

@@ -16,9 +16,7 @@ import numpy as np
 
 from .derivation import evaluate
 from .expr import var
-from .saturation import FACTORS as _UNIT_FACTORS
-
-FACTORS = tuple(_UNIT_FACTORS.values())   # ("dh1/dz1", "dh2/dz2")
+from .terms import FACTORS
 
 
 def factors_at(timeline, step):

@@ -11,15 +11,17 @@ stays there); a leaky ReLU with z < 0 is *nearly inactive* (its slope is the
 small leak).
 """
 
+from .terms import FACTORS
+
 SATURATED_BELOW = 0.05
-FACTORS = {"h1": "dh1/dz1", "h2": "dh2/dz2"}   # each hidden unit's activation-derivative term
 UNIT_LAYERS = {"h1": 1, "h2": 2}
+UNIT_FACTORS = dict(zip(UNIT_LAYERS, FACTORS))   # each hidden unit's factor ∂h/∂z
 
 
 def saturated_units(derivation, threshold=SATURATED_BELOW):
     """{unit: its factor} for every hidden unit whose |∂h/∂z| is below ``threshold``."""
     found = {}
-    for unit, term in FACTORS.items():
+    for unit, term in UNIT_FACTORS.items():
         factor = derivation.value(term)
         if abs(factor) < threshold:
             found[unit] = factor

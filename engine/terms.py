@@ -593,6 +593,8 @@ def as_terms(terms_or_spec):
 TERMS = terms_for(DEFAULT_SPEC)
 
 GRADIENTS = tuple(f"dL/d{p}" for p in PARAMS)
+# Each hidden layer's activation derivative ∂h/∂z, layer 1 first: where networks differ.
+FACTORS = ("dh1/dz1", "dh2/dz2")
 # Terms that belong to the state after the update, not to the state itself.
 LOOKAHEAD = ("yhat_next", "L_next")
 # The optimizer state a table may keep, in the order of a history row's columns:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QGraphicsEllipseItem, QGraphicsItem
                                QGraphicsSimpleTextItem, QGraphicsView)
 
 from engine.expr import number, symbol
-from engine.saturation import FACTORS, UNIT_LAYERS, flag_explanation, flag_words, saturated_units
+from engine.saturation import UNIT_FACTORS, UNIT_LAYERS, flag_explanation, flag_words, saturated_units
 from engine.terms import DEFAULT_SPEC
 
 POSITIVE, NEGATIVE = QColor(33, 102, 172), QColor(214, 96, 77)   # blue and red, colour-blind safe
@@ -302,7 +302,7 @@ class NetworkDiagram(QGraphicsView):
             self._label(f"{node}.value", "value", GRADIENT_TEXT, below)
             if node in NODE_GRADIENT:
                 self._label(f"{node}.grad", "grad", GRADIENT_TEXT, below)
-            if node in FACTORS:
+            if node in UNIT_FACTORS:
                 self._label(f"{node}.flag", "flag", SATURATED, below)
         for name, node in BIASES.items():
             centre = self._centre(node) + QPointF(0, self._box_y)
@@ -392,8 +392,8 @@ class NetworkDiagram(QGraphicsView):
             self.texts[f"{name}.value"].setBrush(QBrush(text_colour(value)))
         # A flag would give away the factor ∂h/∂z while it is still to be predicted.
         self._saturated = {unit: factor for unit, factor in saturated_units(derivation).items()
-                           if FACTORS[unit] not in hidden}
-        for unit, term_id in FACTORS.items():
+                           if UNIT_FACTORS[unit] not in hidden}
+        for unit, term_id in UNIT_FACTORS.items():
             factor = self._saturated.get(unit)
             label = self.texts[f"{unit}.flag"]
             if factor is None:
