@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 
 from engine import LIMITS
 from engine.expr import symbol
-from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE, LOSSES, OPTIMIZERS,
-                          SCHEDULES)
+from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DECAY_EVERY_RANGE, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE,
+                          LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES)
 
 # What a learner sets most comes first and always shows (at 1280×800 without
 # scrolling); the update's finer numbers fold away under ADVANCED_TITLE.
@@ -23,19 +23,20 @@ ADVANCED_GROUPS = (("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta
                    ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
 CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
            "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "clip": CLIPS}
-# Numbers of the network (Spec fields): (lowest, highest, decimals, step, label, tooltip);
-# decimals 0 is a whole number.  The engine's Spec checks them again.
+# Numbers of the network (Spec fields): (decimals, step, label, tooltip); decimals 0 is a
+# whole number.  Their ranges are the engine's (number_range).
 NUMBERS = {
-    "leak": (*LEAK_RANGE, 3, 0.01, "leak", "leaky ReLU's slope where z ≤ 0"),
-    "momentum": (0.0, 0.9999, 4, 0.01, "μ", "momentum: v ← μ·v + g"),
-    "rho": (0.0, 0.9999, 4, 0.01, "ρ", "RMSprop: s ← ρ·s + (1 − ρ)·g²"),
-    "beta1": (0.0, 0.9999, 4, 0.01, "β₁", "Adam: m ← β₁m + (1 − β₁)g"),
-    "beta2": (0.0, 0.99999, 5, 0.001, "β₂", "Adam: v ← β₂v + (1 − β₂)g²"),
-    # ε spans decades: shown as 1e-08, and the arrows step by a factor of ten (ScientificSpinBox).
-    "eps": (1e-12, 1.0, None, None, "ε", "RMSprop and Adam: θ ← θ − α·…/(√… + ε), ε keeps the division safe"),
-    "decay": (0.001, 1.0, 3, 0.01, "γ", "the schedule's factor: α·γ^⌊t/k⌋ or α·γ^t"),
-    "decay_every": (1, 1_000_000, 0, 10, "k", "step decay: every k updates"),
-    "clip_c": (0.001, 1_000_000.0, 3, 0.1, "c", "clip each gradient to [−c, c], or the norm to c"),
+    "leak": (3, 0.01, "leak", "leaky ReLU's slope where z ≤ 0"),
+    "momentum": (4, 0.01, "μ", "momentum: v ← μ·v + g"),
+    "rho": (4, 0.01, "ρ", "RMSprop: s ← ρ·s + (1 − ρ)·g²"),
+    "beta1": (4, 0.01, "β₁", "Adam: m ← β₁m + (1 − β₁)g"),
+    "beta2": (5, 0.001, "β₂", "Adam: v ← β₂v + (1 − β₂)g²"),
+    # ε spans decades: shown as 1e-08, and the arrows step by a factor of ten (step None:
+    # a ScientificSpinBox).
+    "eps": (None, None, "ε", "RMSprop and Adam: θ ← θ − α·…/(√… + ε), ε keeps the division safe"),
+    "decay": (3, 0.01, "γ", "the schedule's factor: α·γ^⌊t/k⌋ or α·γ^t"),
+    "decay_every": (0, 10, "k", "step decay: every k updates"),
+    "clip_c": (3, 0.1, "c", "clip each gradient to [−c, c], or the norm to c"),
 }
 LABELS = {"activation1": "act.", "activation2": "act.", "loss": "loss", "leak": "leak",
           "optimizer": "optim.", "schedule": "rate", "clip": "clip"}
@@ -57,13 +58,25 @@ def unused_reason(name):
     return f"used by {' or '.join(CHOICE_TEXT[user] for user in FIELD_USERS[name])} only"
 
 
+def number_range(name, decimals):
+    """The box's (lowest, highest): the engine's range of the Spec field, an
+    end the engine excludes (momentum < 1) moved in to the nearest value a box
+    of ``decimals`` shows, since a spinbox's own ends are always allowed."""
+    closed = {"leak": (*LEAK_RANGE, True, True), "decay_every": (*DECAY_EVERY_RANGE, True, True)}
+    low, high, closed_low, closed_high = RATE_RANGES.get(name) or closed[name]
+    last = 10.0 ** -decimals
+    return (low if closed_low else round(low + last, decimals),
+            high if closed_high else round(high - last, decimals))
+
+
 class ScientificSpinBox(QDoubleSpinBox):
     """A number that spans decades (ε = 1e-08): written as %g, typed in any
     float notation, stepped by a factor of ten."""
+    DECIMALS = 323   # QDoubleSpinBox rounds every value to its decimals: keep every float
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setDecimals(323)   # QDoubleSpinBox rounds every value to its decimals
+        self.setDecimals(self.DECIMALS)
 
     def textFromValue(self, value):
         return f"{value:g}"
@@ -142,7 +155,7 @@ class ParameterPanel(QWidget):
                 form.addRow(LABELS[name], self._choice(name))
             elif name in NUMBERS:
                 box = self._number(name)
-                form.addRow(NUMBERS[name][4], box)
+                form.addRow(NUMBERS[name][2], box)
                 self._labels[name] = form.labelForField(box)
             else:
                 form.addRow(f"{symbol(name)}", self._spinbox(name))
@@ -188,14 +201,17 @@ class ParameterPanel(QWidget):
         return box
 
     def _number(self, name):
-        low, high, decimals, step, _, tip = NUMBERS[name]
-        box = ScientificSpinBox() if decimals is None else QSpinBox() if decimals == 0 else QDoubleSpinBox()
-        if decimals:
-            box.setDecimals(decimals)
-        box.setObjectName(name)
-        box.setRange(low, high)
-        if step is not None:
+        decimals, step, _, tip = NUMBERS[name]
+        if step is None:
+            box = ScientificSpinBox()
+            decimals = box.DECIMALS
+        else:
+            box = QSpinBox() if decimals == 0 else QDoubleSpinBox()
+            if decimals:
+                box.setDecimals(decimals)
             box.setSingleStep(step)
+        box.setObjectName(name)
+        box.setRange(*number_range(name, decimals))
         box.setKeyboardTracking(False)
         box.setToolTip(tip)
         box.valueChanged.connect(lambda value, name=name: self.networkEdited.emit(name, value))
@@ -216,7 +232,7 @@ class ParameterPanel(QWidget):
                     self._used[name] = used
                     box.setEnabled(used)
                     self._labels[name].setEnabled(used)
-                    tip = NUMBERS[name][5]
+                    tip = NUMBERS[name][3]
                     box.setToolTip(tip if used else f"{unused_reason(name)} — {tip}")
         self._summary.setText(" · ".join(CHOICE_TEXT[getattr(spec, field)]
                                          for field in ("optimizer", "schedule", "clip")))
