@@ -1,6 +1,7 @@
 """The main window: layout, actions and menus.  Wiring only: the state
 changes the engine, the views show the state."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,9 @@ from .parameters import ParameterPanel
 from . import run_until
 from .help import show_derivation, show_shortcuts
 from .input_guard import guard_inputs, prefer_actions
-from .runner import FASTEST, TrainingRunner
-from .session_controller import SessionController
+from .preferences import SPEEDS, Preferences
+from .runner import TrainingRunner
+from .session_controller import SessionController, SessionUi
 from .state import ExplorerState
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
@@ -41,8 +43,6 @@ PAGES = (("gradient_plot", "Gradients"), ("landscape", "Landscape"), ("data_plot
          ("compare_view", "Compare"))
 REFRESH_MS = 33           # at most ~30 redraws a second after edits and steps
 RUNNING_REFRESH_MS = 100  # ~10 while training runs: drawing must not eat the training
-SPEEDS = (("1 step/s", 1), ("10 steps/s", 10), ("100 steps/s", 100), ("1,000 steps/s", 1000),
-          ("10,000 steps/s", 10000), ("As fast as possible", FASTEST))
 ABOUT = """<h3>Backprop Explorer</h3>
 <p>Every term of the chain rule, live, for the network
 x → tanh(W₁x + b₁) → tanh(W₂h₁ + b₂) → W₃h₂ + b₃ = ŷ with the loss L = (ŷ − y)².</p>
@@ -60,7 +60,9 @@ class MainWindow(QMainWindow):
         self.walk = WalkPanel()
         self.writes = Writes(self)
         self._goal = (1e-6, 10_000)   # the last goal asked for: offered again
-        self.sessions = SessionController(self)
+        self.preferences = Preferences(self)
+        self.sessions = SessionController(self.state, self.preferences, self.writes,
+                                          SessionUi(self, self.statusBar().showMessage, self.runner.stop))
         self._build_actions()
         self._build_views()
         self._build_menus_and_toolbar()
@@ -68,9 +70,8 @@ class MainWindow(QMainWindow):
         self._guard_inputs()
         self._refresh = Throttle(REFRESH_MS, self.refresh, self)
         self.resize(1280, 800)
-        self.sessions.restore_window()
+        self.preferences.load(self)
         self.sessions.update_title()
-        self.update_recent_menu()
         self.refresh()
 
     # --- construction ---------------------------------------------------
@@ -161,7 +162,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self):
-        a = self._action
+        a, prefer = self._action, self.preferences.set
         self.actionStep = a("actionStep", "&Step", self.step, "F10", "Apply one gradient-descent update")
         self.actionRun = a("actionRun", "&Run", self._run_toggled, "F5",
                            "Train continuously; again to pause", checkable=True)
@@ -183,7 +184,7 @@ class MainWindow(QMainWindow):
                                         "Save the current step's derivation table as CSV")
         self.actionExportHistory = a("actionExportHistory", "Export &History…", self.export_history,
                                      "Ctrl+Shift+E", "Save every state of the training history as CSV")
-        self.actionLogScale = a("actionLogScale", "&Logarithmic Loss Axis", self.loss_plot.set_log,
+        self.actionLogScale = a("actionLogScale", "&Logarithmic Loss Axis", partial(prefer, "log_scale"),
                                 "Ctrl+L", "Show the loss on a logarithmic axis", checkable=True)
         self.actionStepBack = a("actionStepBack", "Step &Back", self.state.step_back, "Ctrl+Left",
                                 "Show the state one update earlier")
@@ -216,10 +217,9 @@ class MainWindow(QMainWindow):
               f"Draw all six parameters as {SCHEME_NAMES[scheme]} initialization does, from a seed you can reuse")
             for scheme in SCHEMES]
         self.actionConfirmBranch = a("actionConfirmBranch", "Ask Before Dropping &Later States",
-                                     lambda on: None, None,
+                                     partial(prefer, "confirm_branch"), None,
                                      "Ask before an edit at an earlier state drops the states after it",
                                      checkable=True)
-        self.actionConfirmBranch.setChecked(True)
         self.actionQuit = a("actionQuit", "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit")
         self.actionDerivationHelp = a("actionDerivationHelp", "The &Derivation", lambda: show_derivation(self),
                                       QKeySequence.StandardKey.HelpContents,
@@ -276,9 +276,7 @@ class MainWindow(QMainWindow):
         self.speed.setToolTip("Training speed while running")
         for text, rate in SPEEDS:
             self.speed.addItem(text, rate)
-        self.speed.currentIndexChanged.connect(
-            lambda _: self.runner.set_steps_per_second(self.speed.currentData()))
-        self.speed.setCurrentIndex(2)
+        self.speed.currentIndexChanged.connect(lambda _: self.preferences.set("speed", self.speed.currentData()))
         tools.addWidget(self.speed)
         tools.addSeparator()
         tools.addActions([self.actionExplain, self.actionPredict])
@@ -286,6 +284,18 @@ class MainWindow(QMainWindow):
         tools.addActions([self.actionLogScale, self.actionExportDerivation, self.actionExportHistory])
 
     def _connect(self):
+        # Each preference has one holder: the widgets and actions that edit it show it, the rest follow it.
+        prefs, speed = self.preferences, self.speed
+        prefs.follow("speed", lambda rate: speed.setCurrentIndex(speed.findData(rate)), speed)
+        prefs.follow("speed", self.runner.set_steps_per_second)
+        prefs.follow("log_scale", self.actionLogScale.setChecked, self.actionLogScale)
+        prefs.follow("log_scale", self.loss_plot.set_log)
+        prefs.follow("confirm_branch", self.actionConfirmBranch.setChecked, self.actionConfirmBranch)
+        prefs.follow("tolerance", self.walk.tolerance.setValue, self.walk.tolerance)
+        prefs.follow("advanced_shown", self.parameters.set_advanced_shown, self.parameters)
+        self.walk.tolerance.valueChanged.connect(partial(prefs.set, "tolerance"))
+        self.parameters.advancedShownChanged.connect(partial(prefs.set, "advanced_shown"))
+        prefs.recentChanged.connect(self.update_recent_menu)
         self.parameters.edited.connect(self.set_value)
         self.parameters.networkEdited.connect(self.set_network)
         self.state.changed.connect(self._on_state_changed)
@@ -481,7 +491,7 @@ class MainWindow(QMainWindow):
                                 f"(the table shows their mean, {number(term.value, 6)}):\n\n" + "\n".join(lines))
 
     def import_dataset(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Import Dataset", self.sessions._folder(),
+        path, _ = QFileDialog.getOpenFileName(self, "Import Dataset", self.sessions.folder(),
                                               "CSV files (*.csv);;All files (*)")
         if not path:
             return
@@ -650,7 +660,7 @@ class MainWindow(QMainWindow):
 
     def update_recent_menu(self):
         self.recent_menu.clear()
-        for path in self.sessions.recent_files():
+        for path in self.preferences.recent_files():
             self.recent_menu.addAction(path, lambda p=path: self.sessions.open(p))
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
@@ -660,6 +670,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.writes.finish()   # exports asked for are completed before the window goes
-        self.sessions.store_window()
+        self.preferences.save(self)
         self.sessions.close_cleanly()
         super().closeEvent(event)

@@ -1,32 +1,30 @@
-"""Files, autosave, crash recovery and preferences: the window's memory.
+"""Files, autosave and crash recovery: the window's memory.
 
-The session's content (the timeline, the shown step, a few settings) goes
-through engine.session, which refuses damaged files and writes atomically.
+The session's content (the timeline, the shown step, its speed and loss axis)
+goes through engine.session, which refuses damaged files and writes
+atomically.  The controller knows the state, the preferences, the writes and
+a :class:`SessionUi`; never the window.
 """
 
-import math
 import os
-import re
-import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import (QByteArray, QCoreApplication, QLockFile, QObject, QSettings, QStandardPaths, Qt,
-                            QTimer)
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
 
 from engine import atomic, session
 
-from .settings_checks import (geometry_ok, keep_settings_elsewhere, looks_like_a_path, settings_problem,
-                              window_state_ok)
+from .preferences import name_application
+from .settings_checks import looks_like_a_path
 from .writes import reason
 
 AUTOSAVE_MS = 5000
 FILTER = "Backprop Explorer sessions (*.bpe);;All files (*)"
 SUFFIX = ".bpe"
-MAX_RECENT = 8
 AUTOSAVE_PREFIX = "autosave-"          # autosave-<window id>.bpe, locked by autosave-<window id>.lock
 LEGACY_AUTOSAVE = f"autosave{SUFFIX}"   # the one autosave of every window before each had its own
 
@@ -35,51 +33,6 @@ def data_folder():
     folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-_NUMBER_TEXT = {float: re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", re.ASCII),
-                int: re.compile(r"[+-]?\d{1,18}", re.ASCII)}
-
-
-def read_setting(settings, key, default, kind):
-    """A preference, or ``default`` when it is missing or damaged (INI files
-    give back strings; a hand-edited file may hold anything)."""
-    value = settings.value(key, default)
-    if isinstance(value, str) and kind is not str:
-        # Converted here, not by QSettings: it turns any unreadable text into False or 0.0.
-        text = value.strip().lower()
-        if kind is bool:
-            value = {"true": True, "1": True, "false": False, "0": False}.get(text, default)
-        else:
-            # Plain decimal notation only: Python would also read 1_000, "inf" or other scripts' digits.
-            if kind in _NUMBER_TEXT and not _NUMBER_TEXT[kind].fullmatch(text):
-                return default
-            try:
-                value = kind(text)
-            except (TypeError, ValueError, OverflowError):
-                return default
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
-        return default
-    if isinstance(value, float) and not math.isfinite(value):
-        return default
-    return value
-
-
-APPLICATION = "Backprop Explorer"
-
-
-def name_application(always=False):
-    """QSettings and the data folder are named after the application: set the
-    names before either is first used, also when a script builds the window.
-    Qt's default name is the program's file (``main.py``, ``python3``): replace
-    that, but not a name a host program chose, unless ``always``."""
-    default = {"", os.path.basename(sys.argv[0]) if sys.argv else "", "python", "python3"}
-    if always or not QCoreApplication.organizationName():
-        QCoreApplication.setOrganizationName(APPLICATION)
-    if always or QCoreApplication.applicationName() in default:
-        QCoreApplication.setApplicationName(APPLICATION)
 
 
 def _lock_file(path):
@@ -122,12 +75,23 @@ class _Hold:
             self.lock = None
 
 
+@dataclass
+class SessionUi:
+    """All the controller asks of the window."""
+    parent: QWidget                       # of its dialogs; its title names the session
+    show_message: Callable[..., None]     # (text, milliseconds=0) in the status bar; "" clears it
+    stop_running: Callable[[], None]      # before the session shown is dropped
+
+    def set_title(self, title, modified):
+        self.parent.setWindowTitle(title)
+        self.parent.setWindowModified(modified)
+
+
 class SessionController(QObject):
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, state, preferences, writes, ui):
+        super().__init__(ui.parent)
         name_application()
-        self.window = window
-        self.state = window.state
+        self.state, self.preferences, self.writes, self.ui = state, preferences, writes, ui
         self.path = None
         self._autosaved_index = None
         # Which session the window shows: a save's completion touches only the one it was started for.
@@ -147,7 +111,7 @@ class SessionController(QObject):
     def _on_clean_changed(self, clean):
         # Kept from the signal: while the window is torn down the stack may be gone already.
         self._clean = clean
-        if shiboken6.isValid(self.window):
+        if shiboken6.isValid(self.ui.parent):
             self.update_title()
             if clean and self.state.undo_stack.count():
                 # Undone back to the file: an autosave would offer the changes again.
@@ -159,27 +123,11 @@ class SessionController(QObject):
         return not self._clean
 
     def update_title(self):
-        window = self.window
         if self.path is None and not self.modified:
-            window.setWindowModified(False)   # back to clean by undo: no mark is left behind
-            window.setWindowTitle("Backprop Explorer")
+            self.ui.set_title("Backprop Explorer", False)   # back to clean by undo: no mark is left behind
             return
         name = Path(self.path).name if self.path else "Untitled"
-        window.setWindowTitle(f"{name}[*] — Backprop Explorer")
-        window.setWindowModified(self.modified)
-
-    # --- the settings a session carries ---------------------------------
-    def _session_settings(self):
-        return {"speed": int(self.window.speed.currentData()), "log_scale": self.window.loss_plot.log}
-
-    def _apply_session_settings(self, values):
-        speed = values.get("speed")
-        # A whole number only: findData would match true to 1 and the text "1000" to 1000.
-        index = self.window.speed.findData(speed) if type(speed) is int else -1
-        if index >= 0:
-            self.window.speed.setCurrentIndex(index)
-        if isinstance(values.get("log_scale"), bool):
-            self.window.actionLogScale.setChecked(values["log_scale"])
+        self.ui.set_title(f"{name}[*] — Backprop Explorer", self.modified)
 
     # --- file actions ---------------------------------------------------
     def maybe_save(self):
@@ -188,14 +136,14 @@ class SessionController(QObject):
             return True
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self.window, "Unsaved changes", "This session has changes that are not saved. Save them?",
+            self.ui.parent, "Unsaved changes", "This session has changes that are not saved. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         if answer == buttons.Save:
             return self.save(wait=True)
         return answer == buttons.Discard
 
     def new(self):
-        self.window.runner.stop()
+        self.ui.stop_running()
         if not self.wait_for_saves("starting a new session") or not self.maybe_save():
             return False
         self._session += 1
@@ -204,9 +152,9 @@ class SessionController(QObject):
         return True
 
     def open(self, path=None):
-        self.window.runner.stop()
+        self.ui.stop_running()
         if path is None:   # which file first: cancelling that leaves the session alone, unasked
-            path, _ = QFileDialog.getOpenFileName(self.window, "Open Session", self._folder(), FILTER)
+            path, _ = QFileDialog.getOpenFileName(self.ui.parent, "Open Session", self.folder(), FILTER)
             if not path:
                 return False
         if not self.wait_for_saves(f"opening {Path(path).name}") or not self.maybe_save():
@@ -217,7 +165,7 @@ class SessionController(QObject):
             loaded = session.read(path)
         except (session.SessionError, OSError) as error:
             QApplication.restoreOverrideCursor()
-            QMessageBox.critical(self.window, "Open Session",
+            QMessageBox.critical(self.ui.parent, "Open Session",
                                  f"Could not open {path}:\n{reason(error)}\n\nThe open session is unchanged.")
             return False
         except BaseException:
@@ -226,7 +174,7 @@ class SessionController(QObject):
         QApplication.restoreOverrideCursor()
         self._session += 1
         self.state.replace(loaded.timeline, loaded.cursor)
-        self._apply_session_settings(loaded.settings)
+        self.preferences.take_session_settings(loaded.settings)
         self._forget_file(path)
         self._remember_recent(path)
         return True
@@ -240,8 +188,8 @@ class SessionController(QObject):
         return self._write(self.path, wait)
 
     def save_as(self, wait=False):
-        suggested = self.path or str(Path(self._folder()) / f"session{SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save Session As", suggested, FILTER)
+        suggested = self.path or str(Path(self.folder()) / f"session{SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self.ui.parent, "Save Session As", suggested, FILTER)
         if not path:
             return False
         if not Path(path).suffix:
@@ -251,11 +199,11 @@ class SessionController(QObject):
     def _write(self, path, wait):
         state, token = self.state, self._session
         index, line, cursor = state.undo_stack.index(), state.timeline.frozen(), state.cursor
-        settings = self._session_settings()
+        settings = self.preferences.session_settings()
 
         def done(path):
             self._remember_recent(path)
-            self.window.statusBar().showMessage(f"Saved {path}", 5000)
+            self.ui.show_message(f"Saved {path}", 5000)
             if token != self._session:   # another session is shown now: this file is not its file
                 return
             if state.undo_stack.index() == index:   # else it changed while being written: still modified
@@ -265,17 +213,17 @@ class SessionController(QObject):
             self.update_title()
 
         def failed(path, reason):
-            self.window.statusBar().clearMessage()
-            QMessageBox.critical(self.window, "Save Session",
+            self.ui.show_message("")
+            QMessageBox.critical(self.ui.parent, "Save Session",
                                  f"Could not save {path}:\n{reason}\n\nThe file on disk is unchanged.")
-        self.window.statusBar().showMessage(f"Saving {path}…")
-        job = self.window.writes.start(path, lambda s: session.dump_chunks(s, line, cursor, settings),
+        self.ui.show_message(f"Saving {path}…")
+        job = self.writes.start(path, lambda s: session.dump_chunks(s, line, cursor, settings),
                                        done, failed)
         self._saves = [j for j in self._saves if j.succeeded is None]
         if job.succeeded is None:
             self._saves.append(job)
         if wait:
-            self.window.writes.finish()
+            self.writes.finish()
         return job.succeeded is not False
 
     def saving(self):
@@ -291,7 +239,7 @@ class SessionController(QObject):
         if not pending:
             return True
         names = ", ".join(dict.fromkeys(Path(j.path).name for j in pending))
-        dialog = QProgressDialog(self.window)
+        dialog = QProgressDialog(self.ui.parent)
         dialog.setWindowTitle("Saving")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)   # no other change while it waits
         dialog.setRange(0, 0)              # how many pieces a write has is known only at its end
@@ -303,7 +251,7 @@ class SessionController(QObject):
                 written = sum(j.pieces for j in pending)
                 dialog.setLabelText(f"Saving {names} before {what}…\n{written:,} pieces written")
                 dialog.setValue(written)
-                self.window.writes.step()
+                self.writes.step()
                 QApplication.processEvents()
                 pending = self.saving()
             return not pending
@@ -318,26 +266,12 @@ class SessionController(QObject):
         self._discard_autosave()
         self.update_title()
 
-    def _folder(self):
+    def folder(self):
+        """Where a file dialog starts: the session's file's folder, or home."""
         return str(Path(self.path).parent) if self.path else str(Path.home())
 
-    # --- recent files ---------------------------------------------------
-    def recent_files(self):
-        """The recent sessions: a list of absolute paths, at most MAX_RECENT.
-        A hand-edited or damaged entry (a number, a relative name, control
-        characters) is left out; anything but a list of texts gives none."""
-        value = QSettings().value("recentFiles", [])
-        if isinstance(value, str):
-            value = [value]   # an INI file gives a list of one back as its one text
-        if not isinstance(value, list):
-            return []
-        return list(dict.fromkeys(p for p in value if looks_like_a_path(p)))[:MAX_RECENT]
-
     def _remember_recent(self, path):
-        path = os.path.abspath(path)
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        QSettings().setValue("recentFiles", recent[:MAX_RECENT])
-        self.window.update_recent_menu()
+        self.preferences.remember_recent(path)
 
     # --- autosave and recovery --------------------------------------------
     def autosave_path(self):
@@ -358,19 +292,19 @@ class SessionController(QObject):
         user's data folder, written in the background; an atomic write, so a
         crash never damages it.  Also while training runs: a crash then loses
         at most the last few seconds of the run, not all of it."""
-        state, writes, token = self.state, self.window.writes, self._session
+        state, writes, token = self.state, self.writes, self._session
         key = (state.undo_stack.index(), len(state.timeline), state.timeline.generation, state.cursor)
         if not self.modified or key == self._autosaved_index or writes.busy():
             return False
         line, cursor = state.timeline.frozen(), state.cursor
-        settings = dict(self._session_settings(), file=self.path or "")
+        settings = dict(self.preferences.session_settings(), file=self.path or "")
 
         def done(path):
             if token == self._session:
                 self._autosaved_index = key
 
         def failed(path, reason):
-            self.window.statusBar().showMessage(f"Autosave failed: {reason}", 5000)
+            self.ui.show_message(f"Autosave failed: {reason}", 5000)
         self._hold_autosave()
         job = writes.start(self.autosave_path(), lambda s: session.dump_chunks(s, line, cursor, settings),
                            done, failed)
@@ -378,7 +312,7 @@ class SessionController(QObject):
 
     def _discard_autosave(self):
         self._autosaved_index = None
-        self.window.writes.cancel(self.autosave_path())
+        self.writes.cancel(self.autosave_path())
         _remove(self.autosave_path())
 
     def _orphans(self):
@@ -416,7 +350,7 @@ class SessionController(QObject):
         """Ask which orphan to recover (None: none) and whether to keep the others."""
         if len(orphans) == 1:
             answer = QMessageBox.question(
-                self.window, "Recover session?",
+                self.ui.parent, "Recover session?",
                 f"Backprop Explorer did not close normally. A session was autosaved at {orphans[0].when()}, "
                 f"with {orphans[0].states:,} states.\n\n"
                 "Recover it?")
@@ -424,7 +358,7 @@ class SessionController(QObject):
         items = [f"{number}. Autosaved at {orphan.when()}, with {orphan.states:,} states"
                  for number, orphan in enumerate(orphans, 1)]
         item, ok = QInputDialog.getItem(
-            self.window, "Recover session?",
+            self.ui.parent, "Recover session?",
             f"Backprop Explorer did not close normally: {len(orphans)} sessions were autosaved and "
             "never saved. Choose the one to recover in this window:", items, 0, False)
         chosen = orphans[items.index(item)] if ok and item in items else None
@@ -432,7 +366,7 @@ class SessionController(QObject):
         them = (f"the {'other ' if chosen else ''}{rest} autosaved sessions" if rest > 1
                 else "the other autosaved session")
         answer = QMessageBox.question(
-            self.window, "Other autosaved sessions",
+            self.ui.parent, "Other autosaved sessions",
             f"Keep {them}, to be offered again the next time Backprop Explorer starts?\n\n"
             f"No deletes {'them' if rest > 1 else 'it'}.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
@@ -470,7 +404,7 @@ class SessionController(QObject):
             try:
                 recovered = session.read(orphan.path)
             except (session.SessionError, OSError) as error:
-                QMessageBox.critical(self.window, "Recover session",
+                QMessageBox.critical(self.ui.parent, "Recover session",
                                      f"Could not recover {orphan.path}:\n{reason(error)}")
                 return False
         # The recovered autosave becomes this window's own, kept until the session is saved somewhere.
@@ -490,46 +424,12 @@ class SessionController(QObject):
         self._autosaved_index = None
         self._session += 1
         self.state.replace(recovered.timeline, recovered.cursor)
-        self._apply_session_settings(recovered.settings)
+        self.preferences.take_session_settings(recovered.settings)
         original = recovered.settings.get("file")
         self.path = original if looks_like_a_path(original) and os.path.isfile(original) else None
         self.state.mark_modified()
         self.update_title()
         return True
-
-    # --- window geometry and preferences ----------------------------------
-    def restore_window(self):
-        """Geometry, layout and preferences from the settings; each one that is
-        missing or damaged falls back to its default.  A settings file that must
-        not be read (huge, a folder, a pipe) is left as it is, said so, and this
-        run keeps its settings elsewhere."""
-        problem = settings_problem()
-        if problem:
-            keep_settings_elsewhere()
-            QMessageBox.warning(
-                self.window, "Settings not read",
-                f"The settings file {problem[0]} was not read: {problem[1]}.\n\n"
-                "Backprop Explorer starts with its default settings and leaves that file as it is; "
-                "preferences changed now are not kept.")
-        settings = QSettings()
-        geometry = settings.value("geometry")
-        if isinstance(geometry, QByteArray) and geometry_ok(geometry.data()):
-            self.window.restoreGeometry(geometry)
-        layout = settings.value("windowState")
-        if isinstance(layout, QByteArray) and window_state_ok(layout.data()):
-            self.window.restoreState(layout)
-        self.window.actionConfirmBranch.setChecked(read_setting(settings, "confirmBranch", True, bool))
-        self.window.parameters.set_advanced_shown(read_setting(settings, "advancedShown", False, bool))
-        tolerance, box = read_setting(settings, "tolerance", 1.0, float), self.window.walk.tolerance
-        box.setValue(tolerance if box.minimum() <= tolerance <= box.maximum() else 1.0)
-
-    def store_window(self):
-        settings = QSettings()
-        settings.setValue("geometry", self.window.saveGeometry())
-        settings.setValue("windowState", self.window.saveState())
-        settings.setValue("confirmBranch", self.window.actionConfirmBranch.isChecked())
-        settings.setValue("advancedShown", self.window.parameters.advanced_shown())
-        settings.setValue("tolerance", self.window.walk.tolerance.value())
 
     def close_cleanly(self):
         """The learner closed the window on purpose: no recovery next time."""

@@ -11,6 +11,8 @@ from engine.derivation import stop_text
 from engine.expr import number
 from engine.gradcheck import relative_error
 
+from .preferences import Preferences
+
 EXPLAIN, PREDICT = "explain", "predict"
 
 
@@ -53,11 +55,12 @@ class WalkPanel(QWidget):
         self.prediction.returnPressed.connect(self.check)
         self.check_button = QPushButton("Check")
         self.check_button.clicked.connect(self.check)
+        tolerance = Preferences.tolerance   # its range and default declared there
         self.tolerance = QDoubleSpinBox()
         self.tolerance.setObjectName("tolerance")
-        self.tolerance.setRange(0.01, 50.0)
-        self.tolerance.setDecimals(2)
-        self.tolerance.setValue(1.0)
+        self.tolerance.setRange(tolerance.low, tolerance.high)
+        self.tolerance.setDecimals(tolerance.decimals)
+        self.tolerance.setValue(tolerance.default)
         self.tolerance.setSuffix(" %")
         self.tolerance.setToolTip("How close a prediction must be, relative to the value")
         self.verdict = QLabel()

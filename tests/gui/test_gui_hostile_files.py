@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QFileDialog, QToolBar
 from engine import DEFAULTS, PARAMS, Trainer, atomic, session
 from engine.timeline import Timeline
 from gui import MainWindow
-from gui.session_controller import MAX_RECENT, name_application
+from gui.preferences import MAX_RECENT
+from gui.session_controller import name_application
 from helpers import new_window
 from tests.big_files import MB, SMALL_PEAK, measured, sparse, write_repeated
 
@@ -509,8 +510,7 @@ def test_a_settings_file_cut_short_or_re_encoded_gives_stored_or_default_values(
     read = []
     for number, content in enumerate(variants):
         path.write_bytes(content)
-        later.sessions.restore_window()
-        later.update_recent_menu()
+        later.preferences.load(later)
         tolerance = later.walk.tolerance.value()    # the default, the stored 2.5, or it cut ("2.")
         assert tolerance == 1.0 or "2.5".startswith(f"{tolerance:g}"), (number, tolerance)
         entries = [a.text() for a in later.recent_menu.actions()]

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
-from gui import MainWindow, session_controller
+from gui import MainWindow
+from gui.preferences import MAX_RECENT
 from gui.session_controller import AUTOSAVE_MS, FILTER, name_application
 from helpers import new_window
 
@@ -654,7 +655,7 @@ def test_recent_files_are_remembered(window, qtbot, monkeypatch, tmp_path):
         save_as(window, monkeypatch, path)
     later = new_window(qtbot)
     entries = [a.text() for a in later.recent_menu.actions()]
-    assert entries == [str(p) for p in reversed(paths)][:session_controller.MAX_RECENT]
+    assert entries == [str(p) for p in reversed(paths)][:MAX_RECENT]
     later.recent_menu.actions()[2].trigger()
     assert later.sessions.path == str(paths[7])
     assert len(later.state.timeline) == 9
@@ -685,7 +686,7 @@ def test_a_damaged_settings_file_falls_back_to_defaults(qtbot, garbage):
 def test_settings_and_autosaves_live_under_the_applications_name(qapp, monkeypatch):
     from PySide6.QtCore import QCoreApplication
 
-    from gui.session_controller import APPLICATION, name_application
+    from gui.preferences import APPLICATION, name_application
     monkeypatch.setattr(QCoreApplication, "applicationName", staticmethod(lambda: "main.py"))
     named = []
     monkeypatch.setattr(QCoreApplication, "setApplicationName", staticmethod(named.append))
