@@ -64,8 +64,7 @@ from .csvio import finish, write_atomically
 from .derivation import _mean as derivation_mean
 from .derivation import evaluate
 from .limits import PARAMS, InputError
-from .terms import (ACTIVATIONS, CLIPS, DEFAULT_SPEC, LEAK_RANGE, LOSSES, OPTIMIZERS, SCHEDULES,
-                    GRADIENTS, UPDATE_FIELDS, Spec, field_text)
+from .terms import DEFAULT_SPEC, GRADIENTS, UPDATE_FIELDS, Spec, field_text
 from .timeline import Segment, Timeline
 from .training import Trainer
 
@@ -496,16 +495,6 @@ def _rows(segment, length, where, row):
     return rows
 
 
-_SPEC_FIELDS = {
-    "activation1": ("the activation of layer 1", ACTIVATIONS),
-    "activation2": ("the activation of layer 2", ACTIVATIONS),
-    "loss": ("the loss", LOSSES),
-    "optimizer": ("the optimizer", OPTIMIZERS),
-    "schedule": ("the learning-rate schedule", SCHEDULES),
-    "clip": ("the gradient clipping", CLIPS),
-}
-
-
 def _spec(segment, where):
     """The segment's Spec; the reference's when it has none."""
     if "spec" not in segment:
@@ -517,23 +506,10 @@ def _spec(segment, where):
         if name not in Spec.__dataclass_fields__:
             raise SessionError(f"{where}: the network (\"spec\") has an entry {name[:40]!r} this "
                                f"version does not know; it knows {', '.join(Spec.__dataclass_fields__)}")
-    for name, (what, known) in _SPEC_FIELDS.items():
-        value = raw.get(name, getattr(DEFAULT_SPEC, name))
-        if not (value is None or isinstance(value, str)) or value not in known:
-            shown = f"\"{value[:40]}\"" if isinstance(value, str) else _kind(value)
-            names = ", ".join("null" if k is None else k for k in known)
-            raise SessionError(f"{where}: {what} (\"{name}\") is {shown}, which this version does "
-                               f"not know; it knows {names}")
-    if "leak" in raw:
-        leak = _number(raw["leak"], f"{where}: leaky ReLU's slope (\"leak\")")
-        low, high = LEAK_RANGE
-        if not low <= leak <= high:
-            raise SessionError(f"{where}: leaky ReLU's slope (\"leak\") must be from {low:g} "
-                               f"to {high:g}, not {leak!r}")
     try:
         return Spec(**raw)
-    except InputError as error:   # a number of the update out of its range
-        raise SessionError(f"{where}: the network (\"spec\"): {error}") from None
+    except InputError as error:   # the Spec is the one judge of its fields
+        raise SessionError(f"{where}: {field_text(error.name)} (\"{error.name}\"): {error.message}") from None
 
 
 def _columns(segment, spec, where):

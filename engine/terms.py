@@ -116,10 +116,16 @@ def field_text(name):
     return expr.symbol(name) if name.replace("/", "_").isidentifier() else name
 
 
+def _shown(value):
+    """``repr(value)``, cut short: a session file may hold any text or list there."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _choice(name, value, known):
     if not (value is None or isinstance(value, str)) or value not in known:
         shown = ", ".join("none" if k is None else k for k in known)
-        raise InputError(name, f"{value!r} is not one of {shown}")
+        raise InputError(name, f"{_shown(value)} is not one of {shown}")
 
 
 @dataclass(frozen=True)
@@ -151,17 +157,17 @@ class Spec:
         for field in ("activation1", "activation2"):
             value = getattr(self, field)
             if not isinstance(value, str) or value not in ACTIVATIONS:
-                raise InputError(field, f"unknown activation {value!r}; "
+                raise InputError(field, f"unknown activation {_shown(value)}; "
                                         f"choose one of {', '.join(ACTIVATIONS)}")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
-            raise InputError("loss", f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+            raise InputError("loss", f"unknown loss {_shown(self.loss)}; choose one of {', '.join(LOSSES)}")
         if isinstance(self.leak, bool) or not isinstance(self.leak, numbers.Real):
-            raise InputError("leak", f"must be a number, not {self.leak!r}")
+            raise InputError("leak", f"must be a number, not {_shown(self.leak)}")
         leak = float(self.leak)
         low, high = LEAK_RANGE
         if not (math.isfinite(leak) and low <= leak <= high):
             raise InputError("leak", f"must be from {low:g} to {high:g}, "
-                                     f"got {self.leak!r}")
+                                     f"got {_shown(self.leak)}")
         object.__setattr__(self, "leak", leak)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
@@ -169,12 +175,12 @@ class Spec:
         for field, (low, high, closed_low, closed_high) in RATE_RANGES.items():
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise InputError(field, f"must be a number, not {value!r}")
+                raise InputError(field, f"must be a number, not {_shown(value)}")
             number = float(value)
             if not (math.isfinite(number) and (low < number or closed_low and low == number)
                     and (number < high or closed_high and number == high)):
                 raise InputError(field, f"must be in {interval(low, high, closed_low, closed_high)}, "
-                                        f"got {value!r}")
+                                        f"got {_shown(value)}")
             object.__setattr__(self, field, number)
         every = self.decay_every
         if isinstance(every, float) and every.is_integer():
@@ -182,7 +188,7 @@ class Spec:
         low, high = DECAY_EVERY_RANGE
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or not low <= every <= high:
             raise InputError("decay_every", f"must be a whole number from {low} to {high}, "
-                                            f"got {self.decay_every!r}")
+                                            f"got {_shown(self.decay_every)}")
         object.__setattr__(self, "decay_every", int(every))
 
     def as_dict(self):

@@ -674,7 +674,7 @@ def _with_rows(document, rows):
 @pytest.mark.parametrize("change, words", [
     (lambda d: d["segments"][0].pop("columns"), 'segment 1 has no "columns"'),
     (lambda d: d["segments"][0]["columns"].reverse(), "columns.*not those of its network"),
-    (lambda d: d["segments"][0]["spec"].update(optimizer="nadam"), 'optimizer \\("optimizer"\\).*"nadam"'),
+    (lambda d: d["segments"][0]["spec"].update(optimizer="nadam"), 'optimizer \\("optimizer"\\).*\'nadam\''),
     (lambda d: d["segments"][0]["spec"].update(optimizer="momentum"), "columns"),
     (lambda d: d["segments"][0]["spec"].update(beta1=1.0), "Adam's β₁"),   # in words, not its Python name
     (lambda d: d["segments"][0]["spec"].update(eps=None), "ε of RMSprop and Adam"),
