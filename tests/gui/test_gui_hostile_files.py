@@ -4,7 +4,7 @@ that names the problem (or, for a damaged preference, its default is used),
 the window is left as it was, and nothing hangs.
 
 (tests/gui/test_gui_sessions.py has the session schema cases of File → Open and
-a settings file of plain garbage.)"""
+a settings file of plain garbage; test_gui_preferences.py each damaged preference.)"""
 
 import codecs
 import io
@@ -318,15 +318,6 @@ def recent_entries(window):
     return [action.text() for action in window.recent_menu.actions()]
 
 
-@pytest.mark.parametrize("line", ["recentFiles=5", "recentFiles=true", "recentFiles=relative/lesson.bpe",
-                                  "recentFiles=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\x5)", "recentFiles=@Invalid()",
-                                  "recentFiles=@Rect(1 2 3 4)", "recentFiles=", "recentFiles=@ByteArray(/a.bpe)"])
-def test_recent_files_that_are_no_list_of_paths_give_no_entries(qtbot, line):
-    write_settings(f"[General]\n{line}\n")
-    window = new_window(qtbot)
-    assert recent_entries(window) == [] and not window.recent_menu.isEnabled()
-
-
 def test_recent_files_keep_only_absolute_paths_once_each(qtbot, tmp_path):
     good = [str(tmp_path / f"s{i}.bpe") for i in range(MAX_RECENT + 4)]
     # (A nested list would be written as an @Variant blob, which the settings check refuses
@@ -340,24 +331,6 @@ def test_recent_files_keep_only_absolute_paths_once_each(qtbot, tmp_path):
     write_settings("[General]\nrecentFiles=/a.bpe, 5, /a.bpe, rel.bpe, /b c.bpe\n")
     later = new_window(qtbot)
     assert recent_entries(later) == ["/a.bpe", "/b c.bpe"]
-
-
-@pytest.mark.parametrize("text, branch, tolerance", [
-    ("tolerance=2_5\nconfirmBranch=yes", True, 1.0),
-    ("tolerance=١٢\nconfirmBranch=2", True, 1.0),             # Arabic-Indic digits
-    ("tolerance=0x10\nconfirmBranch=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\0)", True, 1.0),
-    ("tolerance=1e308\nconfirmBranch=@ByteArray(false)", True, 1.0),
-    ("tolerance=inf\nconfirmBranch=@Rect(0 0 1 1)", True, 1.0),
-    ("tolerance=@Variant(\\0\\0\\0\\x1\\x1)\nconfirmBranch=false, true", True, 1.0),   # a bool; a list
-    ("tolerance= 2.5 \nconfirmBranch= FALSE ", False, 2.5),     # plain values still read
-    ("geometry=not geometry\nwindowState=5", True, 1.0),
-])
-def test_preferences_of_the_wrong_type_fall_back_to_defaults(qtbot, text, branch, tolerance):
-    write_settings(f"[General]\n{text}\n")
-    window = new_window(qtbot)
-    assert window.actionConfirmBranch.isChecked() is branch
-    assert window.walk.tolerance.value() == tolerance
-    assert window.windowTitle() == "Backprop Explorer"
 
 
 def _org_file(path):
