@@ -3,7 +3,7 @@
 The session's content (the timeline, the shown step, its speed and loss axis)
 goes through engine.session, which refuses damaged files and writes
 atomically.  The controller knows the state, the preferences, the writes and
-a :class:`SessionUi`; never the window.
+a :class:`SessionUi`, never the window itself.
 """
 
 import os
@@ -77,7 +77,7 @@ class _Hold:
 
 @dataclass
 class SessionUi:
-    """All the controller asks of the window."""
+    """All the controller asks of the window, and no more."""
     parent: QWidget                       # of its dialogs; its title names the session
     show_message: Callable[..., None]     # (text, milliseconds=0) in the status bar; "" clears it
     stop_running: Callable[[], None]      # before the session shown is dropped
