@@ -30,8 +30,10 @@ TARGET_MS = 50.0
 
 
 class _State:
+    """What the plot reads of the shown record: the line and the shown step."""
+
     def __init__(self, timeline):
-        self.timeline, self.cursor = timeline, len(timeline) // 2
+        self.line, self.step = timeline, len(timeline) // 2
 
 
 def _shown_plot(states):
@@ -41,14 +43,14 @@ def _shown_plot(states):
     plot.show()
     QTest.qWaitForWindowExposed(plot)
     state = _State(timeline)
-    plot.refresh(state)     # the first draw reads the whole line: not timed
+    plot.display(state)     # the first draw reads the whole line: not timed
     return plot, state
 
 
 def _refresh_ms(plot, state):
-    state.timeline.run(GROWTH)
+    state.line.run(GROWTH)
     start = time.perf_counter()
-    plot.refresh(state)
+    plot.display(state)
     return (time.perf_counter() - start) * 1e3
 
 

@@ -78,13 +78,13 @@ class RunCommand(Expirable, QUndoCommand):
         self._after = len(timeline.trainer)
         self._describe()
         self.setObsolete(self._after == self._before)   # nothing trained: not worth an undo step
-        self._state.move_to_end()
+        self._state.place(self._state.last)
 
     def undo(self):
         if self.expired:
             return
         self._state.timeline.truncate(self._before)
-        self._state.move_to(self._before_cursor)
+        self._state.place(self._before_cursor)
 
     def _forget(self):
         pass   # a run keeps no states: undoing it truncates, redoing it trains again
@@ -125,13 +125,13 @@ class EditCommand(Expirable, QUndoCommand):
         if self.expired:
             return
         self._state.timeline.branch(self._step, self._trainer)
-        self._state.move_to(self._step)
+        self._state.place(self._step)
 
     def undo(self):
         if self.expired:
             return
         self._state.timeline.restore(self._before)
-        self._state.move_to(self._before_cursor)
+        self._state.place(self._before_cursor)
 
 
 class ResetCommand(Expirable, QUndoCommand):
@@ -151,10 +151,10 @@ class ResetCommand(Expirable, QUndoCommand):
         if self.expired:
             return
         self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))
-        self._state.move_to(0)
+        self._state.place(0)
 
     def undo(self):
         if self.expired:
             return
         self._state.timeline.restore(self._before)
-        self._state.move_to(self._before_cursor)
+        self._state.place(self._before_cursor)

@@ -7,14 +7,16 @@ from engine.compare import both_layers, compare
 from engine.expr import number
 from engine.terms import ACTIVATION_NAMES, ACTIVATIONS
 
+from .shown import DrawnWhenVisible
+
 HEADERS = ("Quantity", "A", "B", "B / A")
 
 
-class CompareView(QWidget):
-    def __init__(self, state, parent=None):
+class CompareView(DrawnWhenVisible, QWidget):
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("compareView")
-        self.state = state
+        self._last = None   # the record drawn: drawn again when a choice changes
         self.choice = {}
         choices = QHBoxLayout()
         for key, default in (("A", "tanh"), ("B", "linear")):
@@ -23,7 +25,7 @@ class CompareView(QWidget):
             for name in ACTIVATIONS:
                 box.addItem(ACTIVATION_NAMES[name], name)
             box.setCurrentIndex(box.findData(default))
-            box.currentIndexChanged.connect(lambda _: self.refresh())
+            box.currentIndexChanged.connect(lambda _: self._last is not None and self.display(self._last))
             choices.addWidget(QLabel(f"{key}: both hidden layers"))
             choices.addWidget(box)
             self.choice[key] = box
@@ -42,21 +44,13 @@ class CompareView(QWidget):
         layout.addWidget(note)
         self.rows = []
 
-    def refresh(self, state=None):   # the state is the one given at construction
-        if not self.isVisible():
-            return
-        state = self.state
-        trainer, index = state.timeline.locate(state.cursor)
-        spec = state.spec()
-        self.rows = compare(trainer.params(index), trainer.x, trainer.y, trainer.alpha,
-                            both_layers(spec, self.choice["A"].currentData()),
-                            both_layers(spec, self.choice["B"].currentData()),
-                            trainer.optimizer_state(index))
+    def draw(self, shown):
+        self._last = shown
+        self.rows = compare(shown.params, shown.x, shown.y, shown.alpha,
+                            both_layers(shown.spec, self.choice["A"].currentData()),
+                            both_layers(shown.spec, self.choice["B"].currentData()),
+                            shown.optimizer_state)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             for c, text in enumerate((row.symbol, number(row.a, 6), number(row.b, 6), number(row.ratio, 4))):
                 self.table.setItem(r, c, QTableWidgetItem(text))
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        self.refresh()

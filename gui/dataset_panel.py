@@ -13,6 +13,7 @@ from engine.dataset import PRESET_TEXT, PRESETS, preset
 from engine.derivation import evaluate
 
 from .dataset_model import DatasetModel
+from .shown import DrawnWhenVisible
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
 SEED_DIGITS = 30     # a shuffle seed as long as a session file's whole numbers may be
@@ -204,7 +205,7 @@ class DatasetPanel(QWidget):
         self.applied.emit(x, y, size, seed)
 
 
-class DataPlot(pg.PlotWidget):
+class DataPlot(DrawnWhenVisible, pg.PlotWidget):
     """The samples and the network's ŷ(x) over their range."""
 
     def __init__(self, parent=None):
@@ -223,24 +224,17 @@ class DataPlot(pg.PlotWidget):
         self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2))
         self._key = None
 
-    def refresh(self, state):
-        if not self.isVisible():
-            return
-        trainer, index = state.timeline.locate(state.cursor)
-        params = trainer.params(index)
-        key = (trainer, tuple(params.values()))   # the trainer, not its id: a new one may reuse the id
+    def draw(self, shown):
+        params = shown.params
+        key = (shown.segment, tuple(params.values()))   # the segment itself: a new one may reuse an id
         if key == self._key:
             return
         self._key = key
-        self.points.setData(trainer.x, trainer.y)
-        low, high = float(trainer.x.min()), float(trainer.x.max())
+        self.points.setData(shown.x, shown.y)
+        low, high = float(shown.x.min()), float(shown.x.max())
         pad = max(0.5, 0.1 * (high - low))
         xs = np.linspace(low - pad, high + pad, 200)
         # ŷ of each x, by the state's own compiled formulas (y plays no part in ŷ)
-        yhat = evaluate(params, xs, np.zeros_like(xs), trainer.alpha, trainer.terms)["yhat"]
+        yhat = evaluate(params, xs, np.zeros_like(xs), shown.alpha, shown.terms)["yhat"]
         self.curve.setData(xs, yhat)
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        self._key = None
 

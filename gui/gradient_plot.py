@@ -18,6 +18,7 @@ from engine.factors import FACTORS, FactorCache
 from engine.saturation import SATURATED_BELOW
 
 from .loss_plot import DecadeAxis
+from .shown import DrawnWhenVisible
 
 LIMIT = 4000          # at most this many evenly spaced states, and the newest
 LOG_FLOOR = 1e-300    # an exact zero drawn here: a log axis cannot show 0
@@ -86,7 +87,7 @@ class _Thinned:
         return steps, values
 
 
-class GradientPlot(pg.PlotWidget):
+class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
     def __init__(self, parent=None, limit=LIMIT):
         super().__init__(parent, background="w", axisItems={"left": DecadeAxis("left")})
         self.setObjectName("gradientPlot")
@@ -131,18 +132,12 @@ class GradientPlot(pg.PlotWidget):
         item.addItem(self.marker, ignoreBounds=True)
         self._thinned = _Thinned(GRADIENTS, limit)
         self._factors = FactorCache()
-        self._pending = None     # a state refreshed while hidden: drawn when shown
         self.steps = np.empty(0, dtype=np.int64)   # the states the curves hold
 
     # --- drawing --------------------------------------------------------
-    def refresh(self, state):
-        """Draw ``state`` (an ExplorerState: its timeline and cursor).  Hidden,
-        it only remembers the state and draws it when shown."""
-        if not self.isVisible():
-            self._pending = state
-            return
-        self._pending = None
-        timeline = state.timeline
+    def draw(self, shown):
+        """The curves of the shown line, the marker at the shown state."""
+        timeline = shown.line
         steps, gradients = self._thinned.update(timeline)
         factors = self._factors(timeline, steps) if len(steps) else {f: np.empty(0) for f in FACTORS}
         x = steps.astype(float)
@@ -154,12 +149,7 @@ class GradientPlot(pg.PlotWidget):
             # |·|: leaky ReLU's factor is positive, the others are >= 0; NaN stays NaN.
             self.curves[name].setData(x, np.maximum(np.abs(factors[name]), LOG_FLOOR))
         self.steps = steps
-        self.marker.setValue(state.cursor)
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        if self._pending is not None:
-            self.refresh(self._pending)
+        self.marker.setValue(shown.step)
 
     def shown(self, name):
         """(x, y) a curve holds: ``name`` is a gradient id ("dL/dW1") or a factor id ("dh1/dz1")."""

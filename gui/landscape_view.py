@@ -20,6 +20,8 @@ from engine import LIMITS, PARAMS
 from engine.expr import number, symbol
 from engine import landscape
 
+from .shown import DrawnWhenVisible
+
 SIZE = 200
 MAX_PATH_POINTS = 5000
 CONTOUR_QUANTILES = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9)
@@ -48,7 +50,7 @@ def _colormap():
         return pg.ColorMap([0.0, 0.5, 1.0], [(68, 1, 84), (33, 145, 140), (253, 231, 37)])
 
 
-class LandscapeView(QWidget):
+class LandscapeView(DrawnWhenVisible, QWidget):
     """``LandscapeView(state, parent=None, on_pick=None)``.
 
     ``picked(dict)`` is emitted on a click inside the map with {p1: value,
@@ -59,11 +61,11 @@ class LandscapeView(QWidget):
 
     picked = Signal(dict)
 
-    def __init__(self, state, parent=None, on_pick=None):
+    def __init__(self, parent=None, on_pick=None):
         super().__init__(parent)
         self.setObjectName("landscapeView")
-        self.state = state
         self._on_pick = on_pick
+        self._last = None         # the record drawn: drawn again for another pair
         self._key = None          # what the grid was computed from
         self.grid_values = None   # (values1, values2, L) of the shown map
         self.contour_levels = np.empty(0)
@@ -138,7 +140,8 @@ class LandscapeView(QWidget):
         self._pair = (p1, p2)
         self._sync_combos()
         self._label_axes()
-        self.refresh()
+        if self._last is not None:
+            self.display(self._last)
 
     def _choose(self, axis, name):
         if name not in PARAMS or name == self._pair[axis]:
@@ -162,30 +165,22 @@ class LandscapeView(QWidget):
         item.setLabel("left", self._pair[1])
 
     # --- showing the state ---------------------------------------------------
-    def showEvent(self, event):
-        super().showEvent(event)
-        self.refresh()
-
-    def refresh(self, state=None):   # the state is the one given at construction
-        """Redraw from the state; nothing at all while the view is hidden.  The
+    def draw(self, shown):
+        """The map around the shown state and the line's path over it.  The
         grid is computed again only when what it depends on changed."""
-        if not self.isVisible():
-            return
-        state = self.state
+        self._last = shown
         p1, p2 = self._pair
-        trainer, index = state.timeline.locate(state.cursor)
-        params = trainer.params(index)
+        params = shown.params
         outside = [p for p in PARAMS if not LIMITS[p][0] <= params[p] <= LIMITS[p][1]]
         self.note.setVisible(bool(outside))
         if outside:   # training carried them there; the engine maps only values one could type
             self._show_nothing(outside, params)
             return
-        key = (p1, p2, tuple(params[p] for p in PARAMS), trainer.terms,
-               trainer.x.tobytes(), trainer.y.tobytes())
+        key = (p1, p2, tuple(params[p] for p in PARAMS), shown.terms, shown.x.tobytes(), shown.y.tobytes())
         if key != self._key:
-            self._draw_grid(params, trainer, p1, p2)
+            self._draw_grid(params, shown, p1, p2)
             self._key = key
-        self._draw_path(p1, p2, params)
+        self._draw_path(shown.line, p1, p2, params)
 
     def _show_nothing(self, outside, params):
         low, high = LIMITS[outside[0]]
@@ -200,11 +195,11 @@ class LandscapeView(QWidget):
         self.marker.setData([], [])
         self.grid_values, self._key = None, None
 
-    def _draw_grid(self, params, trainer, p1, p2):
+    def _draw_grid(self, params, shown, p1, p2):
         self.grid_calls += 1
         values1, values2, loss = landscape.grid(
-            params, trainer.x, trainer.y, p1, p2, axis_range(p1, params[p1]), axis_range(p2, params[p2]),
-            size=SIZE, terms=trainer.terms)
+            params, shown.x, shown.y, p1, p2, axis_range(p1, params[p1]), axis_range(p2, params[p2]),
+            size=SIZE, terms=shown.terms)
         self.grid_values = (values1, values2, loss)
         finite = np.isfinite(loss)
         shown = loss if finite.all() else np.where(finite, loss, np.nan)
@@ -231,9 +226,8 @@ class LandscapeView(QWidget):
         self.plot.getPlotItem().getViewBox().setRange(
             xRange=(values1[0], values1[-1]), yRange=(values2[0], values2[-1]), padding=0)
 
-    def _draw_path(self, p1, p2, params):
-        timeline = self.state.timeline
-        xs, ys = timeline.column(p1), timeline.column(p2)
+    def _draw_path(self, line, p1, p2, params):
+        xs, ys = line.column(p1), line.column(p2)
         keep = thin(len(xs))
         if len(keep) < len(xs):
             xs, ys = xs[keep], ys[keep]
@@ -273,11 +267,4 @@ class LandscapeView(QWidget):
         self.picked.emit(values)
         if self._on_pick is not None:
             self._on_pick(values)
-        else:
-            self.apply(values)
         return values
-
-    def apply(self, values):
-        """Set the picked values on the state, as one undoable step; a value the
-        engine refuses is left out."""
-        self.state.set_values(values, "Move to " + ", ".join(f"{n} = {v:g}" for n, v in values.items()))

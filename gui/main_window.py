@@ -4,8 +4,6 @@ changes the engine, the views show the state."""
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
@@ -330,55 +328,50 @@ class MainWindow(QMainWindow):
         else:
             self._refresh()
 
-    def refresh(self):
+    def shown(self):
+        """The record of the shown state, with what the window adds: the terms
+        predict mode still hides, and whether training runs."""
         state = self.state
-        derivation = state.derivation()
-        values = self._show_parameters()
-        self.walk.set_derivation(derivation, step=state.cursor)
-        self._show_diagram(values, derivation)
+        hidden_from = self.walk.hidden_from
+        hidden = () if hidden_from is None else (t.id for t in list(state.derivation())[hidden_from:])
+        return state.shown(frozenset(hidden), self.runner.running)
+
+    def refresh(self):
+        """Every view displays one record (gui/shown.py)."""
+        shown = self.shown()
+        self._display_inputs(shown)
+        self.walk.set_derivation(shown.derivation, step=shown.step)
+        self._display_hidden(shown)
         # Not while training runs: each redraw would check a state already gone.
-        checks = None if self.runner.running else state.gradient_checks()
-        self.table.set_derivation(derivation, checks or ())
+        checks = None if shown.running else self.state.gradient_checks()
+        self.table.set_derivation(shown.derivation, checks or ())
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
-        self.loss_plot.set_history(state.timeline, state.cursor, conceal="L" in self._hidden_terms(derivation))
-        for page in self._pages.values():   # each returns at once while its tab is hidden
-            page.refresh(state)
-        segment = state.timeline.locate(state.cursor)[0]
-        if segment is not self._panel_source:   # not on every redraw: the learner may be typing rows
-            self._panel_source = segment
-            self.dataset_panel.show_samples(*state.samples())
-        self.timeline_bar.show_position(state.cursor, state.last)
+        for page in self._pages.values():   # a hidden page draws when it is shown
+            page.display(shown)
+        if shown.segment is not self._panel_source:   # not on every redraw: the learner may be typing rows
+            self._panel_source = shown.segment
+            self.dataset_panel.show_samples(shown.x, shown.y, shown.batch_size, shown.shuffle_seed)
+        self.timeline_bar.show_position(shown.step, shown.last)
         if self.walk.mode == PREDICT:
-            self.position.setText(f"Step {state.cursor}")
+            self.position.setText(f"Step {shown.step}")
         else:
-            self.position.setText(f"Step {state.cursor}   ·   L = {derivation.value('L'):.6g}"
+            derivation = shown.derivation
+            self.position.setText(f"Step {shown.step}   ·   L = {derivation.value('L'):.6g}"
                                   f"   ·   ŷ = {derivation.value('yhat'):.6g}")
 
-    def _show_parameters(self):
-        """The shown state's values in the panel; with a dataset x and y are the
-        batch means (the table shows each term's mean over the batch), said so."""
-        state = self.state
-        values = state.values()
-        x, y = state.samples()[:2]
-        if len(x) > 1:
-            values = dict(values, x=float(np.mean(x)), y=float(np.mean(y)))
-        self.parameters.show_sample_count(len(x))
-        self.parameters.show_values(values)
-        self.parameters.show_spec(state.spec())
-        return values
+    def _display_inputs(self, shown):
+        """The panel: the values (with a dataset, x and y are the batch means, said so) and the network."""
+        self.parameters.show_sample_count(len(shown.x))
+        self.parameters.show_values(shown.values)
+        self.parameters.show_spec(shown.spec)
 
-    def _show_diagram(self, values, derivation):
-        count = len(self.state.samples()[0])
+    def _display_hidden(self, shown):
+        """What predict mode hides, hidden alike in the diagram and the loss plot."""
+        count = len(shown.x)
         self.diagram.show_sample("" if count == 1 else
                                  f"Batch mean of {count:,} samples: every value and gradient, as in the table")
-        self.diagram.show_state(values, derivation, self._hidden_terms(derivation), self.state.spec())
-
-    def _hidden_terms(self, derivation):
-        """In predict mode, the terms not yet revealed: the same in the diagram as in the table."""
-        hidden_from = self.walk.hidden_from
-        if hidden_from is None:
-            return frozenset()
-        return frozenset(term.id for term in list(derivation)[hidden_from:])
+        self.diagram.show_state(shown.values, shown.derivation, shown.hidden, shown.spec)
+        self.loss_plot.set_history(shown.line, shown.step, conceal="L" in shown.hidden)
 
     def flush(self):
         """Bring every view up to date now (tests and benchmarks wait on this)."""
@@ -388,7 +381,7 @@ class MainWindow(QMainWindow):
     def _may_branch(self, what):
         """Before a change at an earlier state drops the later ones: ask (unless switched off)."""
         state = self.state
-        if state.cursor == state.last or not self.actionConfirmBranch.isChecked():
+        if state.cursor == state.last or not self.preferences.confirm_branch:
             return True
         # Nothing may change while the question is open: the change was checked against the state now.
         self.runner.stop()
@@ -410,14 +403,16 @@ class MainWindow(QMainWindow):
             built = command()
         except InputError as error:
             self.statusBar().showMessage(f"Not applied: {error}")
-            applied = False
+            built, applied = None, False
         else:
             # Asked only about a change that is made: not about a refused or an empty one.
             applied = built is None or self._may_branch(what)
             if applied:
                 self.state.push(built)
                 self.statusBar().clearMessage()
-        self._show_parameters()   # a refused or declined edit shows the old value
+        if built is None or not applied:
+            # No change to redraw for: a refused, empty or declined edit shows the state's value again.
+            self._display_inputs(self.shown())
         return applied
 
     def initialize(self, scheme):
@@ -439,9 +434,9 @@ class MainWindow(QMainWindow):
         page = self._pages.get(name)
         if page is None:
             page = {"gradient_plot": lambda: GradientPlot(),
-                    "landscape": lambda: LandscapeView(self.state, on_pick=self._pick_on_landscape),
+                    "landscape": lambda: LandscapeView(on_pick=self._pick_on_landscape),
                     "data_plot": lambda: DataPlot(),
-                    "compare_view": lambda: CompareView(self.state)}[name]()
+                    "compare_view": lambda: CompareView()}[name]()
             index = 1 + [n for n, _ in PAGES].index(name)
             current = self.plots.currentIndex()
             with QSignalBlocker(self.plots):
@@ -523,10 +518,7 @@ class MainWindow(QMainWindow):
 
     def _on_walk_term(self, term_id):
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
-        derivation = self.state.derivation()
-        self._show_diagram(self._show_parameters(), derivation)
-        self.loss_plot.set_history(self.state.timeline, self.state.cursor,
-                                   conceal="L" in self._hidden_terms(derivation))
+        self._display_hidden(self.shown())
         if term_id:
             self.table.select_term(term_id)
         else:

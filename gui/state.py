@@ -7,6 +7,7 @@ import dataclasses
 import itertools
 import weakref
 
+import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -17,6 +18,8 @@ from engine.gradcheck import trainer_checks
 from engine.limits import check
 from engine.terms import CHOICE_TEXT, field_text, state_columns
 from engine.timeline import Timeline
+
+from .shown import Shown
 
 from .commands import EditCommand, ResetCommand, RunCommand
 
@@ -54,6 +57,7 @@ class ExplorerState(QObject):
         self.undo_stack = QUndoStack(self)
         self._cursor = 0
         self._cache = (None, None)
+        self._shown = None   # (cache key, Shown)
         self._checks = None
         self._run_ids = itertools.count(1)
         self._run_id = None
@@ -65,6 +69,8 @@ class ExplorerState(QObject):
         self._checked.connect(self._on_checked)   # queued: delivered in the window's thread
         self.undo_floor = 0       # the oldest changes, dropped to bound memory, that undo cannot reach
         self.undo_stack.indexChanged.connect(self._keep_above_floor)
+        # After a push, undo or redo has completed: never while the stack is mid-push.
+        self.undo_stack.indexChanged.connect(self.changed)
 
     def new_trainer(self, values, spec=None, optimizer_state=None, samples=None):
         """``samples``: (x, y, batch_size, shuffle_seed) of a dataset; None for
@@ -106,6 +112,24 @@ class ExplorerState(QObject):
         """The values the newest segment started from: the last ones set by hand."""
         return self.timeline.values(len(self.timeline) - self.timeline.segments[-1].length)
 
+    def shown(self, hidden=frozenset(), running=False):
+        """The frozen record every view displays (gui/shown.py)."""
+        derivation = self.derivation()
+        if self._shown is None or self._shown[0] != self._cache[0]:
+            trainer, index = self.timeline.locate(self._cursor)
+            x, y, batch_size, seed = trainer.x, trainer.y, trainer.batch_size, trainer.shuffle_seed
+            values = self.values()
+            if len(x) > 1:   # the table shows each term's mean over the batch: x and y likewise
+                values = dict(values, x=float(np.mean(x)), y=float(np.mean(y)))
+            record = Shown(self._cursor, self.last, self.timeline, trainer.params(index), values, x, y,
+                           batch_size, seed, trainer.alpha, trainer.spec, trainer.terms,
+                           trainer.optimizer_state(index), derivation, trainer)
+            self._shown = (self._cache[0], record)
+        record = self._shown[1]
+        if (record.hidden, record.running) != (hidden, running):
+            record = dataclasses.replace(record, hidden=frozenset(hidden), running=running)
+        return record
+
     def derivation(self):
         # The timeline itself is part of the key: another session's (New, Open) may
         # have the same generation, length and shown step.
@@ -146,8 +170,13 @@ class ExplorerState(QObject):
             self.checksReady.emit()
 
     # --- moving (not undoable: looking is not changing) ------------------
-    def move_to(self, step):
+    def place(self, step):
+        """Show ``step``, silently: a command's part of a change; the views redraw
+        once the whole change is done (changed, on the stack's indexChanged)."""
         self._cursor = max(0, min(step, self.last))
+
+    def move_to(self, step):
+        self.place(step)
         self.changed.emit()
 
     def move_to_end(self):

@@ -17,15 +17,15 @@ def _plot(qtbot, state=None):
     plot.show()
     qtbot.waitExposed(plot)
     if state is not None:
-        plot.refresh(state)
+        plot.display(state)
     return plot
 
 
 class _State:
-    """The two things the plot reads of an ExplorerState."""
+    """The two things the plot reads of the shown record: the line and the step."""
 
     def __init__(self, timeline, cursor=0):
-        self.timeline, self.cursor = timeline, cursor
+        self.line, self.step = timeline, cursor
 
 
 def _zero_gradient_state():
@@ -39,7 +39,7 @@ def _zero_gradient_state():
 def test_curves_are_the_gradient_magnitudes_on_a_log_axis(qtbot, window):
     window.state.train(50)
     timeline = window.state.timeline
-    plot = _plot(qtbot, window.state)
+    plot = _plot(qtbot, window.state.shown())
     assert plot.objectName() == "gradientPlot"
     assert plot.getPlotItem().ctrl.logYCheck.isChecked()
     assert plot.getPlotItem().getAxis("left").logMode
@@ -56,18 +56,18 @@ def test_curves_are_the_gradient_magnitudes_on_a_log_axis(qtbot, window):
 def test_a_zero_is_clamped_to_the_floor_and_nothing_else_is(qtbot):
     state = _zero_gradient_state()
     plot = _plot(qtbot, state)
-    raw = state.timeline.column("dL/dW1")
+    raw = state.line.column("dL/dW1")
     assert (raw == 0).all()
     _, y = plot.shown("dL/dW1")
     np.testing.assert_array_equal(y, np.full(len(raw), LOG_FLOOR))
     _, y2 = plot.shown("dL/dW2")
-    np.testing.assert_array_equal(y2, np.abs(state.timeline.column("dL/dW2")))
+    np.testing.assert_array_equal(y2, np.abs(state.line.column("dL/dW2")))
     assert (y2 > LOG_FLOOR).all()
 
 
 def test_factor_curves_match_the_engine(qtbot, window):
     window.state.train(50)
-    plot = _plot(qtbot, window.state)
+    plot = _plot(qtbot, window.state.shown())
     want = activation_factors(window.state.timeline, np.arange(51), FactorCache())
     for name in ("dh1/dz1", "dh2/dz2"):
         x, y = plot.shown(name)
@@ -80,13 +80,13 @@ def test_factor_curves_match_the_engine(qtbot, window):
 def test_saturation_line_marker_and_legend(qtbot, window):
     window.state.train(20)
     window.state.move_to(7)
-    plot = _plot(qtbot, window.state)
+    plot = _plot(qtbot, window.state.shown())
     # On a log axis the view's y is log10 of the value.
     assert plot.saturation.value() == np.log10(SATURATED_BELOW)
     assert "saturated below" in plot.saturation.label.format
     assert plot.marker.value() == 7
     window.state.move_to(12)
-    plot.refresh(window.state)
+    plot.display(window.state.shown())
     assert plot.marker.value() == 12
     names = [label.text for _, label in plot.legend.items]
     assert names == ["|∂L/∂W₁|", "|∂L/∂W₂|", "|∂L/∂W₃|", "∂h₁/∂z₁", "∂h₂/∂z₂"]
@@ -94,11 +94,11 @@ def test_saturation_line_marker_and_legend(qtbot, window):
 
 def test_curves_are_updated_in_place(qtbot, window):
     window.state.train(10)
-    plot = _plot(qtbot, window.state)
+    plot = _plot(qtbot, window.state.shown())
     before = dict(plot.curves)
     items = list(plot.getPlotItem().listDataItems())
     window.state.train(15)
-    plot.refresh(window.state)
+    plot.display(window.state.shown())
     assert all(plot.curves[k] is before[k] for k in before)
     assert list(plot.getPlotItem().listDataItems()) == items
     x, y = plot.shown("dL/dW2")
@@ -110,7 +110,7 @@ def test_a_hidden_plot_waits_until_shown(qtbot, window):
     window.state.train(10)
     plot = GradientPlot()
     qtbot.addWidget(plot)
-    plot.refresh(window.state)
+    plot.display(window.state.shown())
     assert plot.shown("dL/dW1")[0].size == 0
     plot.show()
     qtbot.waitExposed(plot)
@@ -122,7 +122,7 @@ def test_thinning_past_the_limit(qtbot, window):
     timeline = window.state.timeline
     n = len(timeline)
     assert n == 30_001
-    plot = _plot(qtbot, window.state)
+    plot = _plot(qtbot, window.state.shown())
     full = timeline.column("dL/dW1")
     for name in ("dL/dW1", "dh1/dz1"):
         x, _ = plot.shown(name)
@@ -143,8 +143,8 @@ def test_growing_past_the_limit_reads_only_new_states(qtbot):
     plot = _plot(qtbot, state)
     for steps in (3000, 2500, 7, 4000, 20_000, 1):       # strides 1, 2, 2, 4, 8, 8
         timeline.run(steps)
-        state.cursor = len(timeline) - 1
-        plot.refresh(state)
+        state.step = len(timeline) - 1
+        plot.display(state)
         n = len(timeline)
         x, y = plot.shown("dL/dW3")
         np.testing.assert_array_equal(x, thinned_steps(n))
@@ -156,10 +156,10 @@ def test_growing_past_the_limit_reads_only_new_states(qtbot):
 
 def test_a_new_generation_is_drawn_from_scratch(qtbot, window):
     window.state.train(40)
-    plot = _plot(qtbot, window.state)
+    plot = _plot(qtbot, window.state.shown())
     window.state.undo_stack.undo()                     # takes the run back
     window.state.train(5)
-    plot.refresh(window.state)
+    plot.display(window.state.shown())
     timeline = window.state.timeline
     x, y = plot.shown("dL/dW1")
     np.testing.assert_array_equal(x, np.arange(len(timeline)))
@@ -193,7 +193,7 @@ def test_a_refresh_at_a_million_states_reads_only_the_new_states(qtbot):
         timeline.run(10)
         read.clear()
         evaluated = plot._factors.evaluated
-        plot.refresh(state)
+        plot.display(state)
         x, y = plot.shown("dL/dW1")
         assert x[-1] == len(timeline) - 1 and len(x) <= LIMIT + 1
         np.testing.assert_array_equal(y, np.abs(column("dL/dW1")[x.astype(int)]))

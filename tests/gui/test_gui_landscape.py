@@ -12,11 +12,12 @@ from gui.landscape_view import MAX_PATH_POINTS, SIZE, LandscapeView, axis_range,
 
 @pytest.fixture
 def view(window, qtbot):
-    v = LandscapeView(window.state)
+    v = LandscapeView(on_pick=window._pick_on_landscape)
     qtbot.addWidget(v)
     v.resize(500, 500)
     v.show()
     qtbot.waitExposed(v)
+    v.display(window.state.shown())
     return v
 
 
@@ -28,7 +29,7 @@ def expected_grid(state, p1, p2):
 
 
 def test_the_image_is_the_engines_grid(window, view):
-    view.refresh()
+    view.display(window.state.shown())
     values1, values2, loss = expected_grid(window.state, "W1", "W2")
     assert view.pair() == ("W1", "W2")
     assert view.image.image.shape == (SIZE, SIZE)
@@ -71,7 +72,7 @@ def test_the_combos_choose_the_axes(window, view, qtbot):
 def test_the_path_follows_the_timeline(window, view):
     state = window.state
     state.train(20)
-    view.refresh()
+    view.display(window.state.shown())
     xs, ys = view.path_curve.getData()
     assert len(xs) == 21
     assert np.array_equal(xs, state.timeline.column("W1"))
@@ -80,7 +81,7 @@ def test_the_path_follows_the_timeline(window, view):
     assert (mx[0], my[0]) == (state.values()["W1"], state.values()["W2"])
     # Moving the cursor back moves the marker and the map, not the path.
     state.move_to(5)
-    view.refresh()
+    view.display(window.state.shown())
     mx, my = view.marker.getData()
     assert (mx[0], my[0]) == (state.values(5)["W1"], state.values(5)["W2"])
     assert np.array_equal(view.image.image, expected_grid(state, "W1", "W2")[2])
@@ -90,7 +91,7 @@ def test_the_path_follows_the_timeline(window, view):
 def test_a_long_path_is_thinned(window, view):
     state = window.state
     state.train(MAX_PATH_POINTS + 1500)
-    view.refresh()
+    view.display(window.state.shown())
     xs, ys = view.path_curve.getData()
     full = state.timeline.column("W1")
     assert len(xs) <= MAX_PATH_POINTS < len(full)
@@ -101,7 +102,7 @@ def test_a_long_path_is_thinned(window, view):
 
 
 def test_the_mapping_of_view_coordinates(window, view):
-    view.refresh()
+    view.display(window.state.shown())
     values1, values2, _ = view.grid_values
     assert view.params_at(0.7, 1.1) == {"W1": 0.7, "W2": 1.1}
     assert view.params_at(values1[-1] + 0.5, 1.1) is None
@@ -113,7 +114,7 @@ def test_the_mapping_of_view_coordinates(window, view):
 
 
 def test_a_click_on_the_map_sets_both_parameters(window, view, qtbot):
-    view.refresh()
+    view.display(window.state.shown())
     state = window.state
     before = state.values()
     values1, values2, _ = view.grid_values
@@ -134,24 +135,25 @@ def test_a_click_on_the_map_sets_both_parameters(window, view, qtbot):
 
 
 def test_a_click_outside_the_map_or_beyond_the_limits_changes_nothing(window, view):
-    view.refresh()
+    view.display(window.state.shown())
     state = window.state
     before = state.values()
     count = state.undo_stack.count()
     assert view.pick_at(100.0, 100.0) is None
     assert state.values() == before and state.undo_stack.count() == count
     # A value the engine refuses is left out; the other is set.
-    view.apply({"W1": 5000.0, "W2": 0.3})
+    window._pick_on_landscape({"W1": 5000.0, "W2": 0.3})
     assert state.values()["W1"] == before["W1"]
     assert state.values()["W2"] == 0.3
 
 
 def test_a_callback_decides_instead(window, qtbot):
     got = []
-    v = LandscapeView(window.state, on_pick=got.append)
+    v = LandscapeView(on_pick=got.append)
     qtbot.addWidget(v)
     v.show()
     qtbot.waitExposed(v)
+    v.display(window.state.shown())
     before = window.state.values()
     assert v.pick_at(0.4, 0.9) == {"W1": 0.4, "W2": 0.9}
     assert got == [{"W1": 0.4, "W2": 0.9}]
@@ -164,15 +166,15 @@ def test_hidden_it_does_no_grid_work_and_unchanged_it_reuses_the_grid(window, vi
     monkeypatch.setattr(landscape, "grid", lambda *a, **k: calls.append(a) or real(*a, **k))
     view.hide()
     window.state.train(5)
-    view.refresh()
+    view.display(window.state.shown())
     assert calls == []
     view.show()                # showing catches up
     assert len(calls) == 1
-    view.refresh()
-    view.refresh()
+    view.display(window.state.shown())
+    view.display(window.state.shown())
     assert len(calls) == 1     # nothing changed: the same grid
     window.state.train(1)
-    view.refresh()
+    view.display(window.state.shown())
     assert len(calls) == 2
     assert np.array_equal(view.image.image, expected_grid(window.state, "W1", "W2")[2])
 

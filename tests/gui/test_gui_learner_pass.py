@@ -282,13 +282,13 @@ def test_predict_mode_hides_the_same_terms_in_the_diagram_and_the_table(window, 
     walk = window.walk
     walk.prediction.setText("1.1")
     walk.check()                     # z₁ revealed in the table ...
-    hidden = window._hidden_terms(window.state.derivation())
+    hidden = window.shown().hidden
     assert "z1" not in hidden and "h1" in hidden
     for _ in range(2):               # ... then h₁: the diagram shows it too
         walk.check()
     walk.prediction.setText("0.8")
     walk.check()
-    assert "h1" not in window._hidden_terms(window.state.derivation())
+    assert "h1" not in window.shown().hidden
     assert "?" not in texts["h1.value"].text() and "?" in texts["h2.value"].text()
 
 
@@ -381,8 +381,8 @@ def test_a_large_batch_is_checked_in_the_background(window, qtbot):
     window.flush()
     model = window.table.derivation_model
     row = next(r for r in model.term_rows() if model.index(r, 0).data(Qt.ItemDataRole.UserRole) == "dL/dW1")
-    with qtbot.waitSignal(state.checksReady, timeout=20_000):
-        pass                               # the worker's answer arrives as a signal
+    # The worker's answer arrives as a signal, perhaps before this line: wait for its result.
+    qtbot.waitUntil(lambda: state.gradient_checks() is not None, timeout=20_000)
     window.flush()
     assert model.index(row, 4).data()      # the numerical check is shown once it is known
     checks = state.gradient_checks()

@@ -364,6 +364,7 @@ class Walk:
         return "No" if self.branch_reply == No else "Yes"
 
     def _assert_boxes_show_state(self):
+        self.window.flush()   # an edit's views redraw once, after the change (throttled)
         values = self.shown_values()
         for name, box in self.window.parameters.spinboxes.items():
             low, high = LIMITS[name]
