@@ -157,6 +157,10 @@ class Timeline:
             offset += segment.length
         self.restore(tuple(kept) + (Segment(trainer, len(trainer)),))
 
+    def start_over(self, trainer):
+        """The line is ``trainer``'s states alone (a reset)."""
+        self.restore((Segment(trainer, len(trainer)),))
+
     def frozen(self):
         """A copy of the line as it is now, sharing its rows, that training,
         undo and branching leave unchanged: what a file is written from."""

@@ -10,7 +10,6 @@ the identical floats.
 from PySide6.QtGui import QUndoCommand
 
 from engine.expr import symbol
-from engine.timeline import Segment
 
 RUN_ID, EDIT_ID = 1, 2
 DROPPED = " (dropped to save memory)"
@@ -89,9 +88,6 @@ class RunCommand(Expirable, QUndoCommand):
     def _forget(self):
         pass   # a run keeps no states: undoing it truncates, redoing it trains again
 
-    @property
-    def added(self):
-        return self._after - self._before
 
 
 class EditCommand(Expirable, QUndoCommand):
@@ -150,7 +146,7 @@ class ResetCommand(Expirable, QUndoCommand):
     def redo(self):
         if self.expired:
             return
-        self._state.timeline.restore((Segment(self._trainer, len(self._trainer)),))
+        self._state.timeline.start_over(self._trainer)
         self._state.place(0)
 
     def undo(self):
