@@ -89,7 +89,6 @@ class RunCommand(Expirable, QUndoCommand):
         pass   # a run keeps no states: undoing it truncates, redoing it trains again
 
 
-
 class EditCommand(Expirable, QUndoCommand):
     """A hand edit at state ``step``: that state becomes the start of a new
     segment with ``name`` changed; later states are dropped (taken back by undo).
