@@ -60,14 +60,3 @@ class FactorCache:
 
     def clear(self):
         self._cache.clear()
-
-
-_shared = FactorCache()
-
-
-def activation_factors(timeline, steps, cache=None):
-    """{"dh1/dz1": array, "dh2/dz2": array}: each factor at the global states
-    ``steps`` (in that order).  Cached by (timeline, generation): a state is
-    evaluated once until older states change (``cache``: a FactorCache of
-    one's own; default one shared by the process)."""
-    return (_shared if cache is None else cache)(timeline, steps)

@@ -253,11 +253,6 @@ class ExplorerState(QObject):
             raise InputError(name, f"this state trains on a dataset of {count} samples; "
                                    "change them in the Dataset panel (View → Dataset)")
 
-    def set_value(self, name, value):
-        """A hand edit at the shown state.  Raises engine.InputError, changing
-        nothing, if the value is refused."""
-        self.push(self.value_command(name, value))
-
     def values_command(self, values, text):
         """Several hand edits as one change named ``text`` (see set_values)."""
         checked = {}
@@ -280,13 +275,6 @@ class ExplorerState(QObject):
         trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
         return EditCommand(self, None, values, self._cursor, trainer, text=text)
 
-    def set_values(self, values, text):
-        """Several hand edits as one undoable change named ``text``; a value the
-        engine refuses is left out.  Raises engine.InputError, changing nothing,
-        if the state cannot start from the values (another value of the shown
-        state is outside the limits)."""
-        self.push(self.values_command(values, text))
-
     def samples_command(self, x, y, batch_size=None, shuffle_seed=None):
         """Training on a dataset from the shown state on (see set_samples)."""
         x, y = check_dataset(x, y)   # names the first bad sample
@@ -295,11 +283,6 @@ class ExplorerState(QObject):
         mode = "full batch" if not trainer.minibatch else f"batches of {trainer.batch_size}"
         return EditCommand(self, "samples", self.values(), self._cursor, trainer,
                            text=f"Use {len(trainer.x)} samples ({mode})")
-
-    def set_samples(self, x, y, batch_size=None, shuffle_seed=None):
-        """Train on a dataset from the shown state on (a new branch there).
-        Raises engine.InputError, changing nothing, for bad samples or settings."""
-        self.push(self.samples_command(x, y, batch_size, shuffle_seed))
 
     def network_command(self, field, value):
         """A change of the network at the shown state (see set_network)."""
@@ -313,11 +296,6 @@ class ExplorerState(QObject):
         trainer = self.new_trainer(values, spec, optimizer, self.samples())
         return EditCommand(self, field, values, self._cursor, trainer,
                            text=f"Set {field_text(field)} to {choice_text(value)}")
-
-    def set_network(self, field, value):
-        """A change of the network (a Spec field: an activation, the leak, the
-        loss) at the shown state: a new branch there, as for a hand edit."""
-        self.push(self.network_command(field, value))
 
     def begin_run(self):
         """Chunks trained until end_run() are one command: one undo takes the whole run back."""

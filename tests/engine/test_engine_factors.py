@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import DEFAULTS, PARAMS, Spec, Trainer
-from engine.factors import FACTORS, FactorCache, activation_factors, factors_at
+from engine.factors import FACTORS, FactorCache, factors_at
 from engine.timeline import Timeline
 
 
@@ -28,7 +28,7 @@ def _hidden(p, x):
 def test_factors_are_one_minus_h_squared_for_tanh():
     timeline = _timeline(steps=60)
     steps = [0, 1, 7, 30, 60]
-    got = activation_factors(timeline, steps, FactorCache())
+    got = FactorCache()(timeline, steps)
     for i, step in enumerate(steps):
         p = timeline.params(step)
         _, h1, z2 = _hidden(p, DEFAULTS["x"])
@@ -41,8 +41,8 @@ def test_factors_are_one_minus_h_squared_for_tanh():
 
 def test_factors_follow_the_order_of_the_steps_asked():
     timeline = _timeline(steps=20)
-    forward = activation_factors(timeline, [3, 10, 17], FactorCache())
-    backward = activation_factors(timeline, [17, 10, 3], FactorCache())
+    forward = FactorCache()(timeline, [3, 10, 17])
+    backward = FactorCache()(timeline, [17, 10, 3])
     for f in FACTORS:
         np.testing.assert_array_equal(forward[f], backward[f][::-1])
 
@@ -52,7 +52,7 @@ def test_relu_factors_are_one_or_zero_by_the_sign_of_z():
     # z1 = 0.5·2 + 0.1 > 0 and z2 = −0.8·h1 − 0.2 < 0: one unit passes, one is dead.
     timeline = _timeline(spec=spec, steps=30, W2=-0.8)
     steps = list(range(len(timeline)))
-    got = activation_factors(timeline, steps, FactorCache())
+    got = FactorCache()(timeline, steps)
     seen = set()
     for i, step in enumerate(steps):
         p = timeline.params(step)
@@ -70,7 +70,7 @@ def test_a_batch_gives_the_mean_over_the_samples():
     xs, ys = [2.0, -1.0, 0.5, -3.0], [4.0, 0.0, 1.0, -2.0]
     timeline = _timeline(x=xs, y=ys, steps=25)
     steps = [0, 12, 25]
-    got = activation_factors(timeline, steps, FactorCache())
+    got = FactorCache()(timeline, steps)
     for i, step in enumerate(steps):
         p = timeline.params(step)
         per_sample = [_hidden(p, x) for x in xs]
@@ -88,7 +88,7 @@ def test_each_segment_uses_its_own_network():
     trainer, index = timeline.locate(5)
     timeline.branch(5, Trainer(trainer.params(index), trainer.x, trainer.y, trainer.alpha, spec=relu))
     timeline.run(5)
-    got = activation_factors(timeline, [4, 5, 8], FactorCache())
+    got = FactorCache()(timeline, [4, 5, 8])
     assert got["dh1/dz1"][0] not in (0.0, 1.0)          # tanh
     assert set(got["dh1/dz1"][1:].tolist()) <= {0.0, 1.0}  # ReLU
     assert got["dh1/dz1"][0] == factors_at(timeline, 4)[0]
@@ -114,10 +114,3 @@ def test_the_cache_evaluates_only_new_states_until_older_ones_change():
     assert cache.evaluated == 27
     p = timeline.params(3)
     assert fresh["dh1/dz1"][0] == pytest.approx(1 - _hidden(p, DEFAULTS["x"])[1] ** 2, rel=1e-12)
-
-
-def test_the_shared_cache_is_used_by_default():
-    timeline = _timeline(steps=5)
-    a = activation_factors(timeline, [2])
-    b = activation_factors(timeline, [2], FactorCache())
-    assert a["dh2/dz2"][0] == b["dh2/dz2"][0]

@@ -5,7 +5,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine import DEFAULTS, PARAMS, Trainer
-from engine.factors import FactorCache, activation_factors
+from engine.factors import FactorCache
 from engine.saturation import SATURATED_BELOW
 from engine.timeline import Timeline
 from gui.gradient_plot import LIMIT, LOG_FLOOR, GradientPlot, stride_for, thinned_steps
@@ -68,7 +68,7 @@ def test_a_zero_is_clamped_to_the_floor_and_nothing_else_is(qtbot):
 def test_factor_curves_match_the_engine(qtbot, window):
     window.state.train(50)
     plot = _plot(qtbot, window.state.shown())
-    want = activation_factors(window.state.timeline, np.arange(51), FactorCache())
+    want = FactorCache()(window.state.timeline, np.arange(51))
     for name in ("dh1/dz1", "dh2/dz2"):
         x, y = plot.shown(name)
         np.testing.assert_array_equal(x, np.arange(51))
@@ -133,7 +133,7 @@ def test_thinning_past_the_limit(qtbot, window):
         assert (gaps == gaps[0]).all() and gaps[0] > 1     # evenly spaced
     x, y = plot.shown("dL/dW1")
     np.testing.assert_array_equal(y, np.abs(full[x.astype(int)]))
-    want = activation_factors(timeline, x.astype(int), FactorCache())
+    want = FactorCache()(timeline, x.astype(int))
     np.testing.assert_array_equal(plot.shown("dh2/dz2")[1], np.abs(want["dh2/dz2"]))
 
 
@@ -149,7 +149,7 @@ def test_growing_past_the_limit_reads_only_new_states(qtbot):
         x, y = plot.shown("dL/dW3")
         np.testing.assert_array_equal(x, thinned_steps(n))
         np.testing.assert_array_equal(y, np.abs(timeline.column("dL/dW3")[x.astype(int)]))
-        want = activation_factors(timeline, x.astype(int), FactorCache())
+        want = FactorCache()(timeline, x.astype(int))
         np.testing.assert_array_equal(plot.shown("dh1/dz1")[1], np.abs(want["dh1/dz1"]))
     assert plot._factors.evaluated < 2 * LIMIT + 20   # each drawn state evaluated once
 
@@ -164,7 +164,7 @@ def test_a_new_generation_is_drawn_from_scratch(qtbot, window):
     x, y = plot.shown("dL/dW1")
     np.testing.assert_array_equal(x, np.arange(len(timeline)))
     np.testing.assert_array_equal(y, np.abs(timeline.column("dL/dW1")))
-    want = activation_factors(timeline, np.arange(len(timeline)), FactorCache())
+    want = FactorCache()(timeline, np.arange(len(timeline)))
     np.testing.assert_array_equal(plot.shown("dh2/dz2")[1], np.abs(want["dh2/dz2"]))
 
 
