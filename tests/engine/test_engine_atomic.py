@@ -409,18 +409,6 @@ HOLDER = textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def children():
-    started = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=DEADLINE)
-        for pipe in (child.stdin, child.stdout, child.stderr):
-            pipe.close()
-
-
 def _holder(children, target):
     """A child process in the middle of writing ``target``, and its part's path."""
     child = subprocess.Popen([sys.executable, "-c", HOLDER, str(target)], cwd=ROOT, stdin=subprocess.PIPE,

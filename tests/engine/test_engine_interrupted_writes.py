@@ -67,17 +67,6 @@ WRITER = VERSIONS + textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def children():
-    """The child processes a test starts: killed if still running, their pipes closed."""
-    started = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-        child.communicate(timeout=DEADLINE)
-
-
 def _versions(kind):
     space = {}
     exec(VERSIONS, space)   # noqa: S102 -- the same builder the child runs
