@@ -5,7 +5,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
                                QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
                                QUndoView, QVBoxLayout, QWidget)
@@ -205,6 +205,10 @@ class MainWindow(QMainWindow):
                                "F2", "Walk through this update term by term, in plain words", checkable=True)
         self.actionPredict = a("actionPredict", "&Predict, Then Reveal", lambda on: self._walk(PREDICT, on),
                                "F3", "Predict each value before it is shown, and keep score", checkable=True)
+        walks = QActionGroup(self)
+        walks.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        walks.addAction(self.actionExplain)
+        walks.addAction(self.actionPredict)
         self.actionNextTerm = a("actionNextTerm", "&Next Term", self.walk.next, "N",
                                 "The next term of the walk-through")
         self.actionPreviousTerm = a("actionPreviousTerm", "Pre&vious Term", self.walk.previous, "P",
@@ -507,10 +511,8 @@ class MainWindow(QMainWindow):
         return self._export("Export Dataset", "dataset.csv", lambda s: csv_chunks(s, x, y))
 
     def _walk(self, mode, on):
-        other = self.actionPredict if mode == EXPLAIN else self.actionExplain
+        # One walk at a time: the actions' group unchecks the other one (which stops it) first.
         if on:
-            if other.isChecked():
-                other.setChecked(False)
             self.walk.start(mode, self.state.derivation())
         elif self.walk.mode == mode:
             self.walk.stop()

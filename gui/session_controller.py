@@ -148,7 +148,7 @@ class SessionController(QObject):
             return False
         self._session += 1
         self.state.replace(None, 0)
-        self._forget_file(None)
+        self._adopt_file(None)
         return True
 
     def open(self, path=None):
@@ -175,7 +175,7 @@ class SessionController(QObject):
         self._session += 1
         self.state.replace(loaded.timeline, loaded.cursor)
         self.preferences.take_session_settings(loaded.settings)
-        self._forget_file(path)
+        self._adopt_file(path)
         self._remember_recent(path)
         return True
 
@@ -259,7 +259,7 @@ class SessionController(QObject):
             dialog.close()
             dialog.deleteLater()
 
-    def _forget_file(self, path):
+    def _adopt_file(self, path):
         """The session now is the file at ``path`` (None: untitled), unmodified."""
         self.path = path
         self.state.undo_stack.setClean()

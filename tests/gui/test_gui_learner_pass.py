@@ -407,3 +407,12 @@ def test_no_check_is_computed_while_training_runs(window, qtbot, monkeypatch):
     window.actionRun.trigger()           # paused: the shown state is checked
     window.flush()
     assert calls
+
+
+def test_one_walk_at_a_time(window):
+    window.actionExplain.trigger()
+    assert window.walk.mode == "explain"
+    window.actionPredict.trigger()                 # the other walk: the first one ends
+    assert window.walk.mode == "predict" and not window.actionExplain.isChecked()
+    window.actionPredict.trigger()                 # and again: no walk
+    assert window.walk.mode is None and not window.walk.isVisible()
