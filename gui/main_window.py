@@ -13,20 +13,20 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
 from engine import InputError, csvio
 from engine.dataset import check_dataset, csv_chunks, read_csv
 from engine.expr import number, symbol
-from engine.terms import field_text
 from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
+from engine.terms import field_text
 
-from .derivation_table import DerivationTable
+from . import run_until
 from .compare_view import CompareView
 from .dataset_panel import DataPlot, DatasetPanel
+from .derivation_table import DerivationTable
 from .diagram import NetworkDiagram
 from .gradient_plot import GradientPlot
+from .help import show_derivation, show_shortcuts
+from .input_guard import guard_inputs, prefer_actions
 from .landscape_view import LandscapeView
 from .loss_plot import LossPlot
 from .parameters import ParameterPanel
-from . import run_until
-from .help import show_derivation, show_shortcuts
-from .input_guard import guard_inputs, prefer_actions
 from .preferences import SPEEDS, Preferences
 from .runner import TrainingRunner
 from .session_controller import SessionController, SessionUi
