@@ -1,46 +1,53 @@
-"""A whole session in one file: every state of the line, the shown step and
-the window's settings, so that a learner can close the app and carry on later.
+"""A whole session in one file: where every segment of the line starts, the
+shown step and the window's settings, so that a learner can close the app and
+carry on later.  The states themselves are not stored: training is
+deterministic, and opening a file trains every segment again from its start.
 
-The file is JSON text::
+The file is JSON text (format version 2)::
 
-    {"format": "backprop-explorer-session", "version": 1,
+    {"format": "backprop-explorer-session", "version": 2,
      "saved_at": "2025-01-31T12:00:00+00:00",     (ISO 8601, UTC)
      "cursor": 12,                                 (the shown step)
      "settings": {"speed": 100, "log_scale": false},
-     "columns": ["W1", ..., "dL/db3"],             (engine.compiled.ROW)
      "segments": [{"x": [2.0], "y": [4.0], "alpha": 0.01, "length": 8,
                    "spec": {"activation1": "tanh", "activation2": "tanh",
                             "leak": 0.01, "loss": "squared"},
-                   "columns": ["W1", ..., "dL/db3"],  (the segment's row)
-                   "rows": "<base64>"}, ...]}
+                   "start": {"W1": 0.5, ..., "b3": 0.3}}, ...]}
 
-``rows`` holds the ``length`` states a segment contributes to the line: the
-float64 values, little-endian, row after row (C order), in base64, so that
-every state comes back bit for bit.  The other numbers are JSON numbers, which
-Python writes as the shortest text that reads back as the same float64.
-``spec`` is the network the segment's states were made with
-(:class:`engine.terms.Spec`); a segment without one (files saved before it
-existed) has the reference's, and a missing entry of it its default.  The
-entries of the update (``optimizer``, ``momentum``, ``rho``, ``beta1``,
-``beta2``, ``eps``, ``schedule``, ``decay``, ``decay_every``, ``clip``,
-``clip_c``) are written, all of them, only for a segment whose update is not
-plain gradient descent at a constant α with the default numbers.  A
-segment's ``columns`` are its row (:func:`engine.compiled.row_for`): the
-top-level ``columns``, then the optimizer's state (``v_W1`` … ``t``), whose
-values are in ``rows`` too; a segment without ``columns`` (files saved before
-they existed) must keep no optimizer state.  ``batch_size`` (a whole number
->= 1) and ``shuffle_seed`` (a whole number >= 0) are written only for a
-segment that trains on mini-batches (:class:`engine.training.Trainer`); a
-segment without them trains on the full batch, in file order.
+A segment's ``start`` is its first state: the six parameters, then the
+optimizer's state (``v_W1`` … ``t``, :func:`engine.compiled.row_for`) when
+its update keeps one, each by name.  Its first state's loss and gradient, and
+its other ``length`` - 1 states, are what training from there gives.  Every
+number is a JSON number, which Python writes as the shortest text that reads
+back as the same float64: a start comes back bit for bit, -0.0 included.
+``spec`` is the network the segment trains (:class:`engine.terms.Spec`); a
+segment without one has the reference's, and a missing entry of it its
+default.  The entries of the update (``optimizer``, ``momentum``, ``rho``,
+``beta1``, ``beta2``, ``eps``, ``schedule``, ``decay``, ``decay_every``,
+``clip``, ``clip_c``) are written, all of them, only for a segment whose
+update is not plain gradient descent at a constant α with the default
+numbers.  ``batch_size`` (a whole number >= 1) and ``shuffle_seed`` (a whole
+number >= 0) are written only for a segment that trains on mini-batches
+(:class:`engine.training.Trainer`); a segment without them trains on the
+full batch, in file order.  A file holds at most MAX_STATES states in all.
+
+Format 1 (still read, no longer written) held every state instead of a
+``start``: the top-level ``"columns": ["W1", ..., "dL/db3"]``
+(engine.compiled.ROW), and in each segment its row's ``columns`` and
+``rows``, the ``length`` states as float64, little-endian, row after row (C
+order), in base64.  A format-1 segment's first state gives its start, and
+every other value of every state must be, bit for bit, what training from
+that start gives; the first that is not is named in the line's numbering
+("segment 2: state 1,234 (W₁) differs from what training gives: 999.0
+instead of 0.7784…").  A format-1 segment without ``columns`` must keep no
+optimizer state.
 
 Opening a file checks everything in it: whatever is wrong, :func:`load` and
 :func:`read` raise :class:`SessionError` with a message a learner can act on,
-never anything else.  The states are checked too: a segment's first state
-gives its start (parameters and optimizer state: a hand edit may make them
-anything), and every other value of every state must be, bit for bit, what
-training from that start gives; the first that is not is named in the line's
-numbering ("segment 2: state 1,234 (W₁) differs from what training gives:
-999.0 instead of 0.7784…").
+never anything else.  A segment of format 2 must train to its ``length``:
+a file that says more states than training gives before it diverges was
+changed after it was saved ("segment 2: training stops at state 1,234 (…),
+but the file says the segment has 2,000 states").
 """
 
 import base64
@@ -59,23 +66,31 @@ from numbers import Integral
 
 import numpy as np
 
+from . import compiled
 from .compiled import ROW, row_for
 from .csvio import finish, write_atomically
 from .derivation import _mean as derivation_mean
 from .derivation import evaluate
 from .limits import PARAMS, InputError
-from .terms import DEFAULT_SPEC, GRADIENTS, UPDATE_FIELDS, Spec, field_text
+from .history import History
+from .terms import (DEFAULT_SPEC, GRADIENTS, UPDATE_FIELDS, Spec, field_text, state_columns,
+                    terms_for)
 from .timeline import Segment, Timeline
 from .training import Trainer
 
 FORMAT = "backprop-explorer-session"
-VERSION = 1
+VERSION = 2                        # the one written; format 1 is read too
 MAX_BYTES = 200 * 1024 * 1024      # larger files are refused before they are read
 MAX_SEGMENTS = 100_000             # hand edits; bounds the time a crafted file takes to open
+# States in all, in either format: opening holds every one in memory (104 bytes each for
+# plain gradient descent, 208 for Adam) and trains them again (about 1.3 s a million), so a
+# file claiming more is refused before anything is trained.  The window makes 10^8 states
+# in some minutes at the most; a file at the limit opens in minutes and takes 10-20 GB.
+MAX_STATES = 100_000_000
 
 _ROW_DTYPE = np.dtype("<f8")
-_ROWS_PER_PIECE = 1 << 14            # states written between two yields of dump_chunks: a few ms
-_TEXT_PER_PIECE = 1 << 16            # characters of segments' text made between two yields: a few ms
+_ROWS_PER_PIECE = 1 << 14            # states of a format-1 file compared at a time
+_TEXT_PER_PIECE = 1 << 16            # characters of segments' text made, or written, between two yields
 _SETTING_INT = 2 ** 63              # settings' whole numbers stay within 64 bits
 _INT_DIGITS = 30                    # longer whole numbers are refused while parsing
 _RECORDED = ("L",) + GRADIENTS     # what a state holds besides its start: the engine's to compute
@@ -116,12 +131,12 @@ def dump(stream, timeline, cursor, settings, saved_at=None):
 
 
 def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
-    """:func:`dump`, yielding after each piece of the states, so that a window
-    can write a large session a piece at a time.  ``timeline`` must not change
-    until the writing is done (write from :meth:`Timeline.frozen`).  Nothing is
-    written before the session is known to be one that can be saved, except
-    that a non-finite state, which a Timeline never holds, is found only on
-    its way out (then SessionError; :func:`save` leaves the file as it was).
+    """:func:`dump`, yielding after each segment written (and while the
+    segments' text is made), so that a window can write a session with many
+    hand edits or large datasets a piece at a time.  ``timeline`` must not
+    change until the writing is done (write from :meth:`Timeline.frozen`).
+    Nothing is written before the session is known to be one that can be
+    saved (else SessionError; :func:`save` leaves the file as it was).
 
     The work between two yields is bounded whatever the number of segments:
     each segment's text is made on its own and the text is never searched as
@@ -133,15 +148,16 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
     settings = _settings(settings)
     if len(timeline.segments) > MAX_SEGMENTS:
         raise SessionError(_too_many(len(timeline.segments)))
+    if len(timeline) > MAX_STATES:
+        raise SessionError(_too_long(len(timeline)))
     when = _utc(datetime.now(timezone.utc) if saved_at is None else saved_at)
     # The text is json.dumps(document, indent=1) of the whole document, made a part at a
-    # time: the head around a placeholder for the list of segments, then each segment
-    # around a placeholder for its base64 "rows", which is streamed in its place.
-    mark = f'"rows-{secrets.token_hex(8)}"'
+    # time: the head around a placeholder for the list of segments, then each segment.
+    mark = f'"segments-{secrets.token_hex(8)}"'
     head, tail = json.dumps({
         "format": FORMAT, "version": VERSION,
         "saved_at": when.isoformat(timespec="seconds"),
-        "cursor": cursor, "settings": settings, "columns": list(ROW),
+        "cursor": cursor, "settings": settings,
         "segments": mark[1:-1],
     }, allow_nan=False, indent=1).split(mark)
     # ensure_ascii (the default): one character is one byte of the file.
@@ -153,50 +169,38 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
             raise SessionError(f"segment {number}: its formulas were written by hand, not chosen "
                                f"from the activations and losses a session can hold; "
                                f"the session cannot be saved")
-        text = json.dumps({
-            "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
-            "length": int(segment.length), "spec": _spec_entries(trainer.spec),
-            **_batching_entries(trainer),
-            "columns": list(trainer.row),
-            "rows": mark[1:-1],
-        }, allow_nan=False, indent=1)
+        start = {**trainer.params(0), **trainer.optimizer_state(0)}   # in the row's order
+        try:
+            text = json.dumps({
+                "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
+                "length": int(segment.length), "spec": _spec_entries(trainer.spec),
+                **_batching_entries(trainer),
+                "start": start,
+            }, allow_nan=False, indent=1)
+        except ValueError:   # a Trainer never holds one
+            raise SessionError(f"segment {number}: its first state holds a non-finite value; "
+                               f"the session cannot be saved") from None
         # A segment sits two spaces deeper in the document (a JSON text holds no raw newline
         # but between its values).
-        parts.append(text.replace("\n", "\n  ").split(mark))
+        parts.append(text.replace("\n", "\n  "))
         made += len(text)
         if made >= _TEXT_PER_PIECE:
             made = 0
             yield
-    row_bytes = [s.length * len(s.trainer.row) * _ROW_DTYPE.itemsize for s in timeline.segments]
     size = (len(opening) + len(closing) + len(between) * (len(parts) - 1)
-            + sum(len(lead) + len(rest) for lead, rest in parts)
-            + sum(2 + 4 * -(-n // 3) for n in row_bytes))
+            + sum(len(text) for text in parts))
     if size > MAX_BYTES:
         raise SessionError(f"this session is too large to save: {_megabytes(size)}, "
                            f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
     stream.write(opening)
-    for number, (segment, (lead, rest)) in enumerate(zip(timeline.segments, parts), 1):
-        stream.write((between if number > 1 else "") + lead + '"')
-        yield from _write_rows(stream, segment, number)
-        stream.write('"' + rest)
+    for number, text in enumerate(parts, 1):
+        if number > 1:
+            stream.write(between)
+        # A segment's samples may be megabytes of text: written a piece at a time too.
+        for start in range(0, len(text), _TEXT_PER_PIECE):
+            stream.write(text[start:start + _TEXT_PER_PIECE])
+            yield
     stream.write(closing)
-
-
-def _write_rows(stream, segment, number):
-    """A segment's states in base64, a piece at a time (base64 in pieces of
-    a multiple of 3 bytes reads as one text)."""
-    left = b""
-    for start in range(0, segment.length, _ROWS_PER_PIECE):
-        rows = segment.trainer.history.rows(start, min(start + _ROWS_PER_PIECE, segment.length))
-        if not np.isfinite(rows).all():
-            raise SessionError(f"segment {number}: a state holds a non-finite value; "
-                               f"the session cannot be saved")
-        data = left + rows.astype(_ROW_DTYPE, copy=False).tobytes()
-        whole = len(data) - len(data) % 3
-        stream.write(base64.b64encode(data[:whole]).decode("ascii"))
-        left = data[whole:]
-        yield
-    stream.write(base64.b64encode(left).decode("ascii"))
 
 
 def _batching_entries(trainer):
@@ -232,6 +236,11 @@ def _spec_entries(spec):
         for field in UPDATE_FIELDS:
             del entries[field]
     return entries
+
+
+def _too_long(count):
+    return (f"the session has {count:,} states; a session file may hold at most "
+            f"{MAX_STATES:,}")
 
 
 def _too_many(count):
@@ -526,8 +535,21 @@ def _columns(segment, spec, where):
     return row
 
 
-def _segment(number, raw, last, offset):
-    """Segment ``number`` of the file, whose first state is state ``offset`` of the line."""
+@dataclass(frozen=True)
+class _Header:
+    """What a segment of the file says besides its states."""
+    where: str
+    raw: dict
+    x: list
+    y: list
+    alpha: float
+    length: int
+    spec: Spec
+    batch_size: object
+    shuffle_seed: object
+
+
+def _header(number, raw):
     where = f"segment {number}"
     if not isinstance(raw, dict):
         raise SessionError(f"{where} must be an object, not {_kind(raw)}")
@@ -539,31 +561,91 @@ def _segment(number, raw, last, offset):
     length = _whole(_get(raw, "length", where), f"{where}: the \"length\"")
     if length < 1:
         raise SessionError(f"{where}: the \"length\" must be at least 1, not {length}")
-    spec = _spec(raw, where)
-    batch_size, shuffle_seed = _batching(raw, where)
-    rows = _rows(raw, length, where, _columns(raw, spec, where))
+    if length > MAX_STATES:   # before anything is made of it: a length may be 10^29
+        raise SessionError(f"{where}: the \"length\" is {length:,} states; a session file "
+                           f"may hold at most {MAX_STATES:,}")
+    return _Header(where, raw, x, y, alpha, length, _spec(raw, where), *_batching(raw, where))
+
+
+def _segment(header, last, offset):
+    """A format-1 segment, whose first state is state ``offset`` of the line:
+    its rows are checked against training from their first state."""
+    where, length = header.where, header.length
+    rows = _rows(header.raw, length, where, _columns(header.raw, header.spec, where))
     try:
         # Only the newest segment trains on: the others' rows fit exactly.
         chunk = {} if last else {"chunk_rows": length}
         # The first state's parameters and optimizer state are the segment's start (a hand
         # edit may make them anything); everything else is what training gives from there.
-        trainer = Trainer.from_history(rows[:1], x, y, alpha, spec=spec, batch_size=batch_size,
-                                       shuffle_seed=shuffle_seed, **chunk)
+        trainer = Trainer.from_history(rows[:1], header.x, header.y, header.alpha, spec=header.spec,
+                                       batch_size=header.batch_size,
+                                       shuffle_seed=header.shuffle_seed, **chunk)
     except InputError as error:
         raise SessionError(f"{where}: {error}") from None
     _replay(trainer, rows, where, offset)
     return Segment(trainer, length)
 
 
-# Opening replays every state rather than trusting the file's rows: the engine is
-# deterministic, so a state that differs bit for bit was changed after it was saved.
-# Measured (2-core machine under other load; plain gradient descent, one sample, 10^6
-# states): this format, 139 MB, saves in 0.5-0.7 s and opens in 2.8-3.5 s, of which the
-# replay is 1.0-1.5 s.  Storing only each segment's start and length (a format 2) would be
-# 390 bytes, saved in 0.1 ms and opened in the replay's 1.2-1.5 s, and would lift the
-# MAX_BYTES cap that keeps 10^6 states of Adam (26 values a state, 277 MB) from being
-# saved; it is not done here because the window's tests pin files at format 1.
-# 100,000 one-edit segments open in about 20 s, most of it making 100,000 trainers.
+def _start(header):
+    """A format-2 segment's "start": (parameters, optimizer state)."""
+    where, raw = header.where, header.raw
+    start = _get(raw, "start", where)
+    if not isinstance(start, dict):
+        raise SessionError(f"{where}: its first state (\"start\") must be an object of names and "
+                           f"numbers, not {_kind(start)}")
+    names = PARAMS + state_columns(terms_for(header.spec))
+    for name in start:
+        if name not in names:
+            raise SessionError(f"{where}: its first state (\"start\") has an entry {name[:40]!r} "
+                               f"its network does not keep; it keeps {', '.join(names)}")
+    values = {}
+    for name in names:
+        if name not in start:
+            raise SessionError(f"{where}: its first state (\"start\") has no \"{name}\"; "
+                               f"the file is damaged or incomplete")
+        values[name] = _number(start[name], f"{where}: {field_text(name)} of its first state")
+    return ({p: values[p] for p in PARAMS}, {n: values[n] for n in names[len(PARAMS):]})
+
+
+def _trained(header, last, offset):
+    """A format-2 segment, whose first state is state ``offset`` of the line,
+    trained from its start to its length."""
+    where, length = header.where, header.length
+    params, state = _start(header)
+    batching = {"batch_size": header.batch_size, "shuffle_seed": header.shuffle_seed}
+    # Only the newest segment trains on: the others' states fit exactly.
+    chunk = 1 << 16 if last else length   # the newest: as a Trainer's own history
+    try:
+        # The start's loss and gradient (zeros here) are filled in below.
+        row = [params[p] for p in PARAMS] + [0.0] * len(_RECORDED) + list(state.values())
+        trainer = Trainer.from_history([row], header.x, header.y, header.alpha, spec=header.spec,
+                                       chunk_rows=chunk, **batching)
+        made, finite = _first_recorded(trainer)
+        if not finite:   # the Trainer refuses it naming the value, as in the window
+            made = Trainer(params, header.x, header.y, header.alpha, spec=header.spec, state=state,
+                           **batching).history.row(0)[len(PARAMS): len(ROW)]
+    except InputError as error:
+        raise SessionError(f"{where}: {error}") from None
+    row[len(PARAMS): len(ROW)] = made.tolist()
+    trainer.history = History.from_rows([row], chunk, trainer.row)
+    if length > 1:
+        trainer.run(length - 1)
+    if len(trainer) < length:
+        divergence = trainer.divergence
+        raise SessionError(f"{where}: training stops at state {offset + divergence.step:,} "
+                           f"({divergence.symbol} becoming {divergence.value!r}), but the file "
+                           f"says the segment has {length:,} states, to state "
+                           f"{offset + length - 1:,}; the file was changed after it was saved")
+    return Segment(trainer, length)
+
+
+# Format 1 stored every state, and opening replays every one rather than trusting them: the
+# engine is deterministic, so a state that differs bit for bit was changed after it was
+# saved.  Format 2 stores only what training cannot give again.  Measured (2-core machine
+# under other load; plain gradient descent, one sample, 10^6 states): format 1, 139 MB,
+# saved in 0.2-0.7 s and opened in 2.8-3.5 s, of which the replay was 1.0-1.5 s; 10^6
+# states of Adam (26 values a state, 277 MB) could not be saved at all, above MAX_BYTES.
+# Format 2: see benchmarks/session.py and the README for the figures.
 
 
 def _replay(trainer, rows, where, offset):
@@ -591,6 +673,17 @@ def _replay(trainer, rows, where, offset):
 def _check_first(trainer, row, where, offset):
     """The loss and gradient of the segment's first state, as the trainer made
     with its start records them (on the batch of the first update)."""
+    made, _ = _first_recorded(trainer)
+    stored = np.ascontiguousarray(row[len(PARAMS): len(ROW)])
+    if made.tobytes() != stored.tobytes():
+        column = int(np.argmax(made.view("<u8") != stored.view("<u8")))
+        raise _differs(where, offset, _RECORDED[column], stored[column], made[column])
+
+
+def _first_recorded(trainer):
+    """(the loss and gradient a Trainer made with the start of ``trainer``
+    records with its first state, whether every value on the way is finite),
+    without the Trainer's derivation, whose texts cost 0.7 ms a segment."""
     batch = trainer.batch(0)
     if len(batch) == len(trainer.x):
         x, y = trainer.x, trainer.y
@@ -600,10 +693,12 @@ def _check_first(trainer, row, where, offset):
     # As Derivation gives a term's value: a batch's per-sample values by their mean.
     made = np.array([derivation_mean(v) if isinstance(v, np.ndarray) and v.ndim else v
                      for v in map(values.__getitem__, _recorded_vars(trainer.terms))], dtype=float)
-    stored = np.ascontiguousarray(row[len(PARAMS): len(ROW)])
-    if made.tobytes() != stored.tobytes():
-        column = int(np.argmax(made.view("<u8") != stored.view("<u8")))
-        raise _differs(where, offset, _RECORDED[column], stored[column], made[column])
+    outputs = [values[name] for name in compiled.outputs(trainer.terms)]
+    try:   # one array of floats: a test per value took most of opening 10^5 hand edits
+        finite = bool(np.isfinite(np.array(outputs, dtype=float)).all())
+    except ValueError:   # a batch's per-sample arrays beside single values
+        finite = all(np.isfinite(v).all() for v in outputs)
+    return made, finite
 
 
 @functools.lru_cache(maxsize=None)
@@ -627,14 +722,15 @@ def _session(document):
     version = _whole(_get(document, "version", where), "the format version (\"version\")")
     if version > VERSION:
         raise SessionError(f"this session was made by a newer version of Backprop Explorer "
-                           f"(format {version}); this version reads format {VERSION}")
+                           f"(format {version}); this version reads formats 1 to {VERSION}")
     if version < 1:
         raise SessionError(f"the session's format version {version} is unknown; "
-                           f"this version reads format {VERSION}")
-    columns = _get(document, "columns", where)
-    if columns != list(ROW):
-        raise SessionError(f"the states' columns (\"columns\") are not those this version "
-                           f"uses ({', '.join(ROW)})")
+                           f"this version reads formats 1 to {VERSION}")
+    if version == 1:
+        columns = _get(document, "columns", where)
+        if columns != list(ROW):
+            raise SessionError(f"the states' columns (\"columns\") are not those this version "
+                               f"uses ({', '.join(ROW)})")
     saved_at = _saved_at(_get(document, "saved_at", where))
     cursor = _whole(_get(document, "cursor", where), "the shown step (\"cursor\")")
     settings = _settings(_get(document, "settings", where))
@@ -645,10 +741,15 @@ def _session(document):
         raise SessionError("the session holds no segments, so no states")
     if len(raw) > MAX_SEGMENTS:
         raise SessionError(_too_many(len(raw)))
+    headers = [_header(number, segment) for number, segment in enumerate(raw, 1)]
+    total = sum(header.length for header in headers)
+    if total > MAX_STATES:   # refused before anything is trained
+        raise SessionError(_too_long(total))
+    make = _segment if version == 1 else _trained
     segments, offset = [], 0
-    for number, segment in enumerate(raw, 1):
-        segments.append(_segment(number, segment, number == len(raw), offset))
-        offset += segments[-1].length
+    for number, header in enumerate(headers, 1):
+        segments.append(make(header, number == len(headers), offset))
+        offset += header.length
     timeline = Timeline(segments[0].trainer)
     timeline.restore(segments)
     return Session(timeline, _cursor(cursor, len(timeline)), settings, saved_at)

@@ -20,6 +20,7 @@ from engine import (InputError, Spec, Trainer, check_gradients, derive, evaluate
 from engine.session import SessionError
 from engine.timeline import Timeline
 from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y, GRADIENT_IDS, PARAMS
+from tests.session_format1 import format1_document
 
 NAMES = ("tanh", "sigmoid", "relu", "leaky_relu", "linear")
 LOSS_NAMES = ("squared", "half-squared")
@@ -523,8 +524,10 @@ def test_a_segment_without_a_spec_is_the_reference_network():
 
 
 def test_a_segment_whose_spec_was_changed_is_refused():
-    """The rows were trained with another network: opening replays them and says so."""
-    document = json.loads(_dump(_line()))
+    """A file of format 1 holds every state: trained with another network, its
+    rows differ from what opening trains again, which says so.  (A file of
+    format 2 holds no states: another network there is another session.)"""
+    document = format1_document(_line())
     document["segments"][1]["spec"] = {"activation1": "relu"}
     with pytest.raises(SessionError, match="segment 2: state 5 .*differs from what training gives"):
         session.load(io.StringIO(json.dumps(document)))

@@ -72,6 +72,9 @@ def test_a_frozen_line_writes_what_was_there_when_it_was_frozen():
 def test_the_session_writer_yields_between_pieces_and_writes_one_json_text():
     line = Timeline(_trainer())
     line.run(40_000)
+    for at in (10, 13):   # a piece (at least) per segment: the file holds their starts, not their states
+        line.branch(at, _trainer())
+        line.run(5)
     stream = io.StringIO()
     pieces = sum(1 for _ in session.dump_chunks(stream, line, 7, {"speed": 3}))
     assert pieces >= 3

@@ -5,7 +5,6 @@ names the problem, quickly and without reading a huge file into memory.
 (tests/engine/test_engine_session.py has the session's schema, truncation,
 garbage and damage cases; tests/engine/test_engine_dataset.py the CSV's rows.)"""
 
-import base64
 import codecs
 import io
 import json
@@ -25,6 +24,7 @@ from engine.session import SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
 from tests.big_files import MB, SMALL_PEAK, measured, sparse, write_repeated
+from tests.session_format1 import format1_document, rows_of, set_rows
 
 
 
@@ -173,7 +173,7 @@ def test_a_cut_or_damaged_large_session_is_still_refused_with_its_json_error(mon
     for cut in range(350, len(text) - 1, 23):
         with pytest.raises(SessionError, match="damaged or cut short"):
             session.load(io.StringIO(text[:cut]))
-    broken = text.replace('"version": 1', '"version": 1,,', 1)
+    broken = text.replace('"cursor": 3', '"cursor": 3,,', 1)
     with pytest.raises(SessionError, match="not valid JSON"):
         session.load(io.StringIO(broken))
 
@@ -193,17 +193,18 @@ def test_a_file_cut_inside_a_character_is_refused(tmp_path):
 # --- sessions: extreme numbers -------------------------------------------------
 
 def _with_last_state(column, value):
-    document = json.loads(_session_text(cursor=3))
-    rows = np.frombuffer(base64.b64decode(document["segments"][0]["rows"]), dtype="<f8")
-    rows = rows.reshape(-1, len(ROW)).copy()
+    """A file of format 1 (which holds every state) with one value of its last state changed."""
+    document = format1_document(Timeline(_trainer()), cursor=3)
+    rows = rows_of(document["segments"][0])
     rows[-1, ROW.index(column)] = value
-    document["segments"][0]["rows"] = base64.b64encode(rows.tobytes()).decode()
+    set_rows(document["segments"][0], rows)
     return json.dumps(document), rows
 
 
 def test_1e308_in_a_later_state_is_refused_naming_it():
     # Before issue 11 such a file opened (and training on from it reported the overflow); a
-    # later state is now what training gives from the segment's start, or the file is refused.
+    # later state of a format-1 file is now what training gives from the segment's start, or
+    # the file is refused.  (Format 2 holds no later state.)
     text, _ = _with_last_state("W3", 1e308)
     true_w3 = float(_trainer().history.row(3)[ROW.index("W3")])
     with pytest.raises(SessionError, match=rf"segment 1: state 3 \(W₃\) differs from what training "
@@ -221,6 +222,8 @@ def test_1e308_in_a_later_state_is_refused_naming_it():
     (("segments", 0, "spec"), {"schedule": "step", "decay_every": 1e308}, "the step schedule's k"),
     (("segments", 0, "batch_size"), 1e308, "batch_size"),
     (("cursor",), 1e308, "cursor"),
+    (("segments", 0, "start", "W2"), 1e308, "W2"),
+    (("segments", 0, "start", "W2"), -1e308, "W2"),
 ])
 def test_1e308_where_it_is_out_of_range_is_refused_naming_the_field(where, value, words):
     document = json.loads(_session_text())
@@ -228,6 +231,23 @@ def test_1e308_where_it_is_out_of_range_is_refused_naming_the_field(where, value
     for key in where[:-1]:
         target = target[key]
     target[where[-1]] = value
+    with pytest.raises(SessionError, match=words):
+        session.load(io.StringIO(json.dumps(document)))
+
+
+@pytest.mark.parametrize("lengths, words", [
+    ([10 ** 12], r'segment 1: the "length" is 1,000,000,000,000 states; a session file may hold at '
+                 r'most 100,000,000'),
+    ([10 ** 29], r'segment 1: the "length" is 100,000,000,000,000,000,000,000,000,000 states'),
+    ([60_000_000, 60_000_000], "the session has 120,000,000 states; a session file may hold at most "
+                               "100,000,000"),
+])
+def test_a_file_claiming_too_many_states_is_refused_before_anything_is_trained(monkeypatch, lengths, words):
+    # Format 2 holds no states, so a hand-made length costs nothing to write and would cost
+    # the replay's time and memory to believe: it is refused before any trainer is made.
+    document = json.loads(_session_text(Timeline(_trainer(0)), 0))
+    document["segments"] = [dict(document["segments"][0], length=n) for n in lengths]
+    monkeypatch.setattr(session, "Trainer", lambda *a, **k: pytest.fail("a trainer was made"))
     with pytest.raises(SessionError, match=words):
         session.load(io.StringIO(json.dumps(document)))
 

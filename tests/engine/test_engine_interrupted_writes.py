@@ -40,9 +40,18 @@ VERSIONS = textwrap.dedent("""
         t.run(steps)
         return t
 
+    def large_session(samples, steps, alpha, seed):
+        # A session file holds each segment's start and samples, not its states: large
+        # datasets make it large.
+        rng = np.random.default_rng(seed)
+        t = Trainer({p: DEFAULTS[p] for p in PARAMS}, rng.uniform(-5, 5, samples), rng.uniform(-5, 5, samples),
+                    alpha)
+        t.run(steps)
+        return Timeline(t)
+
     def versions(kind):
-        if kind == "session":     # about 13 and 10 MB
-            return [(Timeline(trainer(100_000, 0.01)), 70_000), (Timeline(trainer(80_000, 0.02)), 7)]
+        if kind == "session":     # about 12 and 10 MB
+            return [(large_session(300_000, 5, 0.01, 1), 3), (large_session(250_000, 7, 0.02, 2), 7)]
         if kind == "history":     # about 2.5 MB of CSV each
             return [trainer(10_000, 0.01).history, trainer(9_000, 0.02).history]
         rng = np.random.default_rng(5)   # datasets: about 3 MB each
@@ -228,7 +237,12 @@ WINDOW = textwrap.dedent("""
         settle(path)
     print("good", path, flush=True)
     window.state.move_to_end()
-    window.state.train(300_000)
+    # A session file holds each segment's samples, not its states: a large dataset makes it
+    # large enough (about 12 MB) to be caught being written.
+    import numpy as np
+    rng = np.random.default_rng(3)
+    window.state.push(window.state.samples_command(rng.uniform(-5, 5, 300_000), rng.uniform(-5, 5, 300_000)))
+    window.state.train(3)
     if task == "save":
         window.actionSave.trigger()
     else:

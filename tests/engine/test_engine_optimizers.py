@@ -6,7 +6,6 @@ The hand-written updates below import nothing from the engine: they are the
 definitions of the task, written out with Python floats.
 """
 
-import base64
 import csv
 import io
 import itertools
@@ -22,6 +21,7 @@ import engine
 from engine import History, InputError, Spec, Trainer, derive, row_for, session, terms_for
 from engine.compiled import ROW
 from engine.session import SessionError
+from tests.session_format1 import format1_document, format1_text, rows_of, set_rows
 from engine.timeline import Timeline
 from engine_handcalc import (EXAMPLE, EXAMPLE_X, EXAMPLE_Y, GRADIENT_IDS, PARAMS, close, gradients,
                              loss)
@@ -616,13 +616,17 @@ def test_a_session_round_trip_keeps_every_optimizer_state(optimizer):
     line = _line(optimizer)
     text = _dump(line, 4)
     document = json.loads(text)
-    assert document["columns"] == list(ROW)
     segments = document["segments"]
-    assert [s["columns"] for s in segments] == [list(s.trainer.row) for s in line.segments]
+    # Each segment's start: its parameters and its optimizer's state, by name.
+    assert [list(s["start"]) for s in segments] == [list(PARAMS + s.trainer.state_names)
+                                                    for s in line.segments]
+    assert segments[1]["start"] == {**EXAMPLE, **{n: 0.0 for n in line.segments[1].trainer.state_names}}
     assert segments[0]["spec"] == {"activation1": "tanh", "activation2": "tanh", "leak": 0.01,
                                    "loss": "squared"}
     assert segments[1]["spec"]["optimizer"] == optimizer and segments[1]["spec"]["clip"] == "norm"
     assert segments[1]["spec"]["decay_every"] == 3 and segments[2]["spec"]["decay"] == 0.95
+    old = session.load(io.StringIO(format1_text(line, 4))).timeline   # the format that held every state
+    assert old.rows().tobytes() == line.rows().tobytes()
     loaded = session.load(io.StringIO(text)).timeline
     assert len(loaded) == len(line)
     for a, b in zip(line.segments, loaded.segments):
@@ -656,19 +660,11 @@ def test_a_timeline_of_several_optimizers_has_all_their_columns():
     assert line.optimizer_state(0) == {}
 
 
-def _adam_document():
+def _adam_document(version=1):
+    """A file of Adam's states: of format 1, which holds them all (and their columns), or 2."""
     line = Timeline(_trainer("adam", "step"))
     line.run(5)
-    return json.loads(_dump(line))
-
-
-def _rows_of(document):
-    data = base64.b64decode(document["segments"][0]["rows"])
-    return np.frombuffer(data, dtype="<f8").reshape(-1, len(document["segments"][0]["columns"])).copy()
-
-
-def _with_rows(document, rows):
-    document["segments"][0]["rows"] = base64.b64encode(rows.astype("<f8").tobytes()).decode("ascii")
+    return format1_document(line) if version == 1 else json.loads(_dump(line))
 
 
 @pytest.mark.parametrize("change, words", [
@@ -694,15 +690,25 @@ def test_a_bad_optimizer_in_a_file_is_refused(change, words):
 ])
 def test_a_bad_optimizer_state_in_a_file_is_refused(column, value, words):
     document = _adam_document()
-    rows = _rows_of(document)
+    rows = rows_of(document["segments"][0])
     rows[3, document["segments"][0]["columns"].index(column)] = value
-    _with_rows(document, rows)
+    set_rows(document["segments"][0], rows)
+    with pytest.raises(SessionError, match=f"segment 1.*{words}"):
+        session.load(io.StringIO(json.dumps(document)))
+
+
+@pytest.mark.parametrize("column, value, words", [
+    ("v_W2", -1.0, "v_W₂.*cannot be negative"), ("t", 1.5, "t.*whole number"), ("t", -1.0, "t.*whole number"),
+])
+def test_a_bad_optimizer_state_in_a_start_is_refused(column, value, words):
+    document = _adam_document(2)
+    document["segments"][0]["start"][column] = value
     with pytest.raises(SessionError, match=f"segment 1.*{words}"):
         session.load(io.StringIO(json.dumps(document)))
 
 
 def test_an_old_file_without_segment_columns_opens():
-    document = json.loads(_dump(_line("sgd")))
+    document = format1_document(_line("sgd"))
     del document["segments"][0]["columns"]
     loaded = session.load(io.StringIO(json.dumps(document)))
     assert loaded.timeline.segments[0].trainer.row == ROW

@@ -153,7 +153,7 @@ def test_a_scheduled_session_round_trips():
     session.dump(stream, line, 3, {})
     document = json.loads(stream.getvalue())
     assert document["segments"][1]["spec"]["schedule"] == "step"
-    assert document["segments"][1]["columns"] == list(ROW) + ["t"]
+    assert list(document["segments"][1]["start"]) == list(ROW[:6]) + ["t"]
     loaded = session.load(io.StringIO(stream.getvalue())).timeline
     assert loaded.rows().tobytes() == line.rows().tobytes()
     assert [s.trainer.spec for s in loaded.segments] == [s.trainer.spec for s in line.segments]

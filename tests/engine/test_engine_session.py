@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from engine import History, InputError, Trainer, session
 from engine.compiled import ROW
 from engine.session import FORMAT, VERSION, Session, SessionError
+from engine.terms import Spec
 from engine.timeline import Timeline
 from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y
+from tests.session_format1 import format1_document, format1_text, rows_of, set_rows
 
 PREFS = {"speed": 100, "log_scale": False, "every": 0.25, "theme": "dark — ünïcode"}
 WHEN = datetime(2025, 1, 31, 12, 30, 5, tzinfo=timezone.utc)
@@ -77,19 +79,40 @@ def test_save_and_read_give_back_every_state_bit_for_bit(tmp_path):
 def test_layout_of_the_file():
     line = _timeline()
     document = json.loads(_text(line))
-    assert document["format"] == FORMAT == "backprop-explorer-session" and document["version"] == VERSION == 1
+    assert document["format"] == FORMAT == "backprop-explorer-session" and document["version"] == VERSION == 2
     assert document["saved_at"] == "2025-01-31T12:30:05+00:00"
-    assert document["columns"] == list(ROW) and document["cursor"] == 12
-    assert document["settings"] == PREFS
+    assert document["cursor"] == 12 and document["settings"] == PREFS
+    assert set(document) == {"format", "version", "saved_at", "cursor", "settings", "segments"}
     assert [s["length"] for s in document["segments"]] == [10, 15, 8]
-    first, batch = document["segments"][0], document["segments"][1]
-    # Only the states the line uses: the first trainer holds 31.
+    first, batch, last = document["segments"]
+    # Each segment's first state, as made, and no other state: the first trainer holds 31.
     assert len(line.segments[0].trainer) == 31
-    data = base64.b64decode(first["rows"])
-    assert data == line.segments[0].trainer.history.rows(0, 10).astype("<f8").tobytes()
-    assert len(data) == 10 * 8 * len(ROW)
+    assert first["start"] == EXAMPLE and batch["start"] == OTHER and last["start"] == {**EXAMPLE, "W3": 2.5}
+    assert list(first["start"]) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert not any("rows" in s or "columns" in s for s in document["segments"])
     assert batch["x"] == [1.0, -2.0, 0.5] and batch["y"] == [0.3, 1.5, -0.25] and batch["alpha"] == 0.1
     assert first["x"] == [EXAMPLE_X] and first["alpha"] == EXAMPLE_ALPHA
+
+
+def test_an_optimizer_state_is_part_of_the_start():
+    adam = Spec(optimizer="adam")
+    line = Timeline(Trainer(dict(EXAMPLE), [1.0, 2.0], [0.5, -1.0], 0.05, spec=adam))
+    line.run(6)
+    carried = {"m_W1": -0.25, "v_W1": 0.0625, "t": 6.0}
+    line.branch(4, Trainer(OTHER, [1.0, 2.0], [0.5, -1.0], 0.05, spec=adam, state=carried))
+    line.run(3)
+    document = json.loads(_text(line, cursor=0))
+    zeros = {f"{k}_{p}": 0.0 for k in "mv" for p in OTHER}
+    assert document["segments"][0]["start"] == {**EXAMPLE, **zeros, "t": 0.0}
+    assert document["segments"][1]["start"] == {**OTHER, **zeros, **carried}
+    _assert_same(line, _load(json.dumps(document)).timeline)
+
+
+def test_a_file_of_format_1_still_opens_bit_for_bit():
+    line = _timeline()
+    loaded = _load(format1_text(line, 12, PREFS, WHEN))
+    _assert_same(line, loaded.timeline)
+    assert loaded.cursor == 12 and loaded.settings == PREFS and loaded.saved_at == WHEN
 
 
 def test_saved_at_round_trips_in_utc():
@@ -173,6 +196,7 @@ def test_any_sequence_of_runs_and_branches_round_trips(ops, where):
     loaded = _load(_text(line, cursor=cursor))
     _assert_same(line, loaded.timeline)
     assert loaded.cursor == cursor
+    _assert_same(line, _load(format1_text(line, cursor)).timeline)
 
 
 # --- additions to History and Trainer ---------------------------------------
@@ -221,20 +245,15 @@ def _document():
     return json.loads(_text())
 
 
-def _rows_text(rows):
-    return base64.b64encode(np.asarray(rows, dtype="<f8").tobytes()).decode("ascii")
-
-
-def _segment_rows(document, index=0):
-    data = base64.b64decode(document["segments"][index]["rows"])
-    return np.frombuffer(data, dtype="<f8").reshape(-1, len(ROW)).copy()
+def _document1():
+    return format1_document(_timeline(), 12, PREFS, WHEN)
 
 
 def _set_row_value(index, state, column, value):
     def change(d):
-        rows = _segment_rows(d, index)
+        rows = rows_of(d["segments"][index])
         rows[state, column] = value
-        d["segments"][index]["rows"] = _rows_text(rows)
+        set_rows(d["segments"][index], rows)
     return change
 
 
@@ -265,6 +284,7 @@ def _both(*changes):
     return change
 
 
+# Wrong in a file of either format.
 BAD_DOCUMENTS = {
     "format missing": (_drop("format"), "not a Backprop Explorer session"),
     "format different": (_set("format", "spreadsheet"), "not a Backprop Explorer session"),
@@ -273,12 +293,9 @@ BAD_DOCUMENTS = {
     "version as text": (_set("version", "1"), "version.*whole number, not text"),
     "version as bool": (_set("version", True), "version.*whole number, not true/false"),
     "version as float": (_set("version", 1.0), "version.*whole number"),
-    "future version": (_set("version", 2), r"made by a newer version of Backprop Explorer "
-                                           r"\(format 2\); this version reads format 1"),
+    "future version": (_set("version", 3), r"made by a newer version of Backprop Explorer "
+                                           r"\(format 3\); this version reads formats 1 to 2"),
     "version zero": (_set("version", 0), "version 0 is unknown"),
-    "columns missing": (_drop("columns"), 'has no "columns"'),
-    "columns reordered": (_set("columns", list(ROW[::-1])), "columns"),
-    "columns short": (_set("columns", list(ROW[:-1])), "columns"),
     "saved_at missing": (_drop("saved_at"), 'has no "saved_at"'),
     "saved_at number": (_set("saved_at", 5), "saving.*must be text"),
     "saved_at not a date": (_set("saved_at", "yesterday"), "not a date and time"),
@@ -303,7 +320,6 @@ BAD_DOCUMENTS = {
     "segment y missing": (_drop("segments", 1, "y"), 'segment 2 has no "y"'),
     "segment alpha missing": (_drop("segments", 2, "alpha"), 'segment 3 has no "alpha"'),
     "segment length missing": (_drop("segments", 0, "length"), 'segment 1 has no "length"'),
-    "segment rows missing": (_drop("segments", 0, "rows"), 'segment 1 has no "rows"'),
     "x as text": (_set("segments", 0, "x", "2.0"), "segment 1: the samples x must be a list"),
     "x sample as text": (_set("segments", 1, "x", 1, "2.0"),
                          "segment 2: sample 2 of x must be a number, not text"),
@@ -322,6 +338,14 @@ BAD_DOCUMENTS = {
     "length as text": (_set("segments", 0, "length", "10"), "length.*whole number, not text"),
     "length as bool": (_set("segments", 0, "length", True), "length.*true/false"),
     "length zero": (_set("segments", 0, "length", 0), "at least 1"),
+}
+
+# Wrong only in a file of format 1, which holds every state.
+BAD_FORMAT1_DOCUMENTS = {
+    "columns missing": (_drop("columns"), 'has no "columns"'),
+    "columns reordered": (_set("columns", list(ROW[::-1])), "columns"),
+    "columns short": (_set("columns", list(ROW[:-1])), "columns"),
+    "segment rows missing": (_drop("segments", 0, "rows"), 'segment 1 has no "rows"'),
     "length differs from rows": (_set("segments", 0, "length", 9), "hold 10 states.*says 9"),
     "rows as number": (_set("segments", 0, "rows", 5), "must be base64 text, not a number"),
     "rows not base64": (_set("segments", 0, "rows", "@@not base64@@"), "not valid base64"),
@@ -337,11 +361,38 @@ BAD_DOCUMENTS = {
     "start out of range": (_set_row_value(2, 0, 0, 1e308), "segment 3: W1: 1e\\+308 is outside"),
 }
 
+# Wrong only in a file of format 2, which holds each segment's first state.
+BAD_FORMAT2_DOCUMENTS = {
+    "start missing": (_drop("segments", 1, "start"), 'segment 2 has no "start"'),
+    "start a list": (_set("segments", 0, "start", [0.5] * 6), r'segment 1: its first state \("start"\) '
+                                                              r'must be an object.*not a list'),
+    "start without W2": (_drop("segments", 2, "start", "W2"), r'segment 3: its first state \("start"\) '
+                                                             r'has no "W2"'),
+    "start with an unknown entry": (_set("segments", 0, "start", "W4", 1.0), "entry 'W4'.*it keeps W1, b1"),
+    "start with an optimizer's state": (_set("segments", 0, "start", "m_W1", 0.0),
+                                        "entry 'm_W1' its network does not keep"),
+    "start value as text": (_set("segments", 1, "start", "b2", "0.05"),
+                            "segment 2: b₂ of its first state must be a number, not text"),
+    "start value as null": (_set("segments", 1, "start", "b2", None), "must be a number, not null"),
+    "start value as bool": (_set("segments", 1, "start", "b2", True), "must be a number, not true/false"),
+    "start out of range": (_set("segments", 2, "start", "W1", 1e308), "segment 3: W1: 1e\\+308 is outside"),
+    "start a huge whole number": (_set("segments", 2, "start", "W1", 10 ** 25),
+                                  "segment 3: W1: 1e\\+25 is outside"),
+    "length far too long": (_set("segments", 0, "length", 10 ** 15),
+                            r'segment 1: the "length" is 1,000,000,000,000,000 states'),
+    "length past a divergence": (_both(_set("segments", 0, "alpha", 50.0), _set("segments", 0, "length", 1000)),
+                                 "segment 1: training stops at state"),
+}
 
-@pytest.mark.parametrize("name", sorted(BAD_DOCUMENTS))
-def test_a_bad_document_is_refused_saying_what_is_wrong(name):
-    change, words = BAD_DOCUMENTS[name]
-    document = _document()
+
+@pytest.mark.parametrize("name, version", [(n, 1) for n in sorted(BAD_DOCUMENTS)]
+                         + [(n, 2) for n in sorted(BAD_DOCUMENTS)]
+                         + [(n, 1) for n in sorted(BAD_FORMAT1_DOCUMENTS)]
+                         + [(n, 2) for n in sorted(BAD_FORMAT2_DOCUMENTS)])
+def test_a_bad_document_is_refused_saying_what_is_wrong(name, version):
+    change, words = {**BAD_DOCUMENTS, **(BAD_FORMAT1_DOCUMENTS if version == 1 else BAD_FORMAT2_DOCUMENTS)}[name]
+    document = _document1() if version == 1 else _document()
+    assert document["version"] == version
     change(document)
     with pytest.raises(SessionError, match=words):
         _load(json.dumps(document))
@@ -467,7 +518,7 @@ def test_an_oversized_stream_is_refused(monkeypatch):
 
 def test_a_session_too_large_to_open_is_not_saved(tmp_path, monkeypatch):
     path = tmp_path / "big.bpe"
-    monkeypatch.setattr(session, "MAX_BYTES", 2000)
+    monkeypatch.setattr(session, "MAX_BYTES", len(_text()) // 2)
     with pytest.raises(SessionError, match="too large to save"):
         session.save(path, _timeline(), 0, {})
     assert os.listdir(tmp_path) == []
@@ -483,6 +534,22 @@ def test_too_many_segments_are_neither_saved_nor_opened(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
     monkeypatch.setattr(session, "MAX_SEGMENTS", 3)
     assert len(_load(text).timeline.segments) == 3
+
+
+def test_more_states_than_a_file_may_hold_are_neither_saved_nor_opened(tmp_path, monkeypatch):
+    text, old = _text(), format1_text(_timeline(), 12, PREFS, WHEN)   # 33 states
+    monkeypatch.setattr(session, "MAX_STATES", 32)
+    for each in (text, old):
+        with pytest.raises(SessionError, match="the session has 33 states; a session file may hold "
+                                               "at most 32"):
+            _load(each)
+    with pytest.raises(SessionError, match="33 states.*at most 32"):
+        session.save(tmp_path / "long.bpe", _timeline(), 0, {})
+    assert os.listdir(tmp_path) == []
+    monkeypatch.setattr(session, "MAX_STATES", 33)
+    assert len(_load(text).timeline) == len(_load(old).timeline) == 33
+    session.save(tmp_path / "long.bpe", _timeline(), 0, {})
+    assert len(session.read(tmp_path / "long.bpe").timeline) == 33
 
 
 def test_a_session_of_exactly_max_bytes_opens(tmp_path, monkeypatch):

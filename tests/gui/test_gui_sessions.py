@@ -1,7 +1,6 @@
 """Sessions: File → New, Open, Save, Save As; the title's mark; closing with
 unsaved changes; autosave and crash recovery; refused files; preferences."""
 
-import base64
 import errno
 import io
 import json
@@ -25,6 +24,7 @@ from gui import MainWindow
 from gui.preferences import MAX_RECENT
 from gui.session_controller import AUTOSAVE_MS, FILTER, name_application
 from helpers import new_window
+from tests.session_format1 import format1_document, rows_of, set_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 Buttons = QMessageBox.StandardButton
@@ -197,7 +197,7 @@ def test_save_then_open_round_trips_the_whole_history(window, qtbot, monkeypatch
     path = tmp_path / "three segments.bpe"
     save_as(window, monkeypatch, path)
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["format"] == "backprop-explorer-session" and document["version"] == 1
+    assert document["format"] == "backprop-explorer-session" and document["version"] == 2
     assert document["cursor"] == 6
     assert document["settings"] == {"speed": 1000, "log_scale": True}
     assert [(s["x"], s["y"], s["alpha"], s["length"]) for s in document["segments"]] == [
@@ -273,11 +273,28 @@ def changed_segment(**fields):
 
 
 def changed_rows(state, column, value):
+    """A file of format 1 (every state in it, as the app no longer writes) with one value changed."""
+    def make():
+        document = format1_document(Timeline(reference_trainer(3)), 1, {"speed": 100, "log_scale": False})
+        rows = rows_of(document["segments"][0])
+        rows[state, column] = value
+        set_rows(document["segments"][0], rows)
+        return json.dumps(document)
+    return make
+
+
+def changed_start(**values):
     def make():
         document = json.loads(valid_document())
-        rows = reference_trainer(3).history.rows().copy()
-        rows[state, column] = value
-        document["segments"][0]["rows"] = base64.b64encode(rows.astype("<f8").tobytes()).decode()
+        document["segments"][0]["start"].update(values)
+        return json.dumps(document)
+    return make
+
+
+def changed_format1_segment(**fields):
+    def make():
+        document = format1_document(Timeline(reference_trainer(3)), 1, {"speed": 100, "log_scale": False})
+        document["segments"][0].update(fields)
         return json.dumps(document)
     return make
 
@@ -297,7 +314,7 @@ BAD_FILES = {
     "truncated": (lambda: valid_document()[:len(valid_document()) // 2], "cut short"),
     "a JSON list": (lambda: "[1, 2, 3]", "not a Backprop Explorer session"),
     "wrong format": (changed(format="some-other-program"), "not a Backprop Explorer session"),
-    "future version": (changed(version=2), "newer version"),
+    "future version": (changed(version=3), "newer version"),
     "NaN literal": (lambda: valid_document().replace('"alpha": 0.01', '"alpha": NaN'), "NaN"),
     "NaN in the states": (changed_rows(2, 0, float("nan")), "non-finite"),
     "infinite number": (lambda: valid_document().replace('"alpha": 0.01', '"alpha": 1e999'), "too large"),
@@ -305,11 +322,15 @@ BAD_FILES = {
     "text as a sample": (changed_segment(x=["2"]), "must be a number"),
     "text as the cursor": (changed(cursor="1"), "must be a whole number"),
     "absurd alpha": (changed_segment(alpha=1e300), "outside the accepted range"),
-    "absurd starting weight": (changed_rows(0, 0, 1e305), "outside the accepted range"),
+    "absurd starting weight": (changed_start(W1=1e305), "outside the accepted range"),
+    "absurd starting weight, format 1": (changed_rows(0, 0, 1e305), "outside the accepted range"),
+    "a changed state, format 1": (changed_rows(2, 0, 0.5), "differs from what training gives"),
     "cursor past the end": (changed(cursor=1000), "steps 0 to 3"),
     "enormous whole number": (changed(cursor=10 ** 40), "far too large"),
     "no segments": (without("segments"), "no \"segments\""),
-    "length disagrees with the states": (changed_segment(length=7), "the file is damaged"),
+    "length disagrees with the states": (changed_format1_segment(length=7), "the file is damaged"),
+    "length past a divergence": (changed_segment(alpha=50.0, length=5000), "training stops at state"),
+    "far too many states": (changed_segment(length=10 ** 12), "may hold at most 100,000,000"),
 }
 
 
