@@ -299,7 +299,7 @@ class MainWindow(QMainWindow):
         self.parameters.advancedShownChanged.connect(partial(prefs.set, "advanced_shown"))
         prefs.recentChanged.connect(self.update_recent_menu)
         self.parameters.edited.connect(self.set_value)
-        self.parameters.networkEdited.connect(self.set_network)
+        self.parameters.specEdited.connect(self.set_spec)
         self.state.changed.connect(self._on_state_changed)
         self.state.diverged.connect(self._on_diverged)
         self.state.goalReached.connect(self._on_goal_reached)
@@ -473,8 +473,8 @@ class MainWindow(QMainWindow):
     def set_value(self, name, value):
         self._apply(symbol(name), lambda: self.state.value_command(name, value))
 
-    def set_network(self, field, value):
-        self._apply(field_text(field), lambda: self.state.network_command(field, value))
+    def set_spec(self, field, value):
+        self._apply(field_text(field), lambda: self.state.spec_command(field, value))
 
     def set_samples(self, x, y, batch_size, seed):
         self.runner.stop()

@@ -23,7 +23,7 @@ ADVANCED_GROUPS = (("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta
                    ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
 CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
            "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "clip": CLIPS}
-# Numbers of the network (Spec fields): (decimals, step, label, tooltip); decimals 0 is a
+# Numbers of the Spec (network and update rule): (decimals, step, label, tooltip); decimals 0 is a
 # whole number.  Their ranges are the engine's (number_range).
 NUMBERS = {
     "leak": (3, 0.01, "leak", "leaky ReLU's slope where z ≤ 0"),
@@ -99,7 +99,7 @@ class ScientificSpinBox(QDoubleSpinBox):
 
 class ParameterPanel(QWidget):
     edited = Signal(str, float)         # a learner changed one value
-    networkEdited = Signal(str, object)  # ... or a part of the network (a Spec field)
+    specEdited = Signal(str, object)  # ... or a field of the Spec: the network or its update rule
     advancedShownChanged = Signal(bool)  # the optimizer, rate and clipping section unfolded or folded
 
     def __init__(self, parent=None):
@@ -196,7 +196,7 @@ class ParameterPanel(QWidget):
         for choice in CHOICES[name]:
             box.addItem(CHOICE_TEXT[choice], choice)
         box.setToolTip(CHOICE_TIPS[name])
-        box.activated.connect(lambda _, box=box, name=name: self.networkEdited.emit(name, box.currentData()))
+        box.activated.connect(lambda _, box=box, name=name: self.specEdited.emit(name, box.currentData()))
         self.choices[name] = box
         return box
 
@@ -214,12 +214,12 @@ class ParameterPanel(QWidget):
         box.setRange(*number_range(name, decimals))
         box.setKeyboardTracking(False)
         box.setToolTip(tip)
-        box.valueChanged.connect(lambda value, name=name: self.networkEdited.emit(name, value))
+        box.valueChanged.connect(lambda value, name=name: self.specEdited.emit(name, value))
         self.choices[name] = box
         return box
 
     def show_spec(self, spec):
-        """Show the network of the shown state; a number it does not use is disabled."""
+        """Show the Spec (network and update rule) of the shown state; a number it does not use is disabled."""
         for name, box in self.choices.items():
             with QSignalBlocker(box):
                 if name in NUMBERS:

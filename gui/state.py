@@ -87,7 +87,8 @@ class ExplorerState(QObject):
         return trainer.x, trainer.y, trainer.batch_size, trainer.shuffle_seed
 
     def spec(self, step=None):
-        """The network (activations, loss) of the shown state, or of ``step``."""
+        """The Spec of the shown state (or of ``step``): its network (activations, loss) and
+        its update rule (optimizer, schedule, clipping)."""
         return self.timeline.locate(self._cursor if step is None else step)[0].spec
 
     # --- reading --------------------------------------------------------
@@ -284,8 +285,8 @@ class ExplorerState(QObject):
         return EditCommand(self, "samples", self.values(), self._cursor, trainer,
                            text=f"Use {len(trainer.x)} samples ({mode})")
 
-    def network_command(self, field, value):
-        """A change of the network at the shown state (see set_network)."""
+    def spec_command(self, field, value):
+        """A change of one Spec field (of the network or of its update rule) at the shown state."""
         spec = dataclasses.replace(self.spec(), **{field: value})   # InputError if refused
         if spec == self.spec():
             return None

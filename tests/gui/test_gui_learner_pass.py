@@ -293,13 +293,13 @@ def test_predict_mode_hides_the_same_terms_in_the_diagram_and_the_table(window, 
 
 
 def test_changes_are_named_in_words_not_internal_names(window, no_modal_dialogs):
-    window.set_network("activation1", "relu")
+    window.set_spec("activation1", "relu")
     assert window.state.undo_stack.undoText() == "Set the first hidden layer's activation to ReLU"
-    window.set_network("decay_every", 50)
+    window.set_spec("decay_every", 50)
     assert window.state.undo_stack.undoText() == "Set the step schedule's k to 50"
     window.state.train(2)
     window.state.move_to(0)
-    window.set_network("activation2", "sigmoid")
+    window.set_spec("activation2", "sigmoid")
     question = no_modal_dialogs[-1][1][2]
     assert "Changing the second hidden layer's activation at step 0" in question
     assert "activation2" not in question

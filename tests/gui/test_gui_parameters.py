@@ -135,12 +135,12 @@ def test_the_choices_and_the_most_used_numbers_are_never_disabled(panel):
 
 def test_showing_a_spec_is_not_an_edit(panel, qtbot):
     edits = []
-    panel.networkEdited.connect(lambda *args: edits.append(args))
+    panel.specEdited.connect(lambda *args: edits.append(args))
     panel.show_spec(Spec(optimizer="adam", beta1=0.5, schedule="step", decay_every=7))
     panel.show_spec(Spec())
     assert edits == []
     panel.show_spec(Spec(optimizer="adam"))
-    with qtbot.waitSignal(panel.networkEdited) as edited:
+    with qtbot.waitSignal(panel.specEdited) as edited:
         panel.choices["beta1"].setValue(0.5)
     assert edited.args == ["beta1", 0.5]
 
@@ -150,7 +150,7 @@ def test_epsilon_is_shown_and_stepped_by_decades(panel):
     panel.show_spec(Spec(optimizer="adam", eps=1e-8))
     assert box.text() == "1e-08" and box.isEnabled()
     edits = []
-    panel.networkEdited.connect(lambda field, value: edits.append((field, value)))
+    panel.specEdited.connect(lambda field, value: edits.append((field, value)))
     box.stepBy(1)
     assert box.text() == "1e-07" and edits[-1] == ("eps", pytest.approx(1e-7, rel=1e-12))
     box.lineEdit().setText("3.5e-10")

@@ -423,9 +423,9 @@ class Walk:
                                  self._network_trainer(field, typed), ("edit", field, self.state.cursor),
                                  noop=self._same_spec(field, typed))
         else:
-            self.note(f"set_network({field!r}, {value!r}) at {self.state.cursor}/{self.state.last} "
+            self.note(f"set_spec({field!r}, {value!r}) at {self.state.cursor}/{self.state.last} "
                       f"reply={self._reply_name()}")
-            result = self.change(f"{field} = {value!r}", lambda: self.window.set_network(field, value),
+            result = self.change(f"{field} = {value!r}", lambda: self.window.set_spec(field, value),
                                  self._network_trainer(field, value), ("edit", field, self.state.cursor),
                                  noop=self._same_spec(field, value))
         self.outcome(result)
@@ -1153,7 +1153,7 @@ def test_the_data_plot_draws_samples_a_few_denormals_apart(window, qtbot):
     with qtbot.captureExceptions() as exceptions, warnings.catch_warnings():
         # Under "error" pyqtgraph's RuntimeWarning inside paint would take the process down with it.
         warnings.simplefilter("ignore", RuntimeWarning)
-        window.set_network("activation1", "relu")
+        window.set_spec("activation1", "relu")
         for name, value in {"W1": -5e-324, "b1": 0.0, "b2": 0.0, "b3": 0.0, "x": -3.0, "y": 5e-324}.items():
             window.set_value(name, value)
         window.flush()
