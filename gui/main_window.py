@@ -451,6 +451,7 @@ class MainWindow(QMainWindow):
             placeholder.deleteLater()
             self._pages[name] = page
             self._guard_inputs()
+            page.display(self.shown())   # kept while hidden, drawn when shown
         return page
 
     def _on_page(self, index):

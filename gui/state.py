@@ -19,9 +19,8 @@ from engine.limits import check
 from engine.terms import CHOICE_TEXT, field_text, state_columns
 from engine.timeline import Timeline
 
-from .shown import Shown
-
 from .commands import EditCommand, ResetCommand, RunCommand
+from .shown import Shown
 
 
 def choice_text(value):
