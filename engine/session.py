@@ -238,6 +238,24 @@ def _spec_entries(spec):
     return entries
 
 
+def _physical_memory():
+    """This machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(headers, physical=None):
+    """Refuse, before anything is trained, a file whose states would take more
+    than half of this machine's memory: opening holds every state."""
+    needed = sum(h.length * len(row_for(h.spec)) * 8 for h in headers)
+    physical = _physical_memory() if physical is None else physical
+    if physical and needed > physical / 2:
+        raise SessionError(f"opening it would take {needed / 2 ** 30:,.1f} GB of memory for its states; "
+                           f"this machine has {physical / 2 ** 30:,.1f} GB")
+
+
 def _too_long(count):
     return (f"the session has {count:,} states; a session file may hold at most "
             f"{MAX_STATES:,}")
@@ -745,6 +763,7 @@ def _session(document):
     total = sum(header.length for header in headers)
     if total > MAX_STATES:   # refused before anything is trained
         raise SessionError(_too_long(total))
+    _check_memory(headers)
     make = _segment if version == 1 else _trained
     segments, offset = [], 0
     for number, header in enumerate(headers, 1):

@@ -617,3 +617,17 @@ def test_dump_refuses_what_load_would_refuse(cursor, prefs, words):
     with pytest.raises(SessionError, match=words):
         session.dump(stream, _timeline(), cursor, prefs)
     assert stream.getvalue() == ""
+
+
+def test_a_file_whose_states_would_not_fit_in_memory_is_refused_before_training(monkeypatch):
+    """33 states of plain gradient descent, 13 float64 values each, against a machine
+    said to have less than twice that memory: refused, and nothing is trained."""
+    needed = 33 * 13 * 8
+    trained, train = [], session._trained
+    monkeypatch.setattr(session, "_trained", lambda *a: trained.append(a) or train(*a))
+    monkeypatch.setattr(session, "_physical_memory", lambda: 2 * needed - 1)
+    with pytest.raises(SessionError, match=r"would take .* GB of memory for its states; this machine has"):
+        _load(_text())
+    assert trained == []
+    monkeypatch.setattr(session, "_physical_memory", lambda: 2 * needed)
+    assert len(_load(_text()).timeline) == 33 and len(trained) == 3
