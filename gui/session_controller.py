@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 from engine import atomic, session
 
 from .preferences import name_application
+from .reading import read_session
 from .settings_checks import looks_like_a_path
 from .writes import reason
 
@@ -159,19 +160,12 @@ class SessionController(QObject):
                 return False
         if not self.wait_for_saves(f"opening {Path(path).name}") or not self.maybe_save():
             return False
-        # A million states take a second or two to check: say so (a worker would be better).
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            loaded = session.read(path)
+            loaded = read_session(self.ui.parent, path)   # in a worker: the window keeps painting
         except (session.SessionError, OSError) as error:
-            QApplication.restoreOverrideCursor()
             QMessageBox.critical(self.ui.parent, "Open Session",
                                  f"Could not open {path}:\n{reason(error)}\n\nThe open session is unchanged.")
             return False
-        except BaseException:
-            QApplication.restoreOverrideCursor()
-            raise
-        QApplication.restoreOverrideCursor()
         self._session += 1
         self.state.replace(loaded.timeline, loaded.cursor)
         self.preferences.take_session_settings(loaded.settings)

@@ -60,6 +60,7 @@ def some_history(window):
     window.set_value("W2", 0.75)   # a branch: the fixture answers Yes
     state.train(4)
     state.move_to(5)
+    window.flush()                 # the window shows it all, as before the learner types
     window.dataset_panel.set_rows([1.5, -2.0], [0.5, 3.0])   # rows typed, not yet applied
 
 

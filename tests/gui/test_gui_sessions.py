@@ -9,14 +9,15 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QLockFile, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QLockFile, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import DEFAULTS, PARAMS, Trainer, csvio, session
 from engine.timeline import Timeline
@@ -714,7 +715,9 @@ def test_settings_and_autosaves_live_under_the_applications_name(qapp, monkeypat
     assert named == [APPLICATION]      # Qt's default, the program's file name, is replaced
 
 
-def test_opening_shows_a_wait_cursor_only_while_the_file_is_read(window, monkeypatch, tmp_path):
+def test_a_file_is_read_in_a_worker_while_the_window_goes_on(window, monkeypatch, tmp_path, no_modal_dialogs):
+    """Opening trains every state again (seconds for a million): the window keeps
+    handling its events meanwhile, and a refusal still reaches the learner."""
     good, bad = tmp_path / "good.bpe", tmp_path / "bad.bpe"
     window.state.train(3)
     save_as(window, monkeypatch, good)
@@ -722,11 +725,12 @@ def test_opening_shows_a_wait_cursor_only_while_the_file_is_read(window, monkeyp
     real, seen = session.read, []
 
     def read(path):
-        cursor = QApplication.overrideCursor()
-        seen.append(None if cursor is None else cursor.shape())
+        handled = threading.Event()
+        QTimer.singleShot(0, window, handled.set)   # runs only if the window's loop goes on
+        seen.append((threading.current_thread() is threading.main_thread(), handled.wait(timeout=20)))
         return real(path)
     monkeypatch.setattr(session, "read", read)
-    for path in (good, bad):
-        window.sessions.open(str(path))
-        assert QApplication.overrideCursor() is None
-    assert seen == [Qt.CursorShape.WaitCursor] * 2
+    assert window.sessions.open(str(good)) is True and len(window.state.timeline) == 4
+    assert window.sessions.open(str(bad)) is False
+    assert no_modal_dialogs[-1][0] == "critical" and "unchanged" in no_modal_dialogs[-1][1][2]
+    assert seen == [(False, True)] * 2
