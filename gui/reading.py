@@ -6,7 +6,7 @@ import concurrent.futures
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from engine import session
 
@@ -34,8 +34,14 @@ def _wait(parent, job, name):
     poll = QTimer(interval=POLL_MS)
     poll.timeout.connect(lambda: job.done() and loop.quit())
     poll.start()
-    if not job.done():
-        loop.exec()
-    poll.stop()
-    dialog.close()
-    dialog.deleteLater()
+    # Paint and timers go on; the learner's clicks and keys wait: nothing may change the
+    # session while the file that replaces it is read.
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        if not job.done():
+            loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    finally:
+        QApplication.restoreOverrideCursor()
+        poll.stop()
+        dialog.close()
+        dialog.deleteLater()
