@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         stack.undoTextChanged.connect(lambda text: self.actionUndo.setToolTip(f"Undo {text}".strip()))
         stack.redoTextChanged.connect(lambda text: self.actionRedo.setToolTip(f"Redo {text}".strip()))
         self.actionExplain = a("actionExplain", "E&xplain This Step", lambda on: self._walk(EXPLAIN, on),
-                               "F2", "Walk through this update term by term, in plain words", checkable=True)
+                               "F2", "Walk through this update stop by stop, with its own numbers", checkable=True)
         self.actionPredict = a("actionPredict", "&Predict, Then Reveal", lambda on: self._walk(PREDICT, on),
                                "F3", "Predict each value before it is shown, and keep score", checkable=True)
         walks = QActionGroup(self)
