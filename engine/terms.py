@@ -108,6 +108,11 @@ CHOICE_TEXT = {**ACTIVATION_NAMES, "squared": "(ŷ − y)²", "half-squared": "�
                None: "no clipping", "value": "by value", "norm": "by norm"}
 
 
+def choice_text(value):
+    """A Spec field's value as a learner reads it: a choice in words, a number plainly."""
+    return f"{value:g}" if isinstance(value, (int, float)) else CHOICE_TEXT.get(value, str(value))
+
+
 def field_text(name):
     """``name`` in plain words: FIELD_TEXT, else the symbol of a term or a
     state (``v_W1`` -> v_W₁, ``dL/dW1`` -> ∂L/∂W₁), else ``name`` itself."""

@@ -67,9 +67,16 @@ class Timeline:
             step -= segment.length
 
     def values(self, step):
-        """Parameters, x, y and α of a state (x, y: the first sample)."""
+        """Parameters, x, y and α of a state (x, y: the first sample, what a hand edit sets)."""
         trainer, index = self.locate(step)
         return dict(trainer.params(index), x=float(trainer.x[0]), y=float(trainer.y[0]),
+                    alpha=trainer.alpha)
+
+    def shown_values(self, step):
+        """Parameters, x, y and α of a state as its derivation shows them: a
+        dataset's x and y are their means over the samples, as every term is."""
+        trainer, index = self.locate(step)
+        return dict(trainer.params(index), x=float(np.mean(trainer.x)), y=float(np.mean(trainer.y)),
                     alpha=trainer.alpha)
 
     def optimizer_state(self, step):
@@ -130,10 +137,18 @@ class Timeline:
         return {p: float(row[COLUMN[p]]) for p in PARAMS}
 
     # --- changing -------------------------------------------------------
-    def run(self, steps):
-        """Train the newest segment; returns its Divergence, if any."""
+    def run(self, steps, stop_below=None):
+        """Train the newest segment; returns its Divergence, if any.  With
+        ``stop_below``, the run ends at the first new state whose loss is below
+        it (trained a block at a time, then cut back there: a run of the
+        states kept gives the same floats)."""
         last = self._segments[-1]
+        before = len(last.trainer)
         last.trainer.run(steps)
+        if stop_below is not None:
+            below = np.flatnonzero(last.trainer.history.column("L", before) < stop_below)
+            if len(below):
+                last.trainer.truncate(before + int(below[0]) + 1)
         self._segments = self._segments[:-1] + (Segment(last.trainer, len(last.trainer)),)
         return self.divergence
 

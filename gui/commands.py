@@ -64,16 +64,8 @@ class RunCommand(Expirable, QUndoCommand):
             return
         timeline = self._state.timeline
         steps = self._steps if self._after is None else self._after - self._before
-        self.divergence = timeline.run(steps)
-        if self._after is None and self._stop_below is not None:
-            # Trained a chunk at a time, then cut back to the first state below the
-            # goal: the run ends exactly there, and a redo retrains just that many.
-            start = len(timeline) - len(timeline.trainer) + self._before
-            losses = timeline.column("L", start)
-            below = (losses < self._stop_below).nonzero()[0]
-            if len(below):
-                timeline.truncate(self._before + int(below[0]) + 1)
-                self.divergence = None
+        # A redo trains exactly the states the first run kept: no goal to look for.
+        self.divergence = timeline.run(steps, self._stop_below if self._after is None else None)
         self._after = len(timeline.trainer)
         self._describe()
         self.setObsolete(self._after == self._before)   # nothing trained: not worth an undo step

@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import weakref
 
-import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -16,16 +15,11 @@ from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer
 from engine.dataset import check_dataset
 from engine.gradcheck import trainer_checks
 from engine.limits import check
-from engine.terms import CHOICE_TEXT, field_text, state_columns
+from engine.terms import choice_text, field_text, state_columns
 from engine.timeline import Timeline
 
 from .commands import EditCommand, ResetCommand, RunCommand
 from .shown import Shown
-
-
-def choice_text(value):
-    """A Spec field's value as a learner reads it: a choice in words, a number plainly."""
-    return f"{value:g}" if isinstance(value, (int, float)) else CHOICE_TEXT.get(value, str(value))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,12 +111,9 @@ class ExplorerState(QObject):
         derivation = self.derivation()
         if self._shown is None or self._shown[0] != self._cache[0]:
             trainer, index = self.timeline.locate(self._cursor)
-            x, y, batch_size, seed = trainer.x, trainer.y, trainer.batch_size, trainer.shuffle_seed
-            values = self.values()
-            if len(x) > 1:   # the table shows each term's mean over the batch: x and y likewise
-                values = dict(values, x=float(np.mean(x)), y=float(np.mean(y)))
-            record = Shown(self._cursor, self.last, self.timeline, trainer.params(index), values, x, y,
-                           batch_size, seed, trainer.alpha, trainer.spec, trainer.terms,
+            record = Shown(self._cursor, self.last, self.timeline, trainer.params(index),
+                           self.timeline.shown_values(self._cursor), trainer.x, trainer.y,
+                           trainer.batch_size, trainer.shuffle_seed, trainer.alpha, trainer.spec, trainer.terms,
                            trainer.optimizer_state(index), derivation, trainer)
             self._shown = (self._cache[0], record)
         record = self._shown[1]

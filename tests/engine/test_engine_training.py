@@ -207,3 +207,23 @@ def test_history_truncate_refuses_bad_lengths(keep):
     with pytest.raises(IndexError):
         h.truncate(keep)
     assert len(h) == 10
+
+
+def test_a_run_stops_at_the_first_state_below_a_loss():
+    from engine import DEFAULTS, PARAMS
+    from engine.timeline import Timeline
+
+    def line():
+        return Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], 0.01))
+    free = line()
+    free.run(300)
+    losses = free.column("L")
+    target = 0.5 * (losses[40] + losses[41])          # between two states: the first below is 41
+    assert losses[40] > target > losses[41]
+    stopped = line()
+    assert stopped.run(300, stop_below=target) is None
+    assert len(stopped) == 42
+    assert stopped.rows().tobytes() == free.rows(0, 42).tobytes()
+    unreached = line()
+    unreached.run(30, stop_below=target)
+    assert len(unreached) == 31
