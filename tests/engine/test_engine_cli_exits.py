@@ -141,7 +141,7 @@ def _when_writing(child, folder):
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
 @pytest.mark.parametrize("old", [b"the file that was there\n", None])
-def test_a_signal_while_writing_removes_the_temporary_file_and_exits_128_plus_n(tmp_path, name, old):
+def test_a_signal_while_writing_removes_the_temporary_file_and_exits_128_plus_n(tmp_path, name, old, children):
     number = getattr(signal, name, None)
     if number is None:
         pytest.skip(f"no {name} here")
@@ -150,14 +150,10 @@ def test_a_signal_while_writing_removes_the_temporary_file_and_exits_128_plus_n(
         target.write_bytes(old)
     child = subprocess.Popen([sys.executable, "main.py", "train", "--steps", "3000000", "-o", str(target)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _when_writing(child, tmp_path)
-        child.send_signal(number)
-        out, err = child.communicate(timeout=DEADLINE)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
+    children.append(child)   # killed and its pipes closed, whatever happens
+    _when_writing(child, tmp_path)
+    child.send_signal(number)
+    out, err = child.communicate(timeout=DEADLINE)
     assert child.returncode == 128 + number
     assert _one_line(err) == f"{PROG}: stopped by {name}"
     assert out == ""
@@ -168,17 +164,13 @@ def test_a_signal_while_writing_removes_the_temporary_file_and_exits_128_plus_n(
         assert os.listdir(tmp_path) == ["f.csv"] and target.read_bytes() == old
 
 
-def test_ctrl_c_while_writing_to_standard_output_is_one_line_and_130():
+def test_ctrl_c_while_writing_to_standard_output_is_one_line_and_130(children):
     child = subprocess.Popen([sys.executable, "main.py", "train", "--steps", "100000000"], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert child.stdout.readline().startswith(b"step,")   # running, its handlers in place
-        child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=DEADLINE)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
+    children.append(child)   # killed and its pipes closed, whatever happens
+    assert child.stdout.readline().startswith(b"step,")   # running, its handlers in place
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=DEADLINE)
     assert child.returncode == 130
     assert _one_line(err.decode()) == f"{PROG}: stopped by SIGINT"
 
@@ -221,28 +213,24 @@ def test_a_signal_just_as_the_file_is_moved_into_place_leaves_no_piece(tmp_path,
     assert target.read_text() == "old\n" or len(target.read_text().splitlines()) == 7
 
 
-def test_an_ignored_hangup_stays_ignored(tmp_path):
+def test_an_ignored_hangup_stays_ignored(tmp_path, children):
     # As under nohup: the run goes on through SIGHUP, and SIGTERM still stops it cleanly.
     target = tmp_path / "f.csv"
     child = subprocess.Popen([sys.executable, "main.py", "train", "--steps", "3000000", "-o", str(target)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
-    try:
-        _when_writing(child, tmp_path)
-        child.send_signal(signal.SIGHUP)
-        size = 0
-        deadline = time.monotonic() + DEADLINE
-        while size < 4_000_000 and time.monotonic() < deadline:   # it goes on writing
-            assert child.poll() is None, child.communicate()
-            size = max([0] + [_size(tmp_path / p) for p in _parts(tmp_path)])
-            time.sleep(POLL)
-        assert size >= 4_000_000
-        child.send_signal(signal.SIGTERM)
-        _, err = child.communicate(timeout=DEADLINE)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
+    children.append(child)   # killed and its pipes closed, whatever happens
+    _when_writing(child, tmp_path)
+    child.send_signal(signal.SIGHUP)
+    size = 0
+    deadline = time.monotonic() + DEADLINE
+    while size < 4_000_000 and time.monotonic() < deadline:   # it goes on writing
+        assert child.poll() is None, child.communicate()
+        size = max([0] + [_size(tmp_path / p) for p in _parts(tmp_path)])
+        time.sleep(POLL)
+    assert size >= 4_000_000
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=DEADLINE)
     assert child.returncode == 128 + signal.SIGTERM
     assert _one_line(err) == f"{PROG}: stopped by SIGTERM"
     assert os.listdir(tmp_path) == []
