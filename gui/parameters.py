@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QToolButton, QVBoxLayout, QWidget)
 
 from engine import LIMITS
+from engine.dataset import parse_number
 from engine.expr import symbol
 from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DECAY_EVERY_RANGE, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE,
                           LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES)
@@ -82,11 +83,11 @@ class ScientificSpinBox(QDoubleSpinBox):
         return f"{value:g}"
 
     def valueFromText(self, text):
-        return float(text.replace("−", "-"))
+        return parse_number(text)
 
     def validate(self, text, position):
         try:
-            value = float(text.replace("−", "-"))
+            value = parse_number(text)   # the project's one number syntax
         except ValueError:
             return QValidator.State.Intermediate, text, position
         if self.minimum() <= value <= self.maximum():

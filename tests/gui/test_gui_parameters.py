@@ -156,3 +156,7 @@ def test_epsilon_is_shown_and_stepped_by_decades(panel):
     box.lineEdit().setText("3.5e-10")
     box.interpretText()
     assert edits[-1] == ("eps", 3.5e-10)
+    for text in ("1_0e-9", "nan", "１e-9"):   # not the project's number syntax: nothing is set
+        box.lineEdit().setText(text)
+        box.interpretText()
+        assert edits[-1] == ("eps", 3.5e-10) and box.value() == 3.5e-10, text
