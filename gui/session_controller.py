@@ -213,9 +213,8 @@ class SessionController(QObject):
         self.ui.show_message(f"Saving {path}…")
         job = self.writes.start(path, lambda s: session.dump_chunks(s, line, cursor, settings),
                                        done, failed)
-        self._saves = [j for j in self._saves if j.succeeded is None]
         if job.succeeded is None:
-            self._saves.append(job)
+            self._saves = self.saving() + [job]
         if wait:
             self.writes.finish()
         return job.succeeded is not False
