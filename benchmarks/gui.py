@@ -282,7 +282,7 @@ def measure_edits(edits=EDITS, spacing_ms=EDIT_SPACING_MS):
             if i >= 4:
                 total.append(end - start)
                 synchronous.append(updated - start)
-        if window.state.values()[EDIT_PARAM] != base:
+        if window.state.edited_values()[EDIT_PARAM] != base:
             raise RuntimeError("the edits did not reach the state")
         lost = _lost(references)
     finally:
@@ -323,7 +323,7 @@ def measure_live(seconds=LIVE_SECONDS):
 
     window._refresh._callback = counted_refresh
     try:
-        if window.state.values() != DEFAULTS:
+        if window.state.edited_values() != DEFAULTS:
             raise RuntimeError("the window does not start from engine.limits.DEFAULTS")
         window.speed.setCurrentIndex(window.speed.findData(0))
         ticks = []

@@ -20,7 +20,7 @@ carries it after the parameters, the loss and the gradient.
 import functools
 import math
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from . import expr
 from .limits import PARAMS, InputError
@@ -56,10 +56,6 @@ DECAY_EVERY_RANGE = (1, 10 ** 9)
 FIELD_USERS = {"momentum": ("momentum",), "rho": ("rmsprop",), "beta1": ("adam",), "beta2": ("adam",),
                "eps": ("rmsprop", "adam"), "decay": ("step", "exp"), "decay_every": ("step",),
                "clip_c": ("value", "norm"), "leak": ("leaky_relu",)}
-# The fields of the update, after the network's: a session writes them only
-# for a spec that sets one of them differently from its default.
-UPDATE_FIELDS = ("optimizer", "momentum", "rho", "beta1", "beta2", "eps",
-                 "schedule", "decay", "decay_every", "clip", "clip_c")
 
 
 def interval(low, high, closed_low, closed_high):
@@ -133,19 +129,70 @@ def _choice(name, value, known):
         raise InputError(name, f"{_shown(value)} is not one of {shown}")
 
 
+def _number(name, value, low, high, closed_low=True, closed_high=True):
+    """``value`` as a float within the range, else InputError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(name, f"must be a number, not {_shown(value)}")
+    number = float(value)
+    if not (math.isfinite(number) and (low < number or closed_low and low == number)
+            and (number < high or closed_high and number == high)):
+        raise InputError(name, f"must be in {interval(low, high, closed_low, closed_high)}, "
+                               f"got {_shown(value)}")
+    return number
+
+
+class _Choices:
+    def uses(self, field):
+        """Whether these choices use the number ``field`` (FIELD_USERS)."""
+        return field not in FIELD_USERS or any(choice in FIELD_USERS[field] for choice in self.choices())
+
+
 @dataclass(frozen=True)
-class Spec:
+class Network(_Choices):
     """What the network computes: each hidden layer's activation, leaky
-    ReLU's slope and the loss convention; and how it learns: the optimizer
-    (sgd, momentum, rmsprop, adam) and its numbers, the learning-rate schedule
-    (constant, step: α·γ^⌊t/k⌋, exp: α·γ^t) and gradient clipping (None,
-    "value", "norm", threshold ``clip_c``).  Frozen and hashable: the term
-    table and the compiled code are cached per spec.  A bad value raises
-    InputError naming the field."""
+    ReLU's slope and the loss convention.  A bad value raises InputError
+    naming the field."""
     activation1: str = "tanh"
     activation2: str = "tanh"
     leak: float = 0.01
     loss: str = "squared"
+
+    def __post_init__(self):
+        for field in ("activation1", "activation2"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or value not in ACTIVATIONS:
+                raise InputError(field, f"unknown activation {_shown(value)}; "
+                                        f"choose one of {', '.join(ACTIVATIONS)}")
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise InputError("loss", f"unknown loss {_shown(self.loss)}; choose one of {', '.join(LOSSES)}")
+        if isinstance(self.leak, bool) or not isinstance(self.leak, numbers.Real):
+            raise InputError("leak", f"must be a number, not {_shown(self.leak)}")
+        low, high = LEAK_RANGE
+        if not (math.isfinite(float(self.leak)) and low <= self.leak <= high):
+            raise InputError("leak", f"must be from {low:g} to {high:g}, got {_shown(self.leak)}")
+        object.__setattr__(self, "leak", float(self.leak))
+
+    def choices(self):
+        return self.activation1, self.activation2
+
+    def activation(self, layer):
+        """The activation of hidden layer 1 or 2."""
+        return self.activation1 if layer == 1 else self.activation2
+
+    def label(self, layer):
+        """How a section title names a layer's activation: ``leaky ReLU, slope 0.01``."""
+        name = self.activation(layer)
+        if name == "leaky_relu":
+            return f"{ACTIVATION_NAMES[name]}, slope {expr.number(self.leak)}"
+        return ACTIVATION_NAMES[name]
+
+
+@dataclass(frozen=True)
+class UpdateRule(_Choices):
+    """How the network learns: the optimizer (sgd, momentum, rmsprop, adam)
+    and its numbers, the learning-rate schedule (constant, step: α·γ^⌊t/k⌋,
+    exp: α·γ^t) and gradient clipping (None, "value", "norm", threshold
+    ``clip_c``).  A bad value raises InputError naming the field."""
     optimizer: str = "sgd"
     momentum: float = 0.9       # μ of momentum
     rho: float = 0.9            # ρ of RMSprop
@@ -159,34 +206,11 @@ class Spec:
     clip_c: float = 1.0         # c of clipping
 
     def __post_init__(self):
-        for field in ("activation1", "activation2"):
-            value = getattr(self, field)
-            if not isinstance(value, str) or value not in ACTIVATIONS:
-                raise InputError(field, f"unknown activation {_shown(value)}; "
-                                        f"choose one of {', '.join(ACTIVATIONS)}")
-        if not isinstance(self.loss, str) or self.loss not in LOSSES:
-            raise InputError("loss", f"unknown loss {_shown(self.loss)}; choose one of {', '.join(LOSSES)}")
-        if isinstance(self.leak, bool) or not isinstance(self.leak, numbers.Real):
-            raise InputError("leak", f"must be a number, not {_shown(self.leak)}")
-        leak = float(self.leak)
-        low, high = LEAK_RANGE
-        if not (math.isfinite(leak) and low <= leak <= high):
-            raise InputError("leak", f"must be from {low:g} to {high:g}, "
-                                     f"got {_shown(self.leak)}")
-        object.__setattr__(self, "leak", leak)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("clip", self.clip, CLIPS)
-        for field, (low, high, closed_low, closed_high) in RATE_RANGES.items():
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise InputError(field, f"must be a number, not {_shown(value)}")
-            number = float(value)
-            if not (math.isfinite(number) and (low < number or closed_low and low == number)
-                    and (number < high or closed_high and number == high)):
-                raise InputError(field, f"must be in {interval(low, high, closed_low, closed_high)}, "
-                                        f"got {_shown(value)}")
-            object.__setattr__(self, field, number)
+        for field, bounds in RATE_RANGES.items():
+            object.__setattr__(self, field, _number(field, getattr(self, field), *bounds))
         every = self.decay_every
         if isinstance(every, float) and every.is_integer():
             every = int(every)
@@ -196,31 +220,47 @@ class Spec:
                                             f"got {_shown(self.decay_every)}")
         object.__setattr__(self, "decay_every", int(every))
 
+    def choices(self):
+        return self.optimizer, self.schedule, self.clip
+
+
+# Listed first in the bases so that its fields come last: dataclasses gather
+# fields from the last base to the first.
+@dataclass(frozen=True)
+class Spec(UpdateRule, Network):
+    """A network and its update rule together: everything the term table
+    depends on, with the fields of both (``spec.loss``, ``spec.optimizer``).
+    Frozen and hashable: the term table and the compiled code are cached per
+    spec."""
+
+    def __post_init__(self):
+        Network.__post_init__(self)
+        UpdateRule.__post_init__(self)
+
+    @property
+    def network(self):
+        return Network(**{f: getattr(self, f) for f in NETWORK_FIELDS})
+
+    @property
+    def update(self):
+        return UpdateRule(**{f: getattr(self, f) for f in UPDATE_FIELDS})
+
     def as_dict(self):
         return asdict(self)
 
     def update_is_default(self):
-        """True when every field of the update has its default: plain gradient
+        """True when the update rule is the default one: plain gradient
         descent at a constant α, no clipping, and the default numbers."""
-        return all(getattr(self, f) == getattr(DEFAULT_SPEC, f) for f in UPDATE_FIELDS)
+        return self.update == UpdateRule()
 
-    def activation(self, layer):
-        """The activation of hidden layer 1 or 2."""
-        return self.activation1 if layer == 1 else self.activation2
-
-    def uses(self, field):
-        """Whether this network and update use the number ``field`` (FIELD_USERS)."""
-        chosen = (self.optimizer, self.schedule, self.clip, self.activation1, self.activation2)
-        return field not in FIELD_USERS or any(choice in FIELD_USERS[field] for choice in chosen)
-
-    def label(self, layer):
-        """How a section title names a layer's activation: ``leaky ReLU, slope 0.01``."""
-        name = self.activation(layer)
-        if name == "leaky_relu":
-            return f"{ACTIVATION_NAMES[name]}, slope {expr.number(self.leak)}"
-        return ACTIVATION_NAMES[name]
+    def choices(self):
+        return Network.choices(self) + UpdateRule.choices(self)
 
 
+NETWORK_FIELDS = tuple(f.name for f in fields(Network))
+# The fields of the update, after the network's: a session writes them only
+# for a spec whose update rule is not the default.
+UPDATE_FIELDS = tuple(f.name for f in fields(UpdateRule))
 DEFAULT_SPEC = Spec()
 
 
@@ -249,15 +289,15 @@ def _t(term_id, source, section, node, mean=False, caption=""):
     return TermDef(term_id, source, section, node, mean, caption)
 
 
-def _update_title(spec):
+def _update_title(rule):
     """``Gradient-descent update``, or for another update e.g.
     ``Adam update (step-decay schedule, gradients clipped by norm)``."""
     details = []
-    if spec.schedule != "constant":
-        details.append({"step": "step-decay", "exp": "exponential-decay"}[spec.schedule] + " schedule")
-    if spec.clip is not None:
-        details.append(f"gradients clipped by {spec.clip}")
-    title = f"{OPTIMIZER_NAMES[spec.optimizer]} update"
+    if rule.schedule != "constant":
+        details.append({"step": "step-decay", "exp": "exponential-decay"}[rule.schedule] + " schedule")
+    if rule.clip is not None:
+        details.append(f"gradients clipped by {rule.clip}")
+    title = f"{OPTIMIZER_NAMES[rule.optimizer]} update"
     return f"{title} ({', '.join(details)})" if details else title
 
 
@@ -294,10 +334,10 @@ def _derivative(name, h, z, leak):
     }[name]
 
 
-def _h_caption(spec, layer):
-    name, n = spec.activation(layer), "₁₂"[layer - 1]
+def _h_caption(network, layer):
+    name, n = network.activation(layer), "₁₂"[layer - 1]
     z = f"{{z{layer}}}"   # a slot: the walk-through fills in this state's z
-    if layer == 2 and name == spec.activation1:
+    if layer == 2 and name == network.activation1:
         if name == "linear":
             return "Layer 2 is linear too: h₂ is z₂ itself."
         return f"Layer 2's activation: {ACTIVATION_NAMES[name]} again, now at z₂ = {{z2}}."
@@ -308,13 +348,13 @@ def _h_caption(spec, layer):
         "relu": f"Layer {layer}'s activation, ReLU, keeps z{n} = {z} if it is positive and gives 0 "
                 f"otherwise.",
         "leaky_relu": f"Layer {layer}'s activation, leaky ReLU, keeps z{n} = {z} if it is positive "
-                      f"and multiplies it by the slope {expr.number(spec.leak)} otherwise.",
+                      f"and multiplies it by the slope {expr.number(network.leak)} otherwise.",
         "linear": f"Layer {layer} has a linear activation: h{n} is z{n} itself.",
     }[name]
 
 
-def _dh2_caption(spec):
-    leak = expr.number(spec.leak)
+def _dh2_caption(network):
+    leak = expr.number(network.leak)
     return {
         "tanh": "The key link: through tanh at z₂ = {z2}. Its derivative is 1 − h₂², with "
                 "h₂ = {h2}; near ±1 it is near 0 and the signal fades.",
@@ -325,15 +365,15 @@ def _dh2_caption(spec):
         "leaky_relu": f"The key link: through leaky ReLU at z₂ = {{z2}}. Its derivative is 1 where "
                       f"z₂ > 0 and the slope {leak} elsewhere: the signal never stops entirely.",
         "linear": "A linear activation passes the signal unchanged: its derivative is 1.",
-    }[spec.activation2]
+    }[network.activation2]
 
 
-def _dh1_caption(spec):
-    name, leak = spec.activation1, expr.number(spec.leak)
-    again = " again" if name == spec.activation2 else ""
+def _dh1_caption(network):
+    name, leak = network.activation1, expr.number(network.leak)
+    again = " again" if name == network.activation2 else ""
     if name in _SATURATING:
         fading = (" Two such factors now multiply the signal: this is where gradients can vanish."
-                  if spec.activation2 in _SATURATING else
+                  if network.activation2 in _SATURATING else
                   " Near saturation it is near 0 and the signal fades.")
         if name == "tanh":
             return f"Through tanh{again} at z₁ = {{z1}}: 1 − h₁², with h₁ = {{h1}}.{fading}"
@@ -347,8 +387,8 @@ def _dh1_caption(spec):
     }[name]
 
 
-def _dz_caption(spec, layer):
-    name = spec.activation(layer)
+def _dz_caption(network, layer):
+    name = network.activation(layer)
     if name == "linear":
         n = "₁₂"[layer - 1]
         return (f"The chain rule through the activation; its slope is 1, so ∂L/∂z{n} "
@@ -373,15 +413,15 @@ _HYPER_CAPTIONS = {
 }
 
 
-def _hyper(spec, field):
+def _hyper(rule, field):
     """A number of the update as a term of its own: it shows in the table and
     is written into the compiled code as a constant."""
     caption = _HYPER_CAPTIONS.get(field)
     if field == "decay":
         caption = ("The schedule's decay factor γ: every k updates the learning rate is multiplied "
-                   "by γ." if spec.schedule == "step" else
+                   "by γ." if rule.schedule == "step" else
                    "The schedule's decay factor γ: every update multiplies the learning rate by γ.")
-    return _t(field, repr(getattr(spec, field)), UPDATE, "", caption=caption)
+    return _t(field, repr(getattr(rule, field)), UPDATE, "", caption=caption)
 
 
 def _same(first, p, text):
@@ -389,35 +429,35 @@ def _same(first, p, text):
     return first if p == PARAMS[0] else f"The same {text} for {expr.symbol(p)}."
 
 
-def _update(spec):
+def _update(rule):
     """The update section without the look-ahead: the numbers of the update,
     clipping, the scheduled rate, the counter and each parameter's step."""
-    opt = spec.optimizer
-    rows = [_hyper(spec, f) for f in FIELD_USERS if f != "leak" and spec.uses(f)]
+    opt = rule.optimizer
+    rows = [_hyper(rule, f) for f in FIELD_USERS if f in UPDATE_FIELDS and rule.uses(f)]
 
     grad = {p: f"dL_d{p}" for p in PARAMS}
-    if spec.clip == "value":
+    if rule.clip == "value":
         for p in PARAMS:
             rows.append(_t(f"g_{p}", f"clip(dL_d{p}, clip_c)", UPDATE, p, caption=_same(
                 f"Clipping by value: ∂L/∂{expr.symbol(p)} is clamped to [−c, c]; the update uses "
                 f"the clipped gradient g.", p, "clipping")))
-    elif spec.clip == "norm":
+    elif rule.clip == "norm":
         rows.append(_t("grad_norm", f"norm({', '.join(grad.values())})", UPDATE, "",
                        caption="The length of the whole gradient: all six partial derivatives together."))
         for p in PARAMS:
             rows.append(_t(f"g_{p}", f"dL_d{p} * clip_scale(grad_norm, clip_c)", UPDATE, p, caption=_same(
                 "Clipping by norm: a gradient longer than c is scaled by c / ‖∇L‖ to the length c, "
                 "all six parts alike, so that its direction stays.", p, "scaling")))
-    if spec.clip:
+    if rule.clip:
         grad = {p: f"g_{p}" for p in PARAMS}
 
     rate = "alpha"
-    if spec.schedule == "step":
+    if rule.schedule == "step":
         rows.append(_t("lr", "alpha * decay ** (t // decay_every)", UPDATE, "",
                        caption="Step decay: the learning rate of update t (counted from 0) is "
                                "α × γ^⌊t / k⌋: it drops by the factor γ every k updates."))
         rate = "lr"
-    elif spec.schedule == "exp":
+    elif rule.schedule == "exp":
         rows.append(_t("lr", "alpha * decay ** t", UPDATE, "",
                        caption="Exponential decay: the learning rate of update t (counted from 0) "
                                "is α × γ^t."))
@@ -427,8 +467,8 @@ def _update(spec):
                        caption="The update counter: t updates are done, this is update number "
                                "t + 1" + ("; Adam's bias correction uses it." if opt == "adam" else ".")))
 
-    plain = rate == "alpha" and not spec.clip
-    scaled = f"{'clipped ' if spec.clip else ''}gradient, scaled by the " \
+    plain = rate == "alpha" and not rule.clip
+    scaled = f"{'clipped ' if rule.clip else ''}gradient, scaled by the " \
              f"{'scheduled ' if rate != 'alpha' else ''}learning rate {expr.symbol(rate)}"
     for p in PARAMS:
         g, sym = grad[p], expr.symbol(p)
@@ -474,18 +514,18 @@ def _update(spec):
 
 # --- the table -----------------------------------------------------------------
 
-def _build(spec):
-    a1, a2, leak = spec.activation1, spec.activation2, spec.leak
-    half = spec.loss == "half-squared"
+def _build(network, rule):
+    a1, a2, leak = network.activation1, network.activation2, network.leak
+    half = network.loss == "half-squared"
     hidden1 = _activation(a1, "W1_next * x + b1_next", leak)
     hidden2 = _activation(a2, f"W2_next * {hidden1} + b2_next", leak)
     return (
         _t("z1", "W1 * x + b1", FORWARD, "h1",
            caption="Layer 1 weighs the input and adds its bias: z₁ = W₁·x + b₁."),
-        _t("h1", _activation(a1, "z1", leak), FORWARD, "h1", caption=_h_caption(spec, 1)),
+        _t("h1", _activation(a1, "z1", leak), FORWARD, "h1", caption=_h_caption(network, 1)),
         _t("z2", "W2 * h1 + b2", FORWARD, "h2",
            caption="Layer 2 weighs h₁ = {h1} and adds its bias."),
-        _t("h2", _activation(a2, "z2", leak), FORWARD, "h2", caption=_h_caption(spec, 2)),
+        _t("h2", _activation(a2, "z2", leak), FORWARD, "h2", caption=_h_caption(network, 2)),
         _t("z3", "W3 * h2 + b3", FORWARD, "yhat",
            caption="The output layer weighs h₂ = {h2} and adds b₃; it has no activation."),
         _t("yhat", "z3", FORWARD, "yhat",
@@ -520,8 +560,8 @@ def _build(spec):
         _t("dL/dh2", "dL_dz3 * dz3_dh2", LAYER2, "h2",
            caption="The error signal ∂L/∂z₃ = {dL/dz3} arrives at h₂, scaled by the weight W₃ it "
                    "passed through."),
-        _t("dh2/dz2", _derivative(a2, "h2", "z2", leak), LAYER2, "h2", caption=_dh2_caption(spec)),
-        _t("dL/dz2", "dL_dh2 * dh2_dz2", LAYER2, "h2", caption=_dz_caption(spec, 2)),
+        _t("dh2/dz2", _derivative(a2, "h2", "z2", leak), LAYER2, "h2", caption=_dh2_caption(network)),
+        _t("dL/dz2", "dL_dh2 * dh2_dz2", LAYER2, "h2", caption=_dz_caption(network, 2)),
         _t("dz2/dW2", "h1", LAYER2, "W2",
            caption="z₂ = W₂·h₁ + b₂ changes with W₂ at the rate h₁."),
         _t("dL/dW2", "dL_dz2 * dz2_dW2", LAYER2, "W2", mean=True,
@@ -535,8 +575,8 @@ def _build(spec):
            caption="z₂ changes with h₁ at the rate W₂."),
         _t("dL/dh1", "dL_dz2 * dz2_dh1", LAYER1, "h1",
            caption="The error signal ∂L/∂z₂ = {dL/dz2} arrives at h₁, scaled by W₂."),
-        _t("dh1/dz1", _derivative(a1, "h1", "z1", leak), LAYER1, "h1", caption=_dh1_caption(spec)),
-        _t("dL/dz1", "dL_dh1 * dh1_dz1", LAYER1, "h1", caption=_dz_caption(spec, 1)),
+        _t("dh1/dz1", _derivative(a1, "h1", "z1", leak), LAYER1, "h1", caption=_dh1_caption(network)),
+        _t("dL/dz1", "dL_dh1 * dh1_dz1", LAYER1, "h1", caption=_dz_caption(network, 1)),
         _t("dz1/dW1", "x", LAYER1, "W1",
            caption="z₁ = W₁·x + b₁ changes with W₁ at the rate x."),
         _t("dL/dW1", "dL_dz1 * dz1_dW1", LAYER1, "W1", mean=True,
@@ -547,7 +587,7 @@ def _build(spec):
         _t("dL/db1", "dL_dz1 * dz1_db1", LAYER1, "b1", mean=True,
            caption="b₁'s gradient is ∂L/∂z₁ = {dL/dz1}."),
 
-        *_update(spec),
+        *_update(rule),
         _t("yhat_next", f"W3_next * {hidden2} + b3_next",
            UPDATE, "yhat", caption="The forward pass again, with the new parameters: ŷ was {yhat}."),
         _t("L_next", "0.5 * (yhat_next - y) ** 2" if half else "(yhat_next - y) ** 2",
@@ -580,7 +620,7 @@ def terms_for(spec=DEFAULT_SPEC):
     """The term table of ``spec``; the same object for equal specs."""
     if not isinstance(spec, Spec):
         raise TypeError(f"terms_for takes a Spec, not {type(spec).__name__}")
-    terms = Terms(_build(spec))
+    terms = Terms(_build(spec.network, spec.update))
     terms.spec = spec
     _SPECS.setdefault(terms, spec)
     return terms

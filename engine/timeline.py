@@ -66,7 +66,7 @@ class Timeline:
                 return segment.trainer, step
             step -= segment.length
 
-    def values(self, step):
+    def edited_values(self, step):
         """Parameters, x, y and α of a state (x, y: the first sample, what a hand edit sets)."""
         trainer, index = self.locate(step)
         return dict(trainer.params(index), x=float(trainer.x[0]), y=float(trainer.y[0]),

@@ -98,13 +98,13 @@ class ExplorerState(QObject):
     def divergence(self):
         return self.timeline.divergence
 
-    def values(self, step=None):
-        """Parameters, x, y and α of the shown state (or of ``step``)."""
-        return self.timeline.values(self._cursor if step is None else step)
+    def edited_values(self, step=None):
+        """Parameters, α, and x and y of the first sample: what a hand edit sets, of the shown state (or of ``step``)."""
+        return self.timeline.edited_values(self._cursor if step is None else step)
 
     def start_values(self):
         """The values the newest segment started from: the last ones set by hand."""
-        return self.timeline.values(len(self.timeline) - self.timeline.segments[-1].length)
+        return self.timeline.edited_values(len(self.timeline) - self.timeline.segments[-1].length)
 
     def shown(self, hidden=frozenset(), running=False):
         """The frozen record every view displays (gui/shown.py)."""
@@ -225,8 +225,8 @@ class ExplorerState(QObject):
         """A hand edit at the shown state (see set_value)."""
         if name not in PARAMS + INPUTS:
             raise KeyError(name)
-        values = dict(self.values(), **{name: check(name, value)})
-        if values == self.values():
+        values = dict(self.edited_values(), **{name: check(name, value)})
+        if values == self.edited_values():
             return None
         if name in ("x", "y"):
             self._refuse_sample_edit(name)
@@ -254,7 +254,7 @@ class ExplorerState(QObject):
                 checked[name] = check(name, value)
             except InputError:
                 pass
-        shown = self.values()
+        shown = self.edited_values()
         values = dict(shown, **checked)
         if values == shown:
             return None
@@ -269,10 +269,10 @@ class ExplorerState(QObject):
     def samples_command(self, x, y, batch_size=None, shuffle_seed=None):
         """Training on a dataset from the shown state on (see set_samples)."""
         x, y = check_dataset(x, y)   # names the first bad sample
-        trainer = self.new_trainer(self.values(), self.spec(), self.timeline.optimizer_state(self._cursor),
+        trainer = self.new_trainer(self.edited_values(), self.spec(), self.timeline.optimizer_state(self._cursor),
                                    (x, y, batch_size, shuffle_seed))
         mode = "full batch" if not trainer.minibatch else f"batches of {trainer.batch_size}"
-        return EditCommand(self, "samples", self.values(), self._cursor, trainer,
+        return EditCommand(self, "samples", self.edited_values(), self._cursor, trainer,
                            text=f"Use {len(trainer.x)} samples ({mode})")
 
     def spec_command(self, field, value):
@@ -280,7 +280,7 @@ class ExplorerState(QObject):
         spec = dataclasses.replace(self.spec(), **{field: value})   # InputError if refused
         if spec == self.spec():
             return None
-        values = self.values()
+        values = self.edited_values()
         # Another optimizer starts from rest; the same one goes on where it was.
         same_state = state_columns(spec) == state_columns(self.spec())
         optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None

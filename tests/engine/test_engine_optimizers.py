@@ -306,6 +306,25 @@ def test_the_default_update_is_the_reference_table():
     assert engine.section_titles()["update"] == "Gradient-descent update"
 
 
+def test_a_spec_is_a_network_and_an_update_rule_each_checked_on_its_own():
+    from engine.terms import Network, UpdateRule
+    spec = Spec(activation2="relu", loss="half-squared", optimizer="adam", clip="norm", clip_c=2.0)
+    assert spec.network == Network(activation2="relu", loss="half-squared")
+    assert spec.update == UpdateRule(optimizer="adam", clip="norm", clip_c=2.0)
+    assert not spec.update_is_default() and Spec(loss="half-squared").update_is_default()
+    # Each part refuses its own bad values, naming the field, and knows nothing of the other's.
+    with pytest.raises(InputError, match="momentum"):
+        UpdateRule(momentum=1.0)
+    with pytest.raises(InputError, match="activation"):
+        Network(activation1="softmax")
+    with pytest.raises(TypeError):
+        Network(optimizer="adam")
+    # Which numbers a choice uses: the update's numbers by its choices, leak by the network's.
+    assert UpdateRule(optimizer="adam").uses("beta1") and not UpdateRule().uses("beta1")
+    assert Network(activation1="leaky_relu").uses("leak") and not Network().uses("leak")
+    assert Spec(activation2="leaky_relu", optimizer="rmsprop").uses("leak")
+
+
 @pytest.mark.parametrize("combo", COMBOS, ids=_id)
 def test_every_table_keeps_the_sections_and_the_forward_and_backward_terms(combo):
     terms = terms_for(Spec(**_spec_kwargs(*combo)))

@@ -185,12 +185,12 @@ def test_a_window_on_a_million_samples_edits_and_steps(window):
     assert panel.mode.currentText() == FULL
     window.set_value("W1", 0.7)
     window.flush()
-    assert state.values()["W1"] == 0.7 and state.values()["W1"] != DEFAULTS["W1"]
+    assert state.edited_values()["W1"] == 0.7 and state.edited_values()["W1"] != DEFAULTS["W1"]
     before = state.last
     window.actionStep.trigger()
     window.flush()
     assert state.last == before + 1 and state.cursor == state.last
-    assert state.values()["W1"] != 0.7                        # the step moved W₁
+    assert state.edited_values()["W1"] != 0.7                        # the step moved W₁
     trainer = state.timeline.locate(state.cursor)[0]
     assert len(trainer.x) == MILLION and trainer.x is not x  # the engine holds its own copy
     shown = panel.model.index(MILLION - 1, 0).data()

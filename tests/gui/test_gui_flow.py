@@ -151,10 +151,10 @@ def test_divergence_stops_training_and_says_so(window, qtbot):
 
 
 def test_refused_value_changes_nothing(window):
-    before = window.state.values()
+    before = window.state.edited_values()
     window.set_value("W1", float("nan"))
     assert "W1" in window.statusBar().currentMessage()
-    assert window.state.values() == before
+    assert window.state.edited_values() == before
 
 
 def read_csv(path):

@@ -38,7 +38,7 @@ def test_the_image_is_the_engines_grid(window, view):
     assert np.array_equal(view.grid_values[0], values1)
     assert np.array_equal(view.grid_values[1], values2)
     # The range: shown value ± max(1, 1.5·|value|).
-    w1, w2 = window.state.values()["W1"], window.state.values()["W2"]
+    w1, w2 = window.state.edited_values()["W1"], window.state.edited_values()["W2"]
     assert values1[0] == pytest.approx(w1 - 1.0) and values1[-1] == pytest.approx(w1 + 1.0)
     assert values2[0] == pytest.approx(w2 - 1.2) and values2[-1] == pytest.approx(w2 + 1.2)
     # Pixel (j, i) is centred on (values1[j], values2[i]).
@@ -78,12 +78,12 @@ def test_the_path_follows_the_timeline(window, view):
     assert np.array_equal(xs, state.timeline.column("W1"))
     assert np.array_equal(ys, state.timeline.column("W2"))
     mx, my = view.marker.getData()
-    assert (mx[0], my[0]) == (state.values()["W1"], state.values()["W2"])
+    assert (mx[0], my[0]) == (state.edited_values()["W1"], state.edited_values()["W2"])
     # Moving the cursor back moves the marker and the map, not the path.
     state.move_to(5)
     view.display(window.state.shown())
     mx, my = view.marker.getData()
-    assert (mx[0], my[0]) == (state.values(5)["W1"], state.values(5)["W2"])
+    assert (mx[0], my[0]) == (state.edited_values(5)["W1"], state.edited_values(5)["W2"])
     assert np.array_equal(view.image.image, expected_grid(state, "W1", "W2")[2])
     assert len(view.path_curve.getData()[0]) == 21
 
@@ -116,7 +116,7 @@ def test_the_mapping_of_view_coordinates(window, view):
 def test_a_click_on_the_map_sets_both_parameters(window, view, qtbot):
     view.display(window.state.shown())
     state = window.state
-    before = state.values()
+    before = state.edited_values()
     values1, values2, _ = view.grid_values
     cell = (values1[1] - values1[0], values2[1] - values2[0])
     target = QPointF(0.2, 1.4)
@@ -126,25 +126,25 @@ def test_a_click_on_the_map_sets_both_parameters(window, view, qtbot):
         QTest.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          widget_pos)
     assert picked.args[0]["W1"] == pytest.approx(0.2, abs=cell[0])
-    assert state.values()["W1"] == pytest.approx(0.2, abs=cell[0])
-    assert state.values()["W2"] == pytest.approx(1.4, abs=cell[1])
-    assert state.values()["b1"] == before["b1"]
+    assert state.edited_values()["W1"] == pytest.approx(0.2, abs=cell[0])
+    assert state.edited_values()["W2"] == pytest.approx(1.4, abs=cell[1])
+    assert state.edited_values()["b1"] == before["b1"]
     # One undo takes the click back, both values.
     state.undo_stack.undo()
-    assert (state.values()["W1"], state.values()["W2"]) == (before["W1"], before["W2"])
+    assert (state.edited_values()["W1"], state.edited_values()["W2"]) == (before["W1"], before["W2"])
 
 
 def test_a_click_outside_the_map_or_beyond_the_limits_changes_nothing(window, view):
     view.display(window.state.shown())
     state = window.state
-    before = state.values()
+    before = state.edited_values()
     count = state.undo_stack.count()
     assert view.pick_at(100.0, 100.0) is None
-    assert state.values() == before and state.undo_stack.count() == count
+    assert state.edited_values() == before and state.undo_stack.count() == count
     # A value the engine refuses is left out; the other is set.
     window._pick_on_landscape({"W1": 5000.0, "W2": 0.3})
-    assert state.values()["W1"] == before["W1"]
-    assert state.values()["W2"] == 0.3
+    assert state.edited_values()["W1"] == before["W1"]
+    assert state.edited_values()["W2"] == 0.3
 
 
 def test_a_callback_decides_instead(window, qtbot):
@@ -154,10 +154,10 @@ def test_a_callback_decides_instead(window, qtbot):
     v.show()
     qtbot.waitExposed(v)
     v.display(window.state.shown())
-    before = window.state.values()
+    before = window.state.edited_values()
     assert v.pick_at(0.4, 0.9) == {"W1": 0.4, "W2": 0.9}
     assert got == [{"W1": 0.4, "W2": 0.9}]
-    assert window.state.values() == before
+    assert window.state.edited_values() == before
 
 
 def test_hidden_it_does_no_grid_work_and_unchanged_it_reuses_the_grid(window, view, monkeypatch):
@@ -184,10 +184,10 @@ def test_the_window_shows_the_landscape_in_a_tab_and_a_pick_is_one_undo(window, 
     window.flush()
     assert window.landscape.isVisible() and window.landscape.grid_values is not None
     window._pick_on_landscape({"W1": 0.25, "W2": -0.5})
-    values = window.state.values()
+    values = window.state.edited_values()
     assert (values["W1"], values["W2"]) == (0.25, -0.5)
     window.actionUndo.trigger()
-    assert (window.state.values()["W1"], window.state.values()["W2"]) == (0.5, 0.8)
+    assert (window.state.edited_values()["W1"], window.state.edited_values()["W2"]) == (0.5, 0.8)
 
 
 def test_the_gradient_tab_follows_training(window):

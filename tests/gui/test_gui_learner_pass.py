@@ -217,10 +217,10 @@ def test_the_wheel_over_the_panel_changes_no_value(window, qtbot):
     box = window.parameters.spinboxes["y"]
     window.table.setFocus()
     qtbot.waitUntil(window.table.hasFocus)
-    before = window.state.values()
+    before = window.state.edited_values()
     position = box.mapTo(window, box.rect().center())
     QTest.wheelEvent(window.windowHandle(), QPointF(position), QPoint(0, -120))
-    assert window.state.values() == before and box.value() == 4.0
+    assert window.state.edited_values() == before and box.value() == 4.0
     assert window.state.undo_stack.count() == 0
 
 
@@ -233,7 +233,7 @@ def test_training_shortcuts_work_while_a_number_box_has_focus(window, qtbot):
     box.lineEdit().selectAll()
     qtbot.keyClicks(box, "0.02")
     qtbot.keyClick(box, Qt.Key.Key_Return)
-    assert window.state.values()["alpha"] == 0.02
+    assert window.state.edited_values()["alpha"] == 0.02
     qtbot.keyClick(box, Qt.Key.Key_F10)                                     # Step
     assert window.state.last == 1
     qtbot.keyClick(box, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)   # Step Back
@@ -254,11 +254,11 @@ def test_the_walk_s_last_stop_applies_the_update_and_follows_it(window, qtbot):
     assert walk.index == count - 1
     apply = walk.findChild(QPushButton, "applyUpdate")
     assert apply.isVisibleTo(walk)
-    before = window.state.values()
+    before = window.state.edited_values()
     qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
     window.flush()
     assert window.state.last == 1 and window.state.cursor == 1
-    assert window.state.values()["W1"] == window.state.timeline.params(1)["W1"] != before["W1"]
+    assert window.state.edited_values()["W1"] == window.state.timeline.params(1)["W1"] != before["W1"]
     assert walk.index == 0 and "Stop 1 of" in walk.title.text()   # the walk goes on with the new update
     window.actionNextTerm.trigger()
     window.actionStep.trigger()                                     # Step in the middle: the walk stays put

@@ -242,7 +242,7 @@ class Walk:
 
     def values(self, step=None):
         timeline = self.state.timeline
-        return timeline.values(self.state.cursor if step is None else step)
+        return timeline.edited_values(self.state.cursor if step is None else step)
 
     def expected_trainer(self, values, spec, optimizer_state, samples):
         """The first state an edit must give, built here by the engine; None if refused."""
@@ -1113,7 +1113,7 @@ def test_random_actions_keep_every_view_on_the_engines_history(window, qtbot, tm
                         traceback.format_exception(*exceptions[0])))
         except Exception as error:
             tail = "\n    ".join(walk.log[-30:])
-            values = window.state.values()
+            values = window.state.edited_values()
             raise AssertionError(
                 f"seed {seed}, action #{number}: {type(error).__name__}: {error}\n"
                 f"(shown: state {window.state.cursor} of {window.state.last}, tab "
@@ -1141,8 +1141,8 @@ def test_another_session_of_the_same_length_shows_its_own_states(window, qtbot, 
         window.flush()
         derivation = window.state.timeline.derivation(3)
         assert_table_shows(window, derivation)
-        assert_diagram_matches(window, window.state.values(), derivation)
-    assert window.state.values()["alpha"] == 0.05
+        assert_diagram_matches(window, window.state.edited_values(), derivation)
+    assert window.state.edited_values()["alpha"] == 0.05
 
 
 def test_the_data_plot_draws_samples_a_few_denormals_apart(window, qtbot):
@@ -1184,7 +1184,7 @@ def test_the_marker_sits_on_the_curve_on_a_log_axis(window):
 def test_the_landscape_shows_a_state_whose_parameters_left_the_limits(window, qtbot):
     window.set_value("alpha", 100.0)
     window.state.train(5)                # W₃ leaves [−1000, 1000] on the way to diverging
-    values = window.state.values()
+    values = window.state.edited_values()
     assert any(not LIMITS[p][0] <= values[p] <= LIMITS[p][1] for p in PARAMS)
     with qtbot.captureExceptions() as exceptions:
         window.plots.setCurrentWidget(window.landscape)

@@ -100,7 +100,7 @@ def test_declining_the_branch_changes_nothing(window, monkeypatch):
     window.set_value("b2", 0.5)
     assert np.array_equal(window.state.timeline.rows(), rows)
     window.flush()
-    assert window.parameters.spinboxes["b2"].value() == round(window.state.values()["b2"], 6)
+    assert window.parameters.spinboxes["b2"].value() == round(window.state.edited_values()["b2"], 6)
 
 
 def test_the_question_can_be_switched_off(window, no_modal_dialogs):
@@ -117,10 +117,10 @@ def test_edits_of_one_spinbox_merge_into_one_command(window, qtbot):
     for _ in range(5):
         qtbot.keyClick(box, Qt.Key.Key_Up)
     assert window.state.undo_stack.count() == 1
-    assert abs(window.state.values()["W2"] - 1.3) < 1e-12
+    assert abs(window.state.edited_values()["W2"] - 1.3) < 1e-12
     window.actionUndo.trigger()
     window.flush()
-    assert window.state.values()["W2"] == 0.8 and box.value() == 0.8
+    assert window.state.edited_values()["W2"] == 0.8 and box.value() == 0.8
 
 
 def test_reset_is_undoable(window):

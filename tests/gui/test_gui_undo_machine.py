@@ -33,7 +33,7 @@ class LearnerMachine(RuleBasedStateMachine):
         self.window = MainWindow()
         self.window.actionConfirmBranch.setChecked(False)
         self.state = self.window.state
-        self.model = [self.state.values()]
+        self.model = [self.state.edited_values()]
         self.cursor = 0
         self.starts = [0]                 # where each segment begins: reset goes back to the last
         self.done, self.undone = [], []   # (before, after) snapshots of (states, cursor, starts)
@@ -127,7 +127,7 @@ class LearnerMachine(RuleBasedStateMachine):
         rows = timeline.rows()
         for k, values in enumerate(self.model):
             assert [rows[k][i] for i in range(len(PARAMS))] == [values[p] for p in PARAMS], k
-            assert {n: timeline.values(k)[n] for n in ("x", "y", "alpha")} == \
+            assert {n: timeline.edited_values(k)[n] for n in ("x", "y", "alpha")} == \
                 {n: values[n] for n in ("x", "y", "alpha")}, k
         self.window.flush()
         derivation = timeline.derivation(self.cursor)

@@ -40,15 +40,15 @@ def test_undo_drops_its_oldest_changes_beyond_the_budget(window, qtbot):
         window.actionUndo.trigger()
     assert stack.index() == state.undo_floor
     last = state.last
-    values = state.values(0)
+    values = state.edited_values(0)
     stack.setIndex(0)                     # a click on "Start" in View → Changes
-    assert stack.index() == state.undo_floor and state.last == last and state.values(0) == values
+    assert stack.index() == state.undo_floor and state.last == last and state.edited_values(0) == values
     # The newest change can always be undone and redone.
     while stack.canRedo():
         window.actionRedo.trigger()
-    assert state.values(0)["W1"] == 0.5 + 0.01 * 8
+    assert state.edited_values(0)["W1"] == 0.5 + 0.01 * 8
     window.actionUndo.trigger()
-    assert state.values(0)["W1"] == 0.5 + 0.01 * 7
+    assert state.edited_values(0)["W1"] == 0.5 + 0.01 * 7
 
 
 def test_new_session_clears_the_floor(window):
