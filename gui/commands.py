@@ -81,22 +81,34 @@ class RunCommand(Expirable, QUndoCommand):
         pass   # a run keeps no states: undoing it truncates, redoing it trains again
 
 
-class EditCommand(Expirable, QUndoCommand):
+class _Replacing(Expirable, QUndoCommand):
+    """A change that replaces the timeline's segments: undoing it puts the old ones back."""
+
+    def __init__(self, state, text=""):
+        super().__init__(text)
+        self._state = state
+        self._before = state.timeline.snapshot()
+        self._before_cursor = state.cursor
+
+    def undo(self):
+        if self.expired:
+            return
+        self._state.timeline.restore(self._before)
+        self._state.place(self._before_cursor)
+
+
+class EditCommand(_Replacing):
     """A hand edit at state ``step``: that state becomes the start of a new
     segment with ``name`` changed; later states are dropped (taken back by undo).
     Consecutive edits of one spinbox at one state merge.  ``name`` None: several
     values at once (``text`` names them), never merged."""
 
     def __init__(self, state, name, values, step, trainer, text=None):
-        super().__init__()
-        self._state = state
+        super().__init__(state, text or f"Set {symbol(name)} = {values[name]:g}")
         self._name = name
         self._values = values
         self._step = step
-        self._before = state.timeline.snapshot()
-        self._before_cursor = state.cursor
         self._trainer = trainer
-        self.setText(text or f"Set {symbol(name)} = {values[name]:g}")
 
     def id(self):
         return EDIT_ID if self._name is not None else -1   # several values at once: never merged
@@ -114,21 +126,12 @@ class EditCommand(Expirable, QUndoCommand):
         self._state.timeline.branch(self._step, self._trainer)
         self._state.place(self._step)
 
-    def undo(self):
-        if self.expired:
-            return
-        self._state.timeline.restore(self._before)
-        self._state.place(self._before_cursor)
 
-
-class ResetCommand(Expirable, QUndoCommand):
+class ResetCommand(_Replacing):
     """Back to the values the newest segment started from, with one state."""
 
     def __init__(self, state):
-        super().__init__("Reset")
-        self._state = state
-        self._before = state.timeline.snapshot()
-        self._before_cursor = state.cursor
+        super().__init__(state, "Reset")
         start = len(state.timeline) - state.timeline.segments[-1].length
         self._trainer = state.new_trainer(state.start_values(), state.spec(start),
                                           state.timeline.segments[-1].trainer.start_state,
@@ -139,9 +142,3 @@ class ResetCommand(Expirable, QUndoCommand):
             return
         self._state.timeline.start_over(self._trainer)
         self._state.place(0)
-
-    def undo(self):
-        if self.expired:
-            return
-        self._state.timeline.restore(self._before)
-        self._state.place(self._before_cursor)

@@ -56,9 +56,6 @@ class DatasetModel(QAbstractTableModel):
         """x and y as the cells show them: lists of text, "" for a blank cell."""
         return [cell_text(v) for v in self._columns[0].tolist()], [cell_text(v) for v in self._columns[1].tolist()]
 
-    def blank_cells(self):
-        return int(np.isnan(self._columns[0]).sum() + np.isnan(self._columns[1]).sum())
-
     def _own(self):
         if not self._owned:
             self._columns, self._owned = [c.copy() for c in self._columns], True

@@ -38,14 +38,6 @@ def stride_for(length, limit=LIMIT):
     return stride
 
 
-def thinned_steps(length, limit=LIMIT):
-    """The states drawn of a line of ``length`` states: 0, s, 2s, ... and the last."""
-    if length <= 0:
-        return np.empty(0, dtype=np.int64)
-    steps = np.arange(0, length, stride_for(length, limit), dtype=np.int64)
-    return steps if steps[-1] == length - 1 else np.append(steps, length - 1)
-
-
 class _Thinned:
     """The gradient columns at the grid states 0, s, 2s, ... of one timeline,
     read incrementally."""

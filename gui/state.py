@@ -222,30 +222,13 @@ class ExplorerState(QObject):
             self.undo_stack.setIndex(self.undo_floor)
 
     def value_command(self, name, value):
-        """A hand edit at the shown state (see set_value)."""
+        """A hand edit of one value at the shown state: consecutive ones merge."""
         if name not in PARAMS + INPUTS:
             raise KeyError(name)
-        values = dict(self.edited_values(), **{name: check(name, value)})
-        if values == self.edited_values():
-            return None
-        if name in ("x", "y"):
-            self._refuse_sample_edit(name)
-        # The optimizer goes on from where it was (its velocity, its step count), on the
-        # same dataset, unless x or y was set by hand: then the single sample shown.
-        # Building the trainer first refuses, before any change, a state it cannot start from.
-        samples = None if name in ("x", "y") else self.samples()
-        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
-        return EditCommand(self, name, values, self._cursor, trainer)
-
-    def _refuse_sample_edit(self, name):
-        """Setting x or y replaces the samples by that one sample: never silently a dataset."""
-        count = len(self.samples()[0])
-        if count > 1:
-            raise InputError(name, f"this state trains on a dataset of {count} samples; "
-                                   "change them in the Dataset panel (View → Dataset)")
+        return self._edit_command({name: check(name, value)}, name)
 
     def values_command(self, values, text):
-        """Several hand edits as one change named ``text`` (see set_values)."""
+        """Several hand edits as one change named ``text``; a value the engine refuses is left out."""
         checked = {}
         for name, value in values.items():
             if name not in PARAMS + INPUTS:
@@ -254,17 +237,24 @@ class ExplorerState(QObject):
                 checked[name] = check(name, value)
             except InputError:
                 pass
+        return self._edit_command(checked, None, text)
+
+    def _edit_command(self, checked, name, text=None):
         shown = self.edited_values()
         values = dict(shown, **checked)
         if values == shown:
             return None
-        # As for one edit: x or y set by hand trains on that single sample from here on.
-        sample_edited = values["x"] != shown["x"] or values["y"] != shown["y"]
-        if sample_edited:
-            self._refuse_sample_edit("x" if values["x"] != shown["x"] else "y")
-        samples = None if sample_edited else self.samples()
-        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor), samples)
-        return EditCommand(self, None, values, self._cursor, trainer, text=text)
+        # x or y set by hand replaces the samples by that one sample from here on: never silently a dataset.
+        edited = next((n for n in ("x", "y") if values[n] != shown[n]), None)
+        count = len(self.samples()[0])
+        if edited and count > 1:
+            raise InputError(edited, f"this state trains on a dataset of {count} samples; "
+                                     "change them in the Dataset panel (View → Dataset)")
+        # The optimizer goes on from where it was (its velocity, its step count), on the same
+        # dataset.  Building the trainer first refuses, before any change, a state it cannot start from.
+        trainer = self.new_trainer(values, self.spec(), self.timeline.optimizer_state(self._cursor),
+                                   None if edited else self.samples())
+        return EditCommand(self, name, values, self._cursor, trainer, text=text)
 
     def samples_command(self, x, y, batch_size=None, shuffle_seed=None):
         """Training on a dataset from the shown state on (see set_samples)."""

@@ -8,7 +8,15 @@ from engine import DEFAULTS, PARAMS, Trainer
 from engine.factors import FactorCache
 from engine.saturation import SATURATED_BELOW
 from engine.timeline import Timeline
-from gui.gradient_plot import LIMIT, LOG_FLOOR, GradientPlot, stride_for, thinned_steps
+from gui.gradient_plot import LIMIT, LOG_FLOOR, GradientPlot, stride_for
+
+
+def thinned_steps(length, limit=LIMIT):
+    """What the plot's incremental thinning must draw of ``length`` states: 0, s, 2s, ... and the last."""
+    if length <= 0:
+        return np.empty(0, dtype=np.int64)
+    steps = np.arange(0, length, stride_for(length, limit), dtype=np.int64)
+    return steps if steps[-1] == length - 1 else np.append(steps, length - 1)
 
 
 def _plot(qtbot, state=None):
