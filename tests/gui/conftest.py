@@ -28,6 +28,13 @@ def whole_writes(monkeypatch):
 
 
 @pytest.fixture
+def piecewise(window):
+    """The window, writing one piece of a file per pass of the event loop."""
+    window.writes.slices = ByPieces(1)
+    return window
+
+
+@pytest.fixture
 def window(qtbot):
     w = new_window(qtbot)
     yield w

@@ -1,10 +1,13 @@
 """What a test reads off the window, and what it compares it with."""
 
+import io
 import math
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
-from engine import PARAMS, derive
+from engine import DEFAULTS, PARAMS, Trainer, derive, session
+from engine.timeline import Timeline
 from gui import MainWindow
 
 
@@ -61,3 +64,65 @@ def assert_diagram_matches(window, values, derivation):
 
 def fresh_derivation(values):
     return derive({p: values[p] for p in PARAMS}, [values["x"]], [values["y"]], values["alpha"])
+
+
+class Clock:
+    """A clock the test moves: what the window times by it is then counted, not timed."""
+    now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def reference_trainer(steps=0, values=DEFAULTS, **options):
+    """The engine's own run of ``steps`` updates from ``values`` (the worked example)."""
+    trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"], **options)
+    trainer.run(steps)
+    return trainer
+
+
+def session_text(settings=None, steps=3, cursor=1):
+    """A valid session file of the worked example trained ``steps`` times."""
+    stream = io.StringIO()
+    session.dump(stream, Timeline(reference_trainer(steps)), cursor,
+                 {"speed": 100, "log_scale": False} if settings is None else settings)
+    return stream.getvalue()
+
+
+def _answer_file_dialog(monkeypatch, dialog_name, path):
+    calls = []
+
+    def dialog(*args, **kwargs):
+        calls.append(args)
+        return (str(path), "") if path else ("", "")
+    monkeypatch.setattr(QFileDialog, dialog_name, dialog)
+    return calls
+
+
+def answer_save(monkeypatch, path):
+    """The Save dialog answers ``path`` (None: the learner cancels); returns the calls made to it."""
+    return _answer_file_dialog(monkeypatch, "getSaveFileName", path)
+
+
+def answer_open(monkeypatch, path):
+    """The Open dialog answers ``path`` (None: the learner cancels); returns the calls made to it."""
+    return _answer_file_dialog(monkeypatch, "getOpenFileName", path)
+
+
+def criticals(shown):
+    return [args for kind, args in shown if kind == "critical"]
+
+
+def snapshot(window):
+    """Everything about the open session a refused file must leave as it was."""
+    state, stack = window.state, window.state.undo_stack
+    return {
+        "timeline": id(state.timeline),
+        "segments": [(id(s.trainer), s.length) for s in state.timeline.segments],
+        "rows": state.timeline.rows().tobytes(),
+        "cursor": state.cursor,
+        "undo": [stack.text(i) for i in range(stack.count())], "undo index": stack.index(),
+        "clean index": stack.cleanIndex(), "title": window.windowTitle(), "modified": window.isWindowModified(),
+        "path": window.sessions.path, "speed": window.speed.currentData(),
+        "log": window.actionLogScale.isChecked(), "dataset rows": window.dataset_panel.rows(),
+    }

@@ -16,11 +16,11 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QLockFile
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from engine import DEFAULTS, PARAMS, Trainer, session
+from engine import session
 from engine.timeline import Timeline
 from gui import MainWindow
 from gui.session_controller import data_folder, name_application
-from helpers import new_window
+from helpers import new_window, reference_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 Buttons = QMessageBox.StandardButton
@@ -74,11 +74,9 @@ def crashed_window(steps):
 
 def orphan_file(name, steps, saved_at):
     """An autosave no window holds, written at ``saved_at``; returns its path and number of states."""
-    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
-    trainer.run(steps)
     path = data_folder() / name
     with open(path, "w") as stream:
-        session.dump(stream, Timeline(trainer), 0, {}, saved_at=saved_at)
+        session.dump(stream, Timeline(reference_trainer(steps)), 0, {}, saved_at=saved_at)
     return path, steps + 1
 
 

@@ -3,12 +3,11 @@
 import math
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog
 
-from engine import DEFAULTS, PARAMS, Trainer
+from engine import DEFAULTS
 from engine.dataset import preset
 from gui.dataset_panel import MINI, ONE
-from helpers import assert_table_matches
+from helpers import answer_open, answer_save, assert_table_matches, reference_trainer
 
 
 def use(window, x, y, mode=None, size=None, seed=None):
@@ -26,10 +25,7 @@ def use(window, x, y, mode=None, size=None, seed=None):
 
 
 def reference(x, y, steps, batch_size=None, seed=None):
-    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, x, y, DEFAULTS["alpha"],
-                      batch_size=batch_size, shuffle_seed=seed)
-    trainer.run(steps)
-    return trainer
+    return reference_trainer(steps, dict(DEFAULTS, x=x, y=y), batch_size=batch_size, shuffle_seed=seed)
 
 
 def test_a_preset_on_mini_batches_trains_like_the_engine(window):
@@ -73,11 +69,11 @@ def test_bad_rows_are_refused_and_change_nothing(window):
 def test_export_and_import(window, tmp_path, monkeypatch, no_modal_dialogs):
     target = tmp_path / "data.csv"
     window.dataset_panel.set_rows([0.5, -1.25], [2.0, 3.5])
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_save(monkeypatch, target)
     window.export_dataset()
     assert target.read_text().splitlines()[0] == "x,y"
     window.dataset_panel.set_rows([9.0], [9.0])
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    answer_open(monkeypatch, target)
     window.import_dataset()
     assert window.dataset_panel.rows() == (["0.5", "-1.25"], ["2.0", "3.5"])
     target.write_text("x,y\n1,zebra\n")

@@ -7,15 +7,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
 
-from engine import DEFAULTS, PARAMS, Trainer, csvio
+from engine import DEFAULTS, csvio
 from engine.gradcheck import Check, relative_error
 from gui.derivation_table import COLUMNS, check_texts
 from gui.loss_plot import RAW_LIMIT
 from gui.runner import FASTEST
-from helpers import (assert_diagram_matches, assert_spinboxes_match, assert_table_matches,
-                     fresh_derivation)
+from helpers import (Clock, assert_diagram_matches, assert_spinboxes_match, assert_table_matches,
+                     answer_save, fresh_derivation, reference_trainer)
 
 
 def type_into(qtbot, box, text):
@@ -58,8 +57,7 @@ def test_steps_agree_with_the_engine_history(window, qtbot):
     for _ in range(3):
         qtbot.keyClick(window, Qt.Key.Key_F10)
     window.flush()
-    reference = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
-    reference.run(3)
+    reference = reference_trainer(3)
     assert window.state.cursor == 3
     assert_spinboxes_match(window, reference.params(3))
     assert_table_matches(window, reference.derivation(3))
@@ -90,14 +88,6 @@ def test_run_then_pause_leaves_a_consistent_state(window, qtbot):
     else:   # an envelope: every extreme is drawn
         assert (shown.min(), shown.max()) == (losses.min(), losses.max())
     assert window.loss_plot.current == length - 1
-
-
-class Clock:
-    """A clock the test moves: the runner's ticks are then counted, not timed."""
-    now = 100.0
-
-    def __call__(self):
-        return self.now
 
 
 def ticked(window, clock, seconds):
@@ -165,7 +155,7 @@ def read_csv(path):
 def test_export_derivation(window, qtbot, tmp_path, monkeypatch):
     window.actionStep.trigger()
     target = tmp_path / "derivation.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV files (*.csv)"))
+    answer_save(monkeypatch, target)
     window.actionExportDerivation.trigger()
     rows = read_csv(target)
     expected = window.state.timeline.derivation(1)
@@ -178,7 +168,7 @@ def test_export_derivation(window, qtbot, tmp_path, monkeypatch):
 def test_export_history(window, qtbot, tmp_path, monkeypatch):
     window.state.train(25)
     target = tmp_path / "history.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_save(monkeypatch, target)
     window.actionExportHistory.trigger()
     rows = read_csv(target)
     history = window.state.timeline
@@ -189,7 +179,7 @@ def test_export_history(window, qtbot, tmp_path, monkeypatch):
 
 def test_failing_export_reports_and_leaves_nothing(window, tmp_path, monkeypatch, no_modal_dialogs):
     target = tmp_path / "missing-folder" / "history.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_save(monkeypatch, target)
     assert window.export_history() is None
     assert no_modal_dialogs and no_modal_dialogs[-1][0] == "critical"
     assert not target.exists()
@@ -199,7 +189,7 @@ def test_failing_export_reports_and_leaves_nothing(window, tmp_path, monkeypatch
 def test_failing_write_midway_keeps_the_old_file(window, tmp_path, monkeypatch, no_modal_dialogs, qtbot):
     target = tmp_path / "history.csv"
     target.write_text("precious\n")
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_save(monkeypatch, target)
 
     def broken(stream, history, every=1):
         stream.write("step,W1\n0,")
@@ -214,7 +204,7 @@ def test_failing_write_midway_keeps_the_old_file(window, tmp_path, monkeypatch, 
 
 
 def test_cancelled_export_writes_nothing(window, tmp_path, monkeypatch):
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    answer_save(monkeypatch, None)
     assert window.export_derivation() is None
 
 

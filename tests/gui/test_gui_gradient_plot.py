@@ -9,6 +9,7 @@ from engine.factors import FactorCache
 from engine.saturation import SATURATED_BELOW
 from engine.timeline import Timeline
 from gui.gradient_plot import LIMIT, LOG_FLOOR, GradientPlot, stride_for
+from helpers import reference_trainer
 
 
 def thinned_steps(length, limit=LIMIT):
@@ -146,7 +147,7 @@ def test_thinning_past_the_limit(qtbot, window):
 
 
 def test_growing_past_the_limit_reads_only_new_states(qtbot):
-    timeline = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, 2.0, 4.0, 0.01))
+    timeline = Timeline(reference_trainer())
     state = _State(timeline)
     plot = _plot(qtbot, state)
     for steps in (3000, 2500, 7, 4000, 20_000, 1):       # strides 1, 2, 2, 4, 8, 8
@@ -185,7 +186,7 @@ def test_stride_helpers():
 
 
 def test_a_refresh_at_a_million_states_reads_only_the_new_states(qtbot):
-    timeline = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, 2.0, 4.0, 0.01))
+    timeline = Timeline(reference_trainer())
     timeline.run(1_000_000)
     state = _State(timeline, 500_000)
     plot = _plot(qtbot, state)                       # the first draw reads the grid once

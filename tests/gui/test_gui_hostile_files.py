@@ -7,7 +7,6 @@ the window is left as it was, and nothing hangs.
 a settings file of plain garbage; test_gui_preferences.py each damaged preference.)"""
 
 import codecs
-import io
 import json
 import os
 import shutil
@@ -19,38 +18,19 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QFileDialog, QToolBar
+from PySide6.QtWidgets import QToolBar
 
-from engine import DEFAULTS, PARAMS, Trainer, atomic, session
-from engine.timeline import Timeline
+from engine import atomic
 from gui import MainWindow
 from gui.preferences import MAX_RECENT
 from gui.session_controller import name_application
-from helpers import new_window
+from helpers import answer_open, criticals, new_window, session_text, snapshot
 from tests.big_files import MB, SMALL_PEAK, measured, sparse, write_repeated
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- helpers ------------------------------------------------------------------
-
-def criticals(shown):
-    return [args for kind, args in shown if kind == "critical"]
-
-
-def snapshot(window):
-    """What a refused file must leave as it was."""
-    state, stack = window.state, window.state.undo_stack
-    return {
-        "segments": [(id(s.trainer), s.length) for s in state.timeline.segments],
-        "rows": state.timeline.rows().tobytes(),
-        "cursor": state.cursor,
-        "undo": [stack.text(i) for i in range(stack.count())], "undo index": stack.index(),
-        "clean": stack.cleanIndex(), "title": window.windowTitle(), "modified": window.isWindowModified(),
-        "path": window.sessions.path, "speed": window.speed.currentData(),
-        "log": window.actionLogScale.isChecked(), "dataset rows": window.dataset_panel.rows(),
-    }
-
 
 def some_history(window):
     """Unsaved work with a branch, looked at in the middle."""
@@ -64,23 +44,10 @@ def some_history(window):
     window.dataset_panel.set_rows([1.5, -2.0], [0.5, 3.0])   # rows typed, not yet applied
 
 
-def session_text(settings=None, steps=3, cursor=1):
-    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
-    trainer.run(steps)
-    stream = io.StringIO()
-    session.dump(stream, Timeline(trainer), cursor,
-                 {"speed": 100, "log_scale": False} if settings is None else settings)
-    return stream.getvalue()
-
-
 def session_with(**fields):
     document = json.loads(session_text())
     document.update(fields)
     return json.dumps(document)
-
-
-def choose_file(monkeypatch, path):
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
 
 
 @pytest.fixture
@@ -141,7 +108,7 @@ def assert_refused(window, monkeypatch, shown, open_it, path, words, before):
     naming the problem and the file, the window as ``before``, and the file not
     read into memory (a large one is removed after)."""
     count = len(criticals(shown))
-    choose_file(monkeypatch, path)
+    answer_open(monkeypatch, path)
     error, peak = measured(open_it)
     assert error is None, error
     refused = criticals(shown)
@@ -266,7 +233,7 @@ def test_settings_of_the_wrong_type_in_a_session_are_ignored(window, monkeypatch
     for speed in (True, "1000", 1000.0):
         path = tmp_path / "typed.bpe"
         path.write_text(session_text({"speed": speed, "log_scale": 1}))
-        choose_file(monkeypatch, path)
+        answer_open(monkeypatch, path)
         window.actionOpen.trigger()
         assert window.sessions.path == str(path)
         assert window.speed.currentData() == 100, speed       # the default stays
@@ -467,7 +434,7 @@ def test_a_settings_file_cut_short_or_re_encoded_gives_stored_or_default_values(
     recent = [str(tmp_path / f"lesson {i}.bpe") for i in range(3)]
     for path in recent:
         (Path(path)).write_text(session_text())
-        choose_file(monkeypatch, path)
+        answer_open(monkeypatch, path)
         window.actionOpen.trigger()
     window.undo_dock.show()
     window.actionConfirmBranch.setChecked(False)

@@ -11,11 +11,11 @@ import shiboken6
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QPushButton, QScrollArea, QTableWidget, QTextBrowser
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QScrollArea, QTableWidget, QTextBrowser
 
 from engine import session
 from gui import MainWindow, run_until
-from helpers import new_window
+from helpers import answer_save, new_window
 
 
 def train_to_divergence(window, qtbot):
@@ -333,7 +333,7 @@ def test_the_diagram_stays_readable_with_both_docks_open(window, qtbot, size):
 
 def test_the_exported_derivation_carries_the_numerical_check(window, qtbot, monkeypatch, tmp_path):
     target = tmp_path / "derivation.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_save(monkeypatch, target)
     window.set_value("W1", 0.7)
     window.export_derivation()
     window.writes.finish()

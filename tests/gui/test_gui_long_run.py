@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFileDialog
 
 from engine import csvio
 from gui.writes import ByPieces
+from helpers import answer_save
 
 STEPS = 1_000_000
 MEMORY_BOUND_MB = 150
@@ -63,7 +63,7 @@ def test_a_million_steps_in_the_window(window, qtbot, tmp_path, monkeypatch):
     assert grown <= MEMORY_BOUND_MB, f"{grown:.0f} MB more after {length - 1:,} steps"
 
     target = tmp_path / "history.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_save(monkeypatch, target)
     window.writes.slices = ByPieces(1)   # as many passes of the event loop as pieces, on any machine
     window.export_history()
     assert handled_at_once(qtbot, window.writes.busy)   # the window answers while it writes

@@ -2,8 +2,8 @@
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
-from engine import DEFAULTS, PARAMS, Spec, Trainer
-from helpers import assert_table_matches
+from engine import Spec
+from helpers import assert_table_matches, reference_trainer
 
 
 def choose(window, name, value):
@@ -13,21 +13,14 @@ def choose(window, name, value):
     window.flush()
 
 
-def expected(spec, steps=0):
-    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"],
-                      spec=spec)
-    trainer.run(steps)
-    return trainer
-
-
 def test_choosing_an_activation_changes_every_term(window):
     choose(window, "activation1", "relu")
-    assert_table_matches(window, expected(Spec(activation1="relu")).derivation(0))
+    assert_table_matches(window, reference_trainer(spec=Spec(activation1="relu")).derivation(0))
     titles = [window.table.model().index(r, 0).data() for r in window.table.model().section_rows()]
     assert "Layer 1 (ReLU)" in titles and "Layer 2 (tanh)" in titles
     window.state.train(5)
     window.flush()
-    assert_table_matches(window, expected(Spec(activation1="relu"), 5).derivation(5))
+    assert_table_matches(window, reference_trainer(5, spec=Spec(activation1="relu")).derivation(5))
 
 
 def test_loss_convention_and_leak(window):
@@ -38,7 +31,7 @@ def test_loss_convention_and_leak(window):
     window.flush()
     spec = Spec(activation2="leaky_relu", leak=0.2, loss="half-squared")
     assert window.state.spec() == spec
-    assert_table_matches(window, expected(spec).derivation(0))
+    assert_table_matches(window, reference_trainer(spec=spec).derivation(0))
     assert window.state.derivation()["dL/dyhat"].formula == "ŷ − y"
 
 
@@ -59,7 +52,7 @@ def test_choosing_an_optimizer_shows_its_update_rows(window):
     spec = Spec(optimizer="adam")
     window.state.train(3)
     window.flush()
-    reference = expected(spec, 3)
+    reference = reference_trainer(3, spec=spec)
     assert_table_matches(window, reference.derivation(3))
     ids = [t.id for t in window.state.derivation()]
     assert "m_W1_next" in ids and "mhat_W1" in ids
@@ -89,7 +82,7 @@ def test_clipping_and_the_schedule_in_the_window(window):
     assert window.state.spec() == spec
     window.state.train(5)
     window.flush()
-    assert_table_matches(window, expected(spec, 5).derivation(5))
+    assert_table_matches(window, reference_trainer(5, spec=spec).derivation(5))
     ids = [t.id for t in window.state.derivation()]
     assert "grad_norm" in ids and "lr" in ids
 

@@ -51,7 +51,7 @@ from engine.init import SCHEMES, SEED_RANGE, initialize
 from engine.terms import DECAY_EVERY_RANGE, LEAK_RANGE, RATE_RANGES
 from engine.timeline import Timeline
 from gui.dataset_panel import FULL, MINI, ONE
-from helpers import assert_diagram_matches, assert_spinboxes_match
+from helpers import Clock, assert_diagram_matches, assert_spinboxes_match, reference_trainer
 
 DEFAULT_SEEDS = (20250611,)
 SEEDS = (int(os.environ["BACKPROP_SEED"]),) if os.environ.get("BACKPROP_SEED") else DEFAULT_SEEDS
@@ -139,13 +139,6 @@ def wait_for_writes(qtbot, window):
         qtbot.waitUntil(lambda: not window.writes.busy(), timeout=20000)
 
 
-class RunClock:
-    now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
 def read_history_csv(path):
     with open(path, newline="", encoding="utf-8") as stream:
         rows = list(csv.reader(stream))
@@ -174,7 +167,7 @@ class Walk:
         self.seed_reply = (0, True)
         self.panel_shows = None            # the trainer whose samples the dataset panel showed last
         self.table_shows = None            # the state whose table was read cell by cell last
-        self.clock = RunClock()            # what the runner reads: moved by run(), never by the machine
+        self.clock = Clock()            # what the runner reads: moved by run(), never by the machine
         window.undo_dock.show()
         fallback = QMessageBox.question
 
@@ -930,7 +923,7 @@ class Walk:
         if modified and self.unsaved_reply == Cancel:
             assert same(content(state.timeline), before) and state.cursor == cursor
             return
-        fresh = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
+        fresh = reference_trainer()
         assert same(content(state.timeline), [(segment_meta(fresh), fresh.history.rows(0, 1))])
         assert state.cursor == 0 and state.undo_stack.count() == 0 and window.sessions.path is None
         self._forget_history()
@@ -1131,10 +1124,8 @@ def test_another_session_of_the_same_length_shows_its_own_states(window, qtbot, 
     generation, length), which a session opened next may share."""
     paths = []
     for alpha in (0.01, 0.05):
-        trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], alpha)
-        trainer.run(3)
         paths.append(tmp_path / f"alpha-{alpha}.bpe")
-        session.save(paths[-1], Timeline(trainer), 3, {})
+        session.save(paths[-1], Timeline(reference_trainer(3, dict(DEFAULTS, alpha=alpha))), 3, {})
     for path in paths:
         assert window.sessions.open(str(path))
         wait_for_writes(qtbot, window)

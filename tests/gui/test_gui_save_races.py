@@ -11,35 +11,13 @@ import io
 
 import pytest
 import shiboken6
-from PySide6.QtWidgets import QFileDialog, QProgressDialog
+from PySide6.QtWidgets import QProgressDialog
 
-from engine import DEFAULTS, PARAMS, Trainer, session
-from engine.timeline import Timeline
+from engine import session
 from gui import MainWindow, session_controller
-from gui.writes import ByPieces
+from helpers import answer_open, answer_save, session_text
 
 STEPS = 12
-
-
-@pytest.fixture
-def piecewise(window):
-    window.writes.slices = ByPieces(1)
-    return window
-
-
-def answer_save(monkeypatch, path):
-    """The Save dialog answers ``path``; returns the calls made to it."""
-    calls = []
-
-    def dialog(*args, **kwargs):
-        calls.append(args)
-        return (str(path), "") if path else ("", "")
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
-    return calls
-
-
-def answer_open(monkeypatch, path):
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
 
 
 def unsaved_questions(shown):
@@ -145,10 +123,7 @@ def test_a_save_completing_after_new_leaves_the_new_session_untitled(piecewise, 
 def test_a_save_completing_after_open_leaves_the_opened_file_its_name(piecewise, monkeypatch, tmp_path,
                                                                      no_modal_dialogs, no_wait):
     window, target, other = piecewise, tmp_path / "A.bpe", tmp_path / "C.bpe"
-    with open(other, "w") as stream:
-        trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
-        trainer.run(3)
-        session.dump(stream, Timeline(trainer), 1, {})
+    other.write_text(session_text({}, steps=3, cursor=1))
     rows = start_saving(window, monkeypatch, target)
     answer_open(monkeypatch, other)
     assert window.sessions.open() is True
@@ -214,9 +189,7 @@ def test_cancelling_the_wait_keeps_the_session_and_its_save_goes_on(piecewise, m
 
 def test_open_waits_for_the_save_under_way(piecewise, monkeypatch, tmp_path, no_modal_dialogs, progress):
     window, target, other = piecewise, tmp_path / "A.bpe", tmp_path / "C.bpe"
-    with open(other, "w") as stream:
-        session.dump(stream, Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"],
-                                              DEFAULTS["alpha"])), 0, {})
+    other.write_text(session_text({}, steps=0, cursor=0))
     rows = start_saving(window, monkeypatch, target)
     answer_open(monkeypatch, other)
     assert window.sessions.open() is True

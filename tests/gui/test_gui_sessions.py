@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QLockFile, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QLockFile, QSettings, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
-from engine import DEFAULTS, PARAMS, Trainer, csvio, session
+from engine import csvio, session
 from engine.timeline import Timeline
 from gui import MainWindow
 from gui.preferences import MAX_RECENT
-from gui.session_controller import AUTOSAVE_MS, FILTER, name_application
-from helpers import new_window
+from gui.session_controller import AUTOSAVE_MS, name_application
+from helpers import (answer_open, answer_save, criticals, new_window, reference_trainer, session_text,
+                     snapshot)
 from tests.session_format1 import format1_document, rows_of, set_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,31 +33,6 @@ Buttons = QMessageBox.StandardButton
 
 
 # --- helpers ------------------------------------------------------------
-
-def reference_trainer(steps):
-    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
-    trainer.run(steps)
-    return trainer
-
-
-def _answer_dialog(monkeypatch, dialog_name, path):
-    """QFileDialog.<dialog_name> answers ``path`` (None: the learner cancels); returns the calls."""
-    calls = []
-
-    def dialog(*args, **kwargs):
-        calls.append(args)
-        return (str(path), FILTER) if path is not None else ("", "")
-    monkeypatch.setattr(QFileDialog, dialog_name, dialog)
-    return calls
-
-
-def choose_save_path(monkeypatch, path):
-    return _answer_dialog(monkeypatch, "getSaveFileName", path)
-
-
-def choose_open_path(monkeypatch, path):
-    return _answer_dialog(monkeypatch, "getOpenFileName", path)
-
 
 def answer_questions(monkeypatch, reply):
     """QMessageBox.question gives ``reply``; returns the (parent, title, text, buttons…) asked."""
@@ -70,17 +46,13 @@ def answer_questions(monkeypatch, reply):
 
 
 def save_as(window, monkeypatch, path):
-    choose_save_path(monkeypatch, path)
+    answer_save(monkeypatch, path)
     window.actionSaveAs.trigger()
 
 
 def open_session(window, monkeypatch, path):
-    choose_open_path(monkeypatch, path)
+    answer_open(monkeypatch, path)
     window.actionOpen.trigger()
-
-
-def criticals(shown):
-    return [args for kind, args in shown if kind == "critical"]
 
 
 def build_history(window):
@@ -97,25 +69,6 @@ def build_history(window):
     state.train(5)
     state.move_to(6)
     assert [s.length for s in state.timeline.segments] == [4, 4, 6]
-
-
-def snapshot(window):
-    """Everything about the open session a refused file must leave as it was."""
-    state, stack = window.state, window.state.undo_stack
-    return {
-        "timeline": id(state.timeline),
-        "segments": [(id(s.trainer), s.length) for s in state.timeline.segments],
-        "rows": state.timeline.rows().tobytes(),
-        "cursor": state.cursor,
-        "undo": [stack.text(i) for i in range(stack.count())],
-        "undo index": stack.index(),
-        "clean index": stack.cleanIndex(),
-        "title": window.windowTitle(),
-        "modified": window.isWindowModified(),
-        "path": window.sessions.path,
-        "speed": window.speed.currentData(),
-        "log": window.actionLogScale.isChecked(),
-    }
 
 
 def same_segments(a, b):
@@ -156,7 +109,7 @@ def test_title_untitled_modified_saved(window, monkeypatch, tmp_path):
     window.step()
     assert window.isWindowModified() and "lesson.bpe" in window.windowTitle()
     # Save of a named session asks no path.
-    calls = choose_save_path(monkeypatch, tmp_path / "elsewhere.bpe")
+    calls = answer_save(monkeypatch, tmp_path / "elsewhere.bpe")
     window.actionSave.trigger()
     assert calls == []
     assert not window.isWindowModified()
@@ -178,10 +131,10 @@ def test_save_as_adds_the_suffix_and_new_starts_untitled(window, monkeypatch, tm
 def test_cancelled_dialogs_change_nothing(window, monkeypatch, tmp_path, no_modal_dialogs):
     window.state.train(2)
     before = snapshot(window)
-    choose_save_path(monkeypatch, None)
+    answer_save(monkeypatch, None)
     window.actionSaveAs.trigger()
     window.actionSave.trigger()
-    choose_open_path(monkeypatch, None)
+    answer_open(monkeypatch, None)
     answer_questions(monkeypatch, Buttons.Discard)
     window.actionOpen.trigger()
     assert snapshot(window) == before
@@ -250,16 +203,9 @@ def test_saving_an_opened_session_again_writes_the_same_content(window, qtbot, m
 
 # --- refused files ------------------------------------------------------------
 
-def valid_document():
-    trainer = reference_trainer(3)
-    stream = io.StringIO()
-    session.dump(stream, Timeline(trainer), 1, {"speed": 100, "log_scale": False})
-    return stream.getvalue()
-
-
 def changed(**fields):
     def make():
-        document = json.loads(valid_document())
+        document = json.loads(session_text())
         document.update(fields)
         return json.dumps(document)
     return make
@@ -267,7 +213,7 @@ def changed(**fields):
 
 def changed_segment(**fields):
     def make():
-        document = json.loads(valid_document())
+        document = json.loads(session_text())
         document["segments"][0].update(fields)
         return json.dumps(document)
     return make
@@ -286,7 +232,7 @@ def changed_rows(state, column, value):
 
 def changed_start(**values):
     def make():
-        document = json.loads(valid_document())
+        document = json.loads(session_text())
         document["segments"][0]["start"].update(values)
         return json.dumps(document)
     return make
@@ -302,7 +248,7 @@ def changed_format1_segment(**fields):
 
 def without(key):
     def make():
-        document = json.loads(valid_document())
+        document = json.loads(session_text())
         del document[key]
         return json.dumps(document)
     return make
@@ -312,13 +258,13 @@ BAD_FILES = {
     "not JSON": (lambda: "Shopping list:\n- eggs\n- flour\n", "not valid JSON"),
     "empty": (lambda: "", "not valid JSON"),
     "binary garbage": (lambda: bytes(range(256)) * 8, "not UTF-8"),
-    "truncated": (lambda: valid_document()[:len(valid_document()) // 2], "cut short"),
+    "truncated": (lambda: session_text()[:len(session_text()) // 2], "cut short"),
     "a JSON list": (lambda: "[1, 2, 3]", "not a Backprop Explorer session"),
     "wrong format": (changed(format="some-other-program"), "not a Backprop Explorer session"),
     "future version": (changed(version=3), "newer version"),
-    "NaN literal": (lambda: valid_document().replace('"alpha": 0.01', '"alpha": NaN'), "NaN"),
+    "NaN literal": (lambda: session_text().replace('"alpha": 0.01', '"alpha": NaN'), "NaN"),
     "NaN in the states": (changed_rows(2, 0, float("nan")), "non-finite"),
-    "infinite number": (lambda: valid_document().replace('"alpha": 0.01', '"alpha": 1e999'), "too large"),
+    "infinite number": (lambda: session_text().replace('"alpha": 0.01', '"alpha": 1e999'), "too large"),
     "text as alpha": (changed_segment(alpha="0.01"), "must be a number"),
     "text as a sample": (changed_segment(x=["2"]), "must be a number"),
     "text as the cursor": (changed(cursor="1"), "must be a whole number"),
@@ -466,7 +412,7 @@ def test_close_cancel_keeps_the_window(window, monkeypatch):
 
 def test_close_discard_closes_without_saving(window, monkeypatch, tmp_path):
     window.state.train(3)
-    calls = choose_save_path(monkeypatch, tmp_path / "never.bpe")
+    calls = answer_save(monkeypatch, tmp_path / "never.bpe")
     answer_questions(monkeypatch, Buttons.Discard)
     assert window.close() is True
     assert not window.isVisible()
@@ -476,7 +422,7 @@ def test_close_discard_closes_without_saving(window, monkeypatch, tmp_path):
 def test_close_save_saves_through_the_dialog_then_closes(window, monkeypatch, tmp_path):
     window.state.train(3)
     path = tmp_path / "kept.bpe"
-    calls = choose_save_path(monkeypatch, path)
+    calls = answer_save(monkeypatch, path)
     answer_questions(monkeypatch, Buttons.Save)
     assert window.close() is True
     assert not window.isVisible()
@@ -486,7 +432,7 @@ def test_close_save_saves_through_the_dialog_then_closes(window, monkeypatch, tm
 
 def test_close_save_then_cancelling_the_dialog_keeps_the_window(window, monkeypatch):
     window.state.train(3)
-    choose_save_path(monkeypatch, None)
+    answer_save(monkeypatch, None)
     answer_questions(monkeypatch, Buttons.Save)
     assert window.close() is False
     assert window.isVisible() and window.isWindowModified()
@@ -530,7 +476,7 @@ def test_undoing_back_to_the_saved_state_removes_the_autosave(window, monkeypatc
 def test_open_asks_which_file_before_asking_to_save(window, monkeypatch):
     window.state.train(3)
     asked = answer_questions(monkeypatch, Buttons.Cancel)
-    choose_open_path(monkeypatch, None)
+    answer_open(monkeypatch, None)
     assert window.sessions.open() is False
     assert asked == []                # cancelled in the file dialog: nothing else was asked
     assert len(window.state.timeline) == 4 and window.isWindowModified()

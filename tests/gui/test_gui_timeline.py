@@ -4,14 +4,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QSlider
 
-from engine import DEFAULTS, PARAMS, Trainer
-from helpers import assert_spinboxes_match, assert_table_matches, fresh_derivation
-
-
-def reference(steps, values=DEFAULTS):
-    trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"])
-    trainer.run(steps)
-    return trainer
+from helpers import assert_spinboxes_match, assert_table_matches, fresh_derivation, reference_trainer
 
 
 def assert_shows(window, trainer, step):
@@ -25,7 +18,7 @@ def assert_shows(window, trainer, step):
 
 def test_back_forward_and_scrub_show_the_history(window, qtbot):
     window.state.train(20)
-    expected = reference(20)
+    expected = reference_trainer(20)
     assert_shows(window, expected, 20)
     qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
     assert_shows(window, expected, 19)
@@ -50,7 +43,7 @@ def test_step_forward_past_the_end_trains_one_more(window):
     window.state.train(2)
     window.actionStepForward.trigger()
     assert len(window.state.timeline) == 4
-    assert_shows(window, reference(3), 3)
+    assert_shows(window, reference_trainer(3), 3)
 
 
 def test_undo_of_a_long_run_is_exact(window):
@@ -64,10 +57,10 @@ def test_undo_of_a_long_run_is_exact(window):
     assert window.state.undo_stack.count() == 2      # the three-step train, then one run of 10,000
     window.actionUndo.trigger()
     assert np.array_equal(window.state.timeline.rows(), before)
-    assert_shows(window, reference(3), 3)
+    assert_shows(window, reference_trainer(3), 3)
     window.actionRedo.trigger()
-    assert np.array_equal(window.state.timeline.rows(), reference(10003).history.rows())
-    assert_shows(window, reference(10003), 10003)
+    assert np.array_equal(window.state.timeline.rows(), reference_trainer(10003).history.rows())
+    assert_shows(window, reference_trainer(10003), 10003)
 
 
 def test_edit_at_an_earlier_state_branches_after_asking(window, monkeypatch, no_modal_dialogs):
@@ -77,14 +70,14 @@ def test_edit_at_an_earlier_state_branches_after_asking(window, monkeypatch, no_
     assert no_modal_dialogs[-1][0] == "question"
     state = window.state
     assert len(state.timeline) == 5 and state.cursor == 4
-    expected = dict(reference(4).params(4), x=2.0, y=4.0, alpha=0.01, W1=0.9)
+    expected = dict(reference_trainer(4).params(4), x=2.0, y=4.0, alpha=0.01, W1=0.9)
     window.flush()
     assert_table_matches(window, fresh_derivation(expected))
     # the states before the branch are untouched
-    np.testing.assert_array_equal(state.timeline.rows(0, 4), reference(3).history.rows())
+    np.testing.assert_array_equal(state.timeline.rows(0, 4), reference_trainer(3).history.rows())
     window.actionUndo.trigger()
     assert len(state.timeline) == 11 and state.cursor == 4
-    np.testing.assert_array_equal(state.timeline.rows(), reference(10).history.rows())
+    np.testing.assert_array_equal(state.timeline.rows(), reference_trainer(10).history.rows())
     window.actionRedo.trigger()
     assert len(state.timeline) == 5
     window.state.train(2)
@@ -129,7 +122,7 @@ def test_reset_is_undoable(window):
     assert len(window.state.timeline) == 1
     window.actionUndo.trigger()
     assert len(window.state.timeline) == 8
-    np.testing.assert_array_equal(window.state.timeline.rows(), reference(7).history.rows())
+    np.testing.assert_array_equal(window.state.timeline.rows(), reference_trainer(7).history.rows())
 
 
 def test_undo_and_redo_actions_follow_the_stack(window):

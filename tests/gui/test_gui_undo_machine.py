@@ -13,16 +13,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from engine import PARAMS, Trainer
+from engine import PARAMS
 from gui import MainWindow
-from helpers import assert_spinboxes_match, assert_table_matches
+from helpers import assert_spinboxes_match, assert_table_matches, reference_trainer
 
 EDITS = {"W1": st.floats(-2, 2), "b2": st.floats(-2, 2), "alpha": st.floats(0, 0.5), "x": st.floats(-3, 3)}
 
 
 def trained(values, steps):
-    trainer = Trainer({p: values[p] for p in PARAMS}, values["x"], values["y"], values["alpha"])
-    trainer.run(steps)
+    trainer = reference_trainer(steps, values)
     return [dict(trainer.params(k), x=values["x"], y=values["y"], alpha=values["alpha"])
             for k in range(1, len(trainer))]
 

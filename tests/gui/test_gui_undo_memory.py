@@ -1,10 +1,6 @@
 """Undo keeps states alive (a branch's old rows, for undo): bounded by a
 memory budget, the oldest changes dropped and said so."""
 
-import numpy as np
-
-from engine import DEFAULTS, Trainer
-
 ROW_BYTES = 13 * 8   # a recorded state: 13 float64 (plain gradient descent)
 STEPS = 60_000       # about 6 MB of rows a round
 

@@ -8,34 +8,19 @@ test moves: what is asserted is the same on any machine, under any load."""
 import csv
 import io
 
-import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFileDialog
 
-from engine import DEFAULTS, PARAMS, Trainer, csvio, session
-from engine.timeline import Timeline
+from engine import csvio, session
 from gui.writes import BySeconds, ByPieces, Writes
+from helpers import Clock, answer_save, reference_trainer
 
 STEPS = 60_000   # enough states that the history and the session are written in several pieces
 
 
-@pytest.fixture
-def piecewise(window):
-    """The window, writing one piece of a file per pass of the event loop."""
-    window.writes.slices = ByPieces(1)
-    return window
-
-
-def answer_save(monkeypatch, path):
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-
-
 def history_text(steps):
     """The history CSV of the default start trained ``steps`` times, written by itself."""
-    trainer = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
-    trainer.run(steps)
     stream = io.StringIO()
-    csvio.write_history(stream, trainer.history)
+    csvio.write_history(stream, reference_trainer(steps).history)
     return stream.getvalue()
 
 
@@ -136,9 +121,7 @@ def test_saving_an_untouched_line_writes_exactly_what_the_engine_writes(piecewis
     window.actionSaveAs.trigger()
     qtbot.waitUntil(lambda: not window.writes.busy(), timeout=60_000)
     loaded = session.read(target)
-    line = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"]))
-    line.run(STEPS)
-    assert loaded.timeline.rows().tobytes() == line.rows().tobytes()
+    assert loaded.timeline.rows().tobytes() == reference_trainer(STEPS).history.rows().tobytes()
 
 
 # --- how far a slice gets, driven slice by slice --------------------------------
@@ -152,13 +135,6 @@ def numbered(pieces, clock=None):
                 clock.now += 0.004
             yield
     return write
-
-
-class Clock:
-    now = 100.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_a_slice_of_pieces_writes_that_many(qtbot, tmp_path):
