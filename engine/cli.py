@@ -10,15 +10,20 @@ import stat
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
+
+import numpy as np
 
 from . import csvio
 from .compiled import ROW
 from .dataset import parse_number, read_csv
+from .examples import EXAMPLES
 from .gradcheck import trainer_checks
-from .init import SCHEMES, initialize
+from .init import SCHEMES, initialize, initialize_network
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
-from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, GRADIENTS, LEAK_RANGE, LOSSES, OPTIMIZERS,
-                    RATE_RANGES, SCHEDULES, Spec, interval)
+from .network_training import NetworkTrainer
+from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, GRADIENTS, LEAK_RANGE, LOSSES, MAX_HIDDEN,
+                    MAX_WIDTH, OPTIMIZERS, OUTPUT_ACTIVATIONS, RATE_RANGES, SCHEDULES, Spec, interval)
 from .training import Trainer
 
 DESCRIPTION = """\
@@ -73,6 +78,33 @@ def _finite(text):
 
 
 _finite.numeric = True
+
+
+def _values(text):
+    """A number, or a matrix written row by row: rows separated by ';',
+    entries by ',' (``0.15,0.20;0.25,0.30``): a list of rows."""
+    if "," not in text and ";" not in text:
+        return _finite(text)
+    rows = [row.split(",") for row in text.split(";")]
+    return [[_finite(entry) for entry in row] for row in rows]
+
+
+_values.numeric = True
+# The parameters of the widest network beyond the chain's W1 … b3: up to four hidden layers.
+MORE_PARAMS = ("W4", "b4", "W5", "b5")
+
+
+def _layers(text):
+    """A network's widths from input to output: ``2-2-2``."""
+    parts = text.split("-")
+    if not (2 <= len(parts) <= MAX_HIDDEN + 2 and all(_DIGITS.fullmatch(p) for p in parts)
+            and all(1 <= int(p) <= MAX_WIDTH for p in parts)):
+        raise argparse.ArgumentTypeError(
+            f"must be {2}-{MAX_HIDDEN + 2} widths from 1 to {MAX_WIDTH} joined by '-', input first "
+            f"(1-1-1-1, 2-2-2, 1-8-8-1), got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
 _DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
@@ -149,11 +181,24 @@ def _looks_numeric(text):
 
 
 def _add_common(parser):
-    group = parser.add_argument_group("the network and the sample (defaults: the reference's worked example)")
-    for name in PARAMS + INPUTS:
+    group = parser.add_argument_group(
+        "the network and the sample (defaults: the reference's worked example)",
+        "A layer wider than one takes a matrix row by row, rows separated by ';' and entries by ',' "
+        "(--W1 '0.15,0.20;0.25,0.30': row i holds the weights into unit i), a vector its entries "
+        "(--b1 0.35,0.35, --x 0.05,0.10); a width-1 one a plain number.")
+    group.add_argument("--layers", type=_layers, metavar="N-…-N",
+                       help=f"the widths from input to output, 2 to {MAX_HIDDEN + 2} numbers from 1 to "
+                            f"{MAX_WIDTH} (default 1-1-1-1, the reference's chain); another shape takes "
+                            f"its parameters from --init (default xavier) unless given")
+    group.add_argument("--preset", choices=tuple(EXAMPLES), metavar="NAME",
+                       help="start from a worked example: reference (the default) or mazur (the 2-2-2 "
+                            "network of Matt Mazur's step-by-step example: sigmoid layers, half-squared "
+                            "loss, alpha 0.5); options given override it")
+    for name in PARAMS + MORE_PARAMS + INPUTS:
         # None: not given (the default then applies), so that --init and --data can refuse them.
-        group.add_argument(f"--{name}", type=_finite, default=None, metavar="V",
-                           help=f"default {DEFAULTS[name]:g}")
+        default = f"default {DEFAULTS[name]:g}" if name in DEFAULTS else "a network with this layer"
+        group.add_argument(f"--{name}", type=_finite if name == "alpha" else _values, default=None,
+                           metavar="V", help=default)
     group.add_argument("--init", choices=SCHEMES, metavar="SCHEME",
                        help="draw all six parameters W1..b3: xavier (weights ~ N(0, 1)), he (weights "
                             "~ N(0, sqrt 2)) or zeros; biases 0. Not together with --W1 .. --b3")
@@ -180,11 +225,15 @@ def _add_common(parser):
     for layer in (1, 2):
         network.add_argument(f"--activation{layer}", choices=ACTIVATIONS, metavar="NAME",
                              help=f"the activation of hidden layer {layer} only (overrides --activation)")
+    network.add_argument("--activations", metavar="A,B,…",
+                         help="one activation per hidden layer, first to last")
+    network.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS, metavar="NAME",
+                         help=f"the output layer's: {', '.join(OUTPUT_ACTIVATIONS)} (default linear)")
     network.add_argument("--leak", type=_finite, default=None, metavar="A",
                          help=f"leaky_relu's slope where z <= 0, from {LEAK_RANGE[0]:g} to "
                               f"{LEAK_RANGE[1]:g} (default {DEFAULT_SPEC.leak:g}); only with a "
                               f"leaky_relu layer")
-    network.add_argument("--loss", choices=LOSSES, default=DEFAULT_SPEC.loss, metavar="NAME",
+    network.add_argument("--loss", choices=LOSSES, default=None, metavar="NAME",
                          help="squared: L = (yhat - y)^2, dL/dyhat = 2(yhat - y) (the default); "
                               "half-squared: L = (yhat - y)^2 / 2, dL/dyhat = yhat - y")
     _add_update(parser)
@@ -278,9 +327,42 @@ class OptionError(InputError):
     """A bad option: ``name`` is the option itself (``--decay-every``)."""
 
 
+def _network(args):
+    """The network's fields the options ask for (over the preset's)."""
+    network = dict(EXAMPLES[args.preset or "reference"]["network"])
+    if args.layers is not None:
+        network["layers"] = args.layers
+    layers = network.get("layers", DEFAULT_SPEC.layers)
+    hidden = len(layers) - 2
+    if args.loss is not None:
+        network["loss"] = args.loss
+    if args.output_activation is not None:
+        network["output_activation"] = args.output_activation
+    chosen = [args.activation] * hidden if args.activation else []
+    if args.activations is not None:
+        names = [n.strip() for n in args.activations.split(",")]
+        if len(names) != hidden:
+            raise OptionError("--activations", f"gives {len(names)} activation{'s' if len(names) != 1 else ''} "
+                                               f"for {hidden} hidden layer{'s' if hidden != 1 else ''}")
+        for name in names:
+            if name not in ACTIVATIONS:
+                raise OptionError("--activations", f"unknown activation {name!r}; choose from "
+                                                   f"{', '.join(ACTIVATIONS)}")
+        chosen = names
+    for k, name in enumerate(chosen, 1):
+        network[f"activation{k}"] = name
+    for k in (1, 2):
+        name = getattr(args, f"activation{k}")
+        if name is not None:
+            if k > hidden:
+                raise OptionError(f"--activation{k}", f"the network {'-'.join(map(str, layers))} has "
+                                                      f"no hidden layer {k}")
+            network[f"activation{k}"] = name
+    return network
+
+
 def spec(args):
     """The Spec the options ask for; OptionError naming the option if bad."""
-    general = args.activation or DEFAULT_SPEC.activation1
     update = {"optimizer": args.optimizer, "schedule": args.schedule}
     for option, (field, owners, _) in UPDATE_OPTIONS.items():
         value = getattr(args, field)
@@ -294,9 +376,9 @@ def spec(args):
         update.update(clip="value", clip_c=args.clip_value)
     if args.clip_norm is not None:
         update.update(clip="norm", clip_c=args.clip_norm)
+    network = _network(args)
     try:
-        made = Spec(activation1=args.activation1 or general, activation2=args.activation2 or general,
-                    leak=DEFAULT_SPEC.leak if args.leak is None else args.leak, loss=args.loss, **update)
+        made = Spec(leak=DEFAULT_SPEC.leak if args.leak is None else args.leak, **network, **update)
     except InputError as error:
         if error.name == "clip_c":
             option = "--clip-value" if args.clip_value is not None else "--clip-norm"
@@ -375,7 +457,14 @@ def _given(args, names):
 
 
 def _start(args):
-    """The starting parameters; OptionError for a bad combination."""
+    """The starting parameters of the chain; OptionError for a bad combination."""
+    for name in MORE_PARAMS:
+        if getattr(args, name) is not None:
+            raise OptionError(f"--{name}", f"the network 1-1-1-1 has no layer {name[1:]}")
+    for name in PARAMS + ("x", "y"):
+        if isinstance(getattr(args, name), list):
+            raise OptionError(f"--{name}", "must be one number: every layer of the 1-1-1-1 network "
+                                           "has one unit")
     given = _given(args, PARAMS)
     if args.init is not None:
         if given:
@@ -463,8 +552,9 @@ def stream_history(trainer, steps, every, block=STREAM_BLOCK):
         out = csv.writer(stream)
         header = csvio.history_columns(trainer.history)
         out.writerow(header)
-        extra = len(header) - len(csvio.HISTORY_COLUMNS)
-        order = [ROW.index(c) for c in PARAMS + ("L",) + GRADIENTS] + list(range(len(ROW), len(ROW) + extra))
+        # An optimizer's state the chain's row may lack (NaN) is an empty cell; a network's has it all.
+        extra = 0 if isinstance(trainer, NetworkTrainer) else len(header) - len(csvio.HISTORY_COLUMNS)
+        order = [trainer.history.columns.index("L" if c == "loss" else c) for c in header[1:]]
         history, start, remaining = trainer.history, 0, steps
         while True:
             take = min(block, remaining)
@@ -591,19 +681,69 @@ def run(argv=None, prog=None):
             return 128 + stop.signum
 
 
+def _network_trainer(args, made):
+    """The trainer of a network of another shape than the chain's."""
+    layers, example = made.layers, EXAMPLES[args.preset or "reference"]
+    shape = "-".join(map(str, layers))
+    if args.preset not in (None, "reference") and example["network"].get("layers") != layers:
+        raise OptionError("--layers", f"{shape} is not the shape of --preset {args.preset}")
+    names = [f"{kind}{l}" for l in range(1, len(layers)) for kind in "Wb"]
+    for name in PARAMS + MORE_PARAMS:
+        if name not in names and getattr(args, name) is not None:
+            raise OptionError(f"--{name}", f"the network {shape} has no layer {name[1:]}")
+    if args.preset not in (None, "reference") and args.init is None:
+        params = dict(example["params"])
+    else:
+        if args.seed is not None and args.init is None and args.preset not in (None, "reference"):
+            raise OptionError("--seed", "is used only with --init")
+        params = initialize_network(args.init or "xavier", 0 if args.seed is None else args.seed, layers)
+    params.update((n, getattr(args, n)) for n in names if getattr(args, n) is not None)
+    if args.data is not None:
+        given = _given(args, ("x", "y"))
+        if given:
+            raise OptionError(given[0], "cannot be given together with --data, which holds the samples")
+        try:
+            x, y = read_csv(args.data, layers[0], layers[-1])
+        except InputError as error:
+            raise OptionError("--data", f"{args.data}: {error}") from None
+        except OSError as error:
+            raise OptionError("--data", f"cannot read {args.data}: {error.strerror or error}") from None
+    else:
+        defaults = {"x": example["x"] if args.preset else DEFAULTS["x"],
+                    "y": example["y"] if args.preset else DEFAULTS["y"]}
+        x, y = (getattr(args, n) if getattr(args, n) is not None else defaults[n] for n in ("x", "y"))
+        for name, value, width in (("x", x, layers[0]), ("y", y, layers[-1])):
+            count = int(np.size(value))
+            if count != width:
+                raise OptionError(f"--{name}", f"must be {width} number{'s' if width > 1 else ''} (the "
+                                               f"{'input' if name == 'x' else 'output'} layer's width), "
+                                               f"got {count}")
+    alpha = args.alpha if args.alpha is not None else example["alpha"] if args.preset else DEFAULTS["alpha"]
+    try:
+        return NetworkTrainer(made, params, x, y, alpha, batch_size=args.batch_size,
+                              shuffle_seed=args.shuffle)
+    except InputError as error:
+        raise OptionError(f"--{error.name}" if error.name in names + ["x", "y", "alpha"] else error.name,
+                          error.message) from None
+
+
 def _run(parser, argv):
     args = parser.parse_args(argv)
     try:
-        params = {p: check(p, value) for p, value in _start(args).items()}
-        x, y = _samples(args)
+        made = spec(args)
         if args.shuffle is not None and args.batch_size is None:
             raise OptionError("--shuffle", "is used only with --batch-size")
         if args.batch_size is not None and args.data is None:
             raise OptionError("--batch-size", "is used only with --data: the one sample of --x, "
                                               "--y is always a full batch")
-        alpha = check("alpha", DEFAULTS["alpha"] if args.alpha is None else args.alpha)
-        trainer = Trainer(params, x, y, alpha, spec=spec(args), batch_size=args.batch_size,
-                          shuffle_seed=args.shuffle)
+        if made.is_reference_shape:
+            params = {p: check(p, value) for p, value in _start(args).items()}
+            x, y = _samples(args)
+            alpha = check("alpha", DEFAULTS["alpha"] if args.alpha is None else args.alpha)
+            trainer = Trainer(params, x, y, alpha, spec=made, batch_size=args.batch_size,
+                              shuffle_seed=args.shuffle)
+        else:
+            trainer = _network_trainer(args, made)
         _check_output(args, csvio.history_columns(trainer.history)[1:])
     except OptionError as error:
         args.subparsers[args.command].error(f"argument {error.name}: {error.message}")
@@ -614,8 +754,9 @@ def _run(parser, argv):
             raise CannotWrite("to standard output", "it is closed")
         if args.command == "derive":
             trainer.run(args.steps)
+            checks = trainer.checks if isinstance(trainer, NetworkTrainer) else partial(trainer_checks, trainer)
             _write(args, lambda s: csvio.write_derivations(
-                s, ((k, trainer.derivation(k), trainer_checks(trainer, k)) for k in range(len(trainer)))))
+                s, ((k, trainer.derivation(k), checks(k)) for k in range(len(trainer)))))
         else:
             _write(args, stream_history(trainer, args.steps, args.every))
     except BrokenPipeError:  # piped into head: the reader has all it wanted

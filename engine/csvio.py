@@ -60,8 +60,12 @@ def history_steps(length, every=1):
 
 def history_columns(history):
     """The CSV header of a History or a Timeline: HISTORY_COLUMNS, then the
-    optimizer state its rows keep."""
-    return HISTORY_COLUMNS + tuple(getattr(history, "columns", ROW)[len(ROW):])
+    optimizer state its rows keep; a wider network's: 'step', then its row's
+    columns (every parameter element, 'loss', every gradient element, the state)."""
+    columns = tuple(getattr(history, "columns", ROW))
+    if columns[:len(ROW)] != ROW:
+        return ("step",) + tuple("loss" if c == "L" else c for c in columns)
+    return HISTORY_COLUMNS + columns[len(ROW):]
 
 
 def _cells(row, extra):

@@ -131,7 +131,16 @@ def _number(name, text, line):
     return value
 
 
-def _read(stream):
+def columns_header(inputs=1, outputs=1):
+    """A dataset's header: ``x,y`` for one input and one output, else ``x1,…,xn,y1,…,ym``."""
+    if (inputs, outputs) == (1, 1):
+        return HEADER
+    return tuple(f"x{i}" for i in range(1, inputs + 1)) + tuple(f"y{k}" for k in range(1, outputs + 1))
+
+
+def _read(stream, inputs=1, outputs=1):
+    expected = columns_header(inputs, outputs)
+    width = len(expected)
     where = [0]
     reader = csv.reader(_lines(stream, where), strict=True)
     xs, ys = array("d"), array("d")   # 8 bytes a sample, not a float object and a pointer
@@ -143,8 +152,10 @@ def _read(stream):
                                      "sample a line")
         if header and header[0].startswith("\ufeff"):   # a BOM that a text stream kept
             header[0] = header[0][1:]
-        if tuple(h.strip() for h in header) != HEADER:
-            raise DatasetError(1, f"the header must be x,y, got {','.join(header)!r}")
+        if tuple(h.strip() for h in header) != expected:
+            raise DatasetError(1, f"the header must be {','.join(expected)}"
+                                  f"{'' if expected == HEADER else f' for {inputs} inputs and {outputs} outputs'}"
+                                  f", got {','.join(header)!r}")
         for row in reader:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -153,17 +164,19 @@ def _read(stream):
                     raise DatasetError(line, f"more than {MAX_BLANK_LINES:,} blank lines: "
                                              f"is this a CSV file?")
                 continue
-            if len(row) != 2:
-                raise DatasetError(line, f"expected 2 fields (x,y), got {len(row)}")
-            if len(xs) == MAX_SAMPLES:
+            if len(row) != width:
+                raise DatasetError(line, f"expected {width} fields ({','.join(expected)}), got {len(row)}")
+            if len(xs) == MAX_SAMPLES * inputs:
                 raise DatasetError(line, f"more than {MAX_SAMPLES:,} samples")
-            xs.append(_number("x", row[0], line))
-            ys.append(_number("y", row[1], line))
+            xs.extend(_number("x", text, line) for text in row[:inputs])
+            ys.extend(_number("y", text, line) for text in row[inputs:])
     except csv.Error as error:
         raise DatasetError(where[0], f"not a valid CSV row ({error})") from None
     if not xs:
         raise DatasetError(None, "no samples: the file has only its header")
-    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+    if (inputs, outputs) == (1, 1):
+        return np.array(xs, dtype=float), np.array(ys, dtype=float)
+    return np.array(xs, dtype=float).reshape(-1, inputs), np.array(ys, dtype=float).reshape(-1, outputs)
 
 
 def _check_file(info):
@@ -197,9 +210,11 @@ def _open(path):
     return stream
 
 
-def read_csv(source):
+def read_csv(source, inputs=1, outputs=1):
     """``(x, y)`` from a CSV file (a path) or an open stream (text, or binary
-    decoded as UTF-8).  The first line must be the header ``x,y`` (spaces
+    decoded as UTF-8).  For a network of ``inputs`` inputs and ``outputs``
+    outputs other than one and one, the header is ``x1,…,xn,y1,…,ym`` and
+    x, y are (samples, width) arrays.  The first line must be the header ``x,y`` (spaces
     around a name are allowed; a UTF-8 BOM is skipped); every other non-blank
     line one sample of two finite numbers within LIMITS["x"] and LIMITS["y"];
     at least one and at most MAX_SAMPLES samples.  Anything else raises
@@ -211,10 +226,10 @@ def read_csv(source):
     OSError if the file cannot be opened."""
     if isinstance(source, (str, bytes, os.PathLike)):
         with _open(source) as stream:
-            return _read(stream)
+            return _read(stream, inputs, outputs)
     stream = _text(source)
     try:
-        return _read(stream)
+        return _read(stream, inputs, outputs)
     finally:
         if stream is not source:
             stream.detach()   # the caller's binary stream stays open

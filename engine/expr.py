@@ -62,12 +62,23 @@ def _clip_scale(norm, c):
     return f"min(1, {c[0]} / {_wrap(norm[0], norm[1] <= _MUL)})", _ATOM
 
 
+def _hadamard(a, b):
+    """The element-wise product of two arrays: a ⊙ b."""
+    return f"{_wrap(a[0], a[1] < _MUL)} ⊙ {_wrap(b[0], b[1] <= _MUL)}", _MUL
+
+
+def _total(v):
+    """The sum of an array's elements: Σ(ŷ − y)²."""
+    return "Σ" + _wrap(v[0], v[1] < _POW and not v[0].startswith("½")), _MUL
+
+
 # Functions displayed as a formula of their arguments rather than as name(args).
 _SPECIAL_CALLS = {"step": _step, "leaky_step": _leaky_step, "sqrt": _sqrt, "norm": _norm,
-                  "clip": _clip, "clip_scale": _clip_scale}
+                  "clip": _clip, "clip_scale": _clip_scale, "hadamard": _hadamard, "sum": _total}
 _BINOPS = {
     ast.Add: (_ADD, " + "), ast.Sub: (_ADD, " − "),
     ast.Mult: (_MUL, " × "), ast.Div: (_MUL, " / "),
+    ast.MatMult: (_MUL, " "),   # a matrix product is written by juxtaposition: W₂ h₁
 }
 
 
@@ -85,7 +96,12 @@ def term_id(name):
 
 @functools.lru_cache(maxsize=None)
 def symbol(term):
-    """Display symbol of an id or a Python name: ``dL/dW2`` -> ``∂L/∂W₂``."""
+    """Display symbol of an id or a Python name: ``dL/dW2`` -> ``∂L/∂W₂``;
+    an element's name (engine.elements) ``dL_dW2__1_2`` -> ``∂L/∂W₂[1,2]``."""
+    base, _, index = term.partition("__")
+    if index:
+        whole = symbol(base)
+        return f"{f'({whole})' if _spaced(whole) else whole}[{index.replace('_', ',')}]"
     term = term_id(term)
     if term.endswith("_next"):
         return symbol(term[: -len("_next")]) + "′"
@@ -181,10 +197,20 @@ def render(node, leaf):
     return _render(node, leaf)[0]
 
 
+def _spaced(text):
+    """Whether ``text`` has a space outside brackets: ``ŷ − y`` does, ``(ŷ − y)[1]`` and ``[0.1; 0.2]`` do not."""
+    depth = 0
+    for char in text:
+        depth += char in "([" and 1 or char in ")]" and -1 or 0
+        if char == " " and depth == 0:
+            return True
+    return False
+
+
 def _leaf_text(text, negative):
     if negative:
         return text, _NEG
-    return text, (_ADD if " " in text else _ATOM)
+    return text, (_ADD if _spaced(text) else _ATOM)
 
 
 def _render(node, leaf):
@@ -192,6 +218,9 @@ def _render(node, leaf):
         return _leaf_text(*leaf(node.id))
     if isinstance(node, ast.Constant):
         return _leaf_text(number(node.value), node.value < 0)
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        text, prec = _render(node.value, leaf)
+        return _wrap(text, prec < _ATOM) + "ᵀ", _ATOM
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         text, prec = _render(node.operand, leaf)
         return "−" + _wrap(text, prec <= _NEG), _NEG

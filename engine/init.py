@@ -87,3 +87,22 @@ def initialize(scheme, seed=0):
             low, high = LIMITS[name]
             params[name] = min(max(value, low), high)
     return params
+
+
+def initialize_network(scheme, seed, layers):
+    """Starting parameters of a network of widths ``layers``: each W_l drawn
+    with its own fan-in n_in (units below) and fan-out n_out (units above),
+    W1 first, row by row; every bias 0.  Arrays by name (W1, b1, …)."""
+    if scheme not in SCHEMES:
+        raise InputError("scheme", f"unknown initialization {scheme!r}; "
+                                   f"choose one of {', '.join(SCHEMES)}")
+    rng = np.random.default_rng(_seed(seed))
+    low, high = LIMITS["W1"]
+    params = {}
+    for l in range(1, len(layers)):
+        n_in, n_out = layers[l - 1], layers[l]
+        std = {"xavier": xavier_std(n_in, n_out), "he": he_std(n_in), "zeros": 0.0}[scheme]
+        params[f"W{l}"] = np.clip(rng.normal(0.0, std, (n_out, n_in)) if std else np.zeros((n_out, n_in)),
+                                  low, high)
+        params[f"b{l}"] = np.zeros((n_out, 1))
+    return params

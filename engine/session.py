@@ -235,6 +235,11 @@ def _spec_entries(spec):
     if spec.update_is_default():
         for field in UPDATE_FIELDS:
             del entries[field]
+    # The fields that came with wider networks: written only when set, so that a
+    # file of the reference's chain reads as before in an older version.
+    for field in ("layers", "activation3", "activation4", "output_activation"):
+        if entries[field] == getattr(DEFAULT_SPEC, field):
+            del entries[field]
     return entries
 
 

@@ -29,6 +29,9 @@ FORWARD, LAYER3, LAYER2, LAYER1, UPDATE = "forward", "3", "2", "1", "update"
 SECTIONS = (FORWARD, LAYER3, LAYER2, LAYER1, UPDATE)
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "leaky_relu", "linear")
+OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "tanh")
+REFERENCE_LAYERS = (1, 1, 1, 1)
+MAX_HIDDEN, MAX_WIDTH = 4, 8   # a network has 0 to 4 hidden layers of 1 to 8 units
 LOSSES = ("squared", "half-squared")
 LEAK_RANGE = (0.0, 1.0)   # leaky ReLU's slope for z <= 0
 # How a title or a caption names an activation.
@@ -68,6 +71,10 @@ def interval(low, high, closed_low, closed_high):
 FIELD_TEXT = {
     "activation1": "the first hidden layer's activation",
     "activation2": "the second hidden layer's activation",
+    "activation3": "the third hidden layer's activation",
+    "activation4": "the fourth hidden layer's activation",
+    "output_activation": "the output layer's activation",
+    "layers": "the layers",
     "leak": "leaky ReLU's slope",
     "loss": "the loss",
     "optimizer": "the optimizer",
@@ -149,20 +156,36 @@ class _Choices:
 
 @dataclass(frozen=True)
 class Network(_Choices):
-    """What the network computes: each hidden layer's activation, leaky
-    ReLU's slope and the loss convention.  A bad value raises InputError
-    naming the field."""
+    """What the network computes: its layers' widths from input to output
+    (the reference's 1-1-1-1 by default), each hidden layer's activation
+    (``activation3`` and ``activation4`` only where there are such layers),
+    the output layer's, leaky ReLU's slope and the loss convention.  A bad
+    value raises InputError naming the field."""
     activation1: str = "tanh"
     activation2: str = "tanh"
     leak: float = 0.01
     loss: str = "squared"
+    layers: tuple = REFERENCE_LAYERS
+    activation3: str = "tanh"
+    activation4: str = "tanh"
+    output_activation: str = "linear"
 
     def __post_init__(self):
-        for field in ("activation1", "activation2"):
+        layers = self.layers
+        if not (isinstance(layers, (tuple, list)) and 2 <= len(layers) <= MAX_HIDDEN + 2
+                and all(isinstance(w, numbers.Integral) and not isinstance(w, bool) and 1 <= w <= MAX_WIDTH
+                        for w in layers)):
+            raise InputError("layers", f"must be 2 to {MAX_HIDDEN + 2} widths from 1 to {MAX_WIDTH}, "
+                                       f"got {_shown(layers)}")
+        object.__setattr__(self, "layers", tuple(int(w) for w in layers))
+        for field in ("activation1", "activation2", "activation3", "activation4"):
             value = getattr(self, field)
             if not isinstance(value, str) or value not in ACTIVATIONS:
                 raise InputError(field, f"unknown activation {_shown(value)}; "
                                         f"choose one of {', '.join(ACTIVATIONS)}")
+        if not isinstance(self.output_activation, str) or self.output_activation not in OUTPUT_ACTIVATIONS:
+            raise InputError("output_activation", f"unknown activation {_shown(self.output_activation)}; "
+                                                  f"choose one of {', '.join(OUTPUT_ACTIVATIONS)}")
         if not isinstance(self.loss, str) or self.loss not in LOSSES:
             raise InputError("loss", f"unknown loss {_shown(self.loss)}; choose one of {', '.join(LOSSES)}")
         if isinstance(self.leak, bool) or not isinstance(self.leak, numbers.Real):
@@ -173,11 +196,24 @@ class Network(_Choices):
         object.__setattr__(self, "leak", float(self.leak))
 
     def choices(self):
-        return self.activation1, self.activation2
+        return self.hidden_activations + (self.output_activation,)
+
+    @property
+    def hidden(self):
+        """The number of hidden layers."""
+        return len(self.layers) - 2
+
+    @property
+    def hidden_activations(self):
+        return (self.activation1, self.activation2, self.activation3, self.activation4)[:self.hidden]
+
+    @property
+    def is_reference_shape(self):
+        return self.layers == REFERENCE_LAYERS
 
     def activation(self, layer):
-        """The activation of hidden layer 1 or 2."""
-        return self.activation1 if layer == 1 else self.activation2
+        """The activation of layer ``layer`` (1-based): a hidden one's, or the output's."""
+        return self.output_activation if layer == self.hidden + 1 else getattr(self, f"activation{layer}")
 
     def label(self, layer):
         """How a section title names a layer's activation: ``leaky ReLU, slope 0.01``."""
@@ -304,7 +340,9 @@ def _update_title(rule):
 def section_titles(spec=DEFAULT_SPEC):
     """The title of each section, naming the spec's activations and update."""
     return {
-        FORWARD: "Forward pass", LAYER3: "Layer 3 (output)", LAYER2: f"Layer 2 ({spec.label(2)})",
+        FORWARD: "Forward pass",
+        LAYER3: "Layer 3 (output)" if spec.output_activation == "linear" else f"Layer 3 (output, {spec.label(3)})",
+        LAYER2: f"Layer 2 ({spec.label(2)})",
         LAYER1: f"Layer 1 ({spec.label(1)})", UPDATE: _update_title(spec),
     }
 
@@ -426,30 +464,36 @@ def _hyper(rule, field):
 
 def _same(first, p, text):
     """The caption of the first parameter's row, or "The same … for b₁." for the others."""
-    return first if p == PARAMS[0] else f"The same {text} for {expr.symbol(p)}."
+    return first if p == "W1" else f"The same {text} for {expr.symbol(p)}."
 
 
-def _update(rule):
+_COUNT_WORDS = {2: "two", 4: "four", 6: "six", 8: "eight", 10: "ten"}
+
+
+def update_terms(rule, params=PARAMS):
     """The update section without the look-ahead: the numbers of the update,
-    clipping, the scheduled rate, the counter and each parameter's step."""
+    clipping, the scheduled rate, the counter and each parameter's step.
+    ``params``: the parameters' names (a wider network's are W1, b1, … its
+    matrices and vectors: every formula here is element by element)."""
+    every = _COUNT_WORDS.get(len(params), str(len(params)))
     opt = rule.optimizer
     rows = [_hyper(rule, f) for f in FIELD_USERS if f in UPDATE_FIELDS and rule.uses(f)]
 
-    grad = {p: f"dL_d{p}" for p in PARAMS}
+    grad = {p: f"dL_d{p}" for p in params}
     if rule.clip == "value":
-        for p in PARAMS:
+        for p in params:
             rows.append(_t(f"g_{p}", f"clip(dL_d{p}, clip_c)", UPDATE, p, caption=_same(
                 f"Clipping by value: ∂L/∂{expr.symbol(p)} is clamped to [−c, c]; the update uses "
                 f"the clipped gradient g.", p, "clipping")))
     elif rule.clip == "norm":
         rows.append(_t("grad_norm", f"norm({', '.join(grad.values())})", UPDATE, "",
-                       caption="The length of the whole gradient: all six partial derivatives together."))
-        for p in PARAMS:
+                       caption=f"The length of the whole gradient: all {every} partial derivatives together."))
+        for p in params:
             rows.append(_t(f"g_{p}", f"dL_d{p} * clip_scale(grad_norm, clip_c)", UPDATE, p, caption=_same(
                 "Clipping by norm: a gradient longer than c is scaled by c / ‖∇L‖ to the length c, "
-                "all six parts alike, so that its direction stays.", p, "scaling")))
+                f"all {every} parts alike, so that its direction stays.", p, "scaling")))
     if rule.clip:
-        grad = {p: f"g_{p}" for p in PARAMS}
+        grad = {p: f"g_{p}" for p in params}
 
     rate = "alpha"
     if rule.schedule == "step":
@@ -470,7 +514,7 @@ def _update(rule):
     plain = rate == "alpha" and not rule.clip
     scaled = f"{'clipped ' if rule.clip else ''}gradient, scaled by the " \
              f"{'scheduled ' if rate != 'alpha' else ''}learning rate {expr.symbol(rate)}"
-    for p in PARAMS:
+    for p in params:
         g, sym = grad[p], expr.symbol(p)
         if opt == "sgd":
             first = ("Gradient descent: step W₁ against its gradient {dL/dW1}, scaled by the "
@@ -516,6 +560,7 @@ def _update(rule):
 
 def _build(network, rule):
     a1, a2, leak = network.activation1, network.activation2, network.leak
+    out = network.output_activation
     half = network.loss == "half-squared"
     hidden1 = _activation(a1, "W1_next * x + b1_next", leak)
     hidden2 = _activation(a2, f"W2_next * {hidden1} + b2_next", leak)
@@ -527,9 +572,11 @@ def _build(network, rule):
            caption="Layer 2 weighs h₁ = {h1} and adds its bias."),
         _t("h2", _activation(a2, "z2", leak), FORWARD, "h2", caption=_h_caption(network, 2)),
         _t("z3", "W3 * h2 + b3", FORWARD, "yhat",
-           caption="The output layer weighs h₂ = {h2} and adds b₃; it has no activation."),
-        _t("yhat", "z3", FORWARD, "yhat",
-           caption="The prediction ŷ is z₃ itself (regression: no output activation)."),
+           caption="The output layer weighs h₂ = {h2} and adds b₃" +
+                   ("; it has no activation." if out == "linear" else ".")),
+        _t("yhat", _activation(out, "z3", leak), FORWARD, "yhat",
+           caption="The prediction ŷ is z₃ itself (regression: no output activation)." if out == "linear"
+           else f"The prediction ŷ is {ACTIVATION_NAMES[out]}(z₃): the output layer's activation."),
         _t("err", "yhat - y", FORWARD, "L",
            caption="The error: how far the prediction ŷ = {yhat} is from the target y."),
         _t("L", "0.5 * err ** 2" if half else "err ** 2", FORWARD, "L", mean=True,
@@ -542,8 +589,9 @@ def _build(network, rule):
                    + ("derivative of ½(ŷ − y)² is ŷ − y, the error {err} itself: the ½ cancels "
                       "the 2." if half else
                       "derivative of (ŷ − y)² is 2(ŷ − y), twice the error {err}.")),
-        _t("dyhat/dz3", "1", LAYER3, "yhat",
-           caption="ŷ = z₃, so moving z₃ moves ŷ one for one."),
+        _t("dyhat/dz3", _derivative(out, "yhat", "z3", leak), LAYER3, "yhat",
+           caption="ŷ = z₃, so moving z₃ moves ŷ one for one." if out == "linear"
+           else f"Through the output's {ACTIVATION_NAMES[out]} at z₃ = {{z3}}."),
         _t("dL/dz3", "dL_dyhat * dyhat_dz3", LAYER3, "yhat",
            caption="The chain rule: multiply the two links to get the loss's sensitivity to z₃."),
         _t("dz3/dW3", "h2", LAYER3, "W3",
@@ -587,8 +635,8 @@ def _build(network, rule):
         _t("dL/db1", "dL_dz1 * dz1_db1", LAYER1, "b1", mean=True,
            caption="b₁'s gradient is ∂L/∂z₁ = {dL/dz1}."),
 
-        *_update(rule),
-        _t("yhat_next", f"W3_next * {hidden2} + b3_next",
+        *update_terms(rule),
+        _t("yhat_next", _activation(out, f"W3_next * {hidden2} + b3_next", leak),
            UPDATE, "yhat", caption="The forward pass again, with the new parameters: ŷ was {yhat}."),
         _t("L_next", "0.5 * (yhat_next - y) ** 2" if half else "(yhat_next - y) ** 2",
            UPDATE, "L", mean=True,
@@ -620,6 +668,9 @@ def terms_for(spec=DEFAULT_SPEC):
     """The term table of ``spec``; the same object for equal specs."""
     if not isinstance(spec, Spec):
         raise TypeError(f"terms_for takes a Spec, not {type(spec).__name__}")
+    if not spec.is_reference_shape:
+        raise ValueError(f"the term table is the 1-1-1-1 chain's; layers {spec.layers} "
+                         f"are engine.layers' (engine.layers.table_for)")
     terms = Terms(_build(spec.network, spec.update))
     terms.spec = spec
     _SPECS.setdefault(terms, spec)

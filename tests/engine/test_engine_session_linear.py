@@ -65,9 +65,12 @@ def _reference_text(line, cursor, settings, when):
         trainer = segment.trainer
         entries = {"x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": trainer.alpha,
                    "length": segment.length, "spec": trainer.spec.as_dict()}
-        if trainer.spec.update_is_default():
-            entries["spec"] = {k: v for k, v in entries["spec"].items()
-                               if k in ("activation1", "activation2", "leak", "loss")}
+        # The chain's network, and the update only when it is not plain gradient descent.
+        kept = ("activation1", "activation2", "leak", "loss")
+        if not trainer.spec.update_is_default():
+            kept += ("optimizer", "momentum", "rho", "beta1", "beta2", "eps", "schedule", "decay",
+                     "decay_every", "clip", "clip_c")
+        entries["spec"] = {k: v for k, v in entries["spec"].items() if k in kept}
         if trainer.batch_size is not None:
             entries["batch_size"] = trainer.batch_size
         if trainer.shuffle_seed is not None:

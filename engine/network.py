@@ -1,0 +1,232 @@
+"""A network of any small shape: its values, its derivation element by
+element and in matrix form, and training.
+
+The lines of :mod:`engine.layers` are numpy expressions; here they become
+one generated function per table (``derive``: every term; ``advance``: one
+update and the new state's loss and gradient), so the code that computes a
+value is the line a learner reads.  A sample is a column: a batch of n
+samples is n columns, and a term marked ``mean`` is averaged over them.
+``print(source_of(spec))`` shows the generated code.
+"""
+
+import ast
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import compiled, elements, expr
+from .derivation import Derivation, Term, substitution
+from .elements import SCALAR, Kind
+from .layers import params_of, section_titles, shapes_of, table_for
+from .terms import UPDATE
+from .training import Divergence
+
+_PREFIXES = ("m", "v", "s")   # an optimizer's state per parameter, Adam's m before its v
+
+
+def _norm(*arrays):
+    total = sum(float(np.sum(a * a)) for a in arrays)
+    return math.sqrt(total) if total == total else math.nan
+
+
+_VECTOR = compiled._FUNCTIONS["vector"]
+_NAMESPACE = {**_VECTOR, "sum": lambda v: np.sum(v, axis=0, keepdims=True), "norm": _norm,
+              "clip": lambda g, c: np.where(g > c, c, np.where(g < -c, -c, g)),
+              "clip_scale": compiled._clip_scale, "np": np}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Spec's lines with what each name is: the parameters, the optimizer's
+    state, the kinds (elements.Kind) of every input and term."""
+    spec: object
+    terms: tuple
+    params: tuple
+    state: tuple
+    kinds: dict
+
+    @property
+    def inputs(self):
+        return self.params + ("x", "y", "alpha") + self.state
+
+
+@functools.lru_cache(maxsize=None)
+def table(spec):
+    terms = table_for(spec)
+    params = params_of(spec.layers)
+    made = {t.id[:-len("_next")] for t in terms if t.id.endswith("_next")}
+    state = tuple(f"{prefix}_{p}" for prefix in _PREFIXES for p in params if f"{prefix}_{p}" in made)
+    state += ("t",) if "t" in made else ()
+    kinds = {name: elements.kind_of_shape(shape, name[0] != "W") for name, shape in shapes_of(spec.layers).items()}
+    kinds.update((s, kinds[s.split("_", 1)[1]]) for s in state if s != "t")
+    for t in terms:
+        kinds[t.var] = elements.infer(expr.parse(t.source), kinds)
+    return Table(spec, terms, params, state, kinds)
+
+
+def _code(term):
+    """The statement computing ``term`` on a batch whose samples are columns."""
+    node = expr.parse(term.source)
+    code = ast.unparse(node)
+    if not term.mean:
+        return f"{term.var} = {code}"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and isinstance(node.right, ast.Attribute):
+        return f"{term.var} = ({code}) / _n"    # the product already sums over the samples
+    return f"{term.var} = np.sum({code}, axis=1, keepdims=True) / _n"
+
+
+def _lookahead(tab):
+    params = set(tab.params)
+    return [t for t in tab.terms if t.section == UPDATE and t.id.endswith("_next")
+            and t.id[:-5] not in params and t.id[:-5] not in tab.state] + \
+           [t for t in tab.terms if t.id == "L_next"]
+
+
+@functools.lru_cache(maxsize=None)
+def source_of(spec):
+    """The Python source generated from a Spec's lines: ``derive`` (every
+    term), ``update`` (the next parameters and optimizer state from a
+    state's gradient) and ``gradient`` (a state's loss and gradient)."""
+    tab = table(spec)
+    args = ", ".join(tab.inputs)
+    ahead = {t.id for t in _lookahead(tab)}
+    update = [t for t in tab.terms if t.section == UPDATE and t.id not in ahead]
+    gradients = [f"dL_d{p}" for p in tab.params]
+    carried = tab.params + tab.state
+    lines = [f"def derive({args}):", "    _n = x.shape[1]"]
+    lines += ["    " + _code(t) for t in tab.terms]
+    lines.append(f"    return ({', '.join(t.var for t in tab.terms)},)")
+    lines += [f"def update({args}, {', '.join(gradients)}):"]
+    lines += ["    " + _code(t) for t in update]
+    lines.append(f"    return ({', '.join(n + '_next' for n in carried)},)")
+    lines += [f"def gradient({', '.join(tab.params)}, x, y):", "    _n = x.shape[1]"]
+    lines += ["    " + _code(t) for t in tab.terms if t.section != UPDATE]
+    lines.append(f"    return L, ({', '.join(gradients)},)")
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=None)
+def _functions(spec):
+    namespace = dict(_NAMESPACE)
+    exec(compile(source_of(spec), f"<engine.network {'-'.join(map(str, spec.layers))}>", "exec"), namespace)
+    return namespace["derive"], namespace["update"], namespace["gradient"]
+
+
+def columns(samples, width):
+    """Samples as the columns of a (width, n) array: one sample may be a
+    number (width 1) or a list of ``width``; a batch a list of such."""
+    array = np.asarray(samples, dtype=float)
+    if array.ndim <= 1 and array.size == width:
+        return array.reshape(width, 1)
+    return array.reshape(-1, width).T.copy()
+
+
+def _inputs(tab, params, x, y, alpha, state):
+    layers = tab.spec.layers
+    values = {p: np.asarray(params[p], dtype=float).reshape(tab.kinds[p].rows, tab.kinds[p].cols)
+              for p in tab.params}
+    values.update(x=columns(x, layers[0]), y=columns(y, layers[-1]), alpha=float(alpha))
+    state = state or {}
+    for name in tab.state:
+        values[name] = float(state.get(name, 0.0)) if name == "t" else \
+            np.asarray(state.get(name, np.zeros_like(values[name.split("_", 1)[1]])), dtype=float)
+    return values
+
+
+def evaluate(spec, params, x, y, alpha, state=None):
+    """Every input and term by Python name, as arrays (a batch's samples as columns)."""
+    tab = table(spec)
+    values = _inputs(tab, params, x, y, alpha, state)
+    derive = _functions(spec)[0]
+    with np.errstate(all="ignore"):
+        results = derive(*(values[n] for n in tab.inputs))
+    values.update(zip((t.var for t in tab.terms), results))
+    return values
+
+
+@dataclass(frozen=True)
+class VectorTerm:
+    """A term as the matrix form shows it, with the records of its elements."""
+    id: str
+    symbol: str
+    formula: str        # ∂L/∂W₂ = ∂L/∂z₂ h₁ᵀ (the right side)
+    substitution: str   # the arrays in brackets
+    value: str          # the value, an array in brackets
+    layer: str
+    elements: tuple     # engine.derivation.Term of each element, row by row
+
+
+def _shown(value, kind):
+    """What a derivation shows of a batch's per-sample values: their mean
+    (a matrix is never per sample: its columns are units)."""
+    array = np.asarray(value, dtype=float)
+    if kind.form in (SCALAR, elements.VECTOR) and array.ndim == 2 and array.shape[1] > 1:
+        with np.errstate(all="ignore"):
+            return array.mean(axis=1, keepdims=True)
+    return array
+
+
+def _element_values(tab, values):
+    """Each element's value by its Python name (engine.elements.name)."""
+    flat = {}
+    for name, value in values.items():
+        kind = tab.kinds.get(name, Kind(SCALAR))
+        array = _shown(value, kind)
+        if kind.form == SCALAR:
+            flat[name] = float(np.asarray(array).reshape(-1)[0])
+            continue
+        array = array.reshape(kind.rows, kind.cols) if kind.form != elements.ROW else array.reshape(kind.cols, 1)
+        for i, j in elements.indices(kind):
+            flat[elements.name(name, kind, i, j)] = float(array[(i - 1, j - 1)] if kind.form != elements.ROW
+                                                          else array[(j - 1, 0)])
+    return flat
+
+
+def derive(spec, params, x, y, alpha, state=None):
+    """The derivation of one state: a :class:`engine.derivation.Derivation`
+    whose records are every element of every term (for the CSV and the
+    command line), with ``.vectors`` the matrix form of each term."""
+    tab = table(spec)
+    values = evaluate(spec, params, x, y, alpha, state)
+    n = values["x"].shape[1]
+    flat = _element_values(tab, values)
+    shown_all = {k: _shown(v, tab.kinds.get(k, Kind(SCALAR))) for k, v in values.items()}
+    key = tuple(sorted(tab.kinds.items()))
+    records, vectors = [], []
+    for t in tab.terms:
+        kind = tab.kinds[t.var]
+        shown = shown_all[t.var]
+        parts = []
+        for (i, j), source in zip(elements.indices(kind), elements.element_sources(t.source, key)):
+            name = elements.name(t.var, kind, i, j)
+            text = substitution(source, flat)
+            parts.append(Term(elements.element_id(t.id, kind, i, j), expr.symbol(name),
+                              _element_formula(source), text, flat[name], t.section, t.node))
+        records.extend(parts)
+        vectors.append(VectorTerm(t.id, t.symbol, elements.matrix_formula(t.source, tab.kinds),
+                                  elements.matrix_substitution(t.source, tab.kinds, shown_all),
+                                  elements.matrix_text(shown, kind), t.section, tuple(parts)))
+    derivation = Derivation(records, n, section_titles(spec), tab.terms)
+    derivation.vectors = tuple(vectors)
+    return derivation
+
+
+@functools.lru_cache(maxsize=None)
+def _element_formula(source):
+    return expr.render(expr.parse(source), lambda name: (expr.symbol(name), False))
+
+
+def row_columns(spec):
+    """A history row's columns: every parameter element, L, every gradient
+    element (``dL/dW1[1,1]``), then the optimizer's state, element by element."""
+    tab = table(spec)
+
+    def ids(name, term_id):
+        kind = tab.kinds.get(name, Kind(SCALAR))
+        return [elements.element_id(term_id, kind, i, j) for i, j in elements.indices(kind)]
+    cols = [c for p in tab.params for c in ids(p, p)] + ["L"]
+    cols += [c for p in tab.params for c in ids(p, f"dL/d{p}")]
+    cols += [c for s in tab.state for c in ids(s, s)]
+    return tuple(cols)

@@ -1,0 +1,213 @@
+"""Training a network of any small shape, recorded a row per state.
+
+A row is :func:`engine.network.row_columns`: every parameter element, the
+loss, every gradient element, then the optimizer's state.  As for the
+chain's :class:`engine.training.Trainer`, the loss and gradient recorded
+with state k are those on the batch of update k, so that
+:meth:`NetworkTrainer.derivation` (k) reproduces its row and its
+``W1_next`` … are exactly state k + 1.
+"""
+
+import math
+
+import numpy as np
+
+from . import elements
+from .dataset import batch_indices, batch_size_of
+from .gradcheck import STEP, Check
+from .history import History
+from .limits import LIMITS, InputError
+from .network import _functions, columns, derive, row_columns, table
+from .terms import UPDATE, field_text
+from .training import Divergence, _check_batching
+
+
+def check_array(name, value, kind):
+    """``value`` as a float array of ``kind``'s shape, every entry finite and
+    within the parameter's range; InputError naming ``name`` and the shape."""
+    shape = f"{kind.rows}" if kind.form == elements.VECTOR else f"{kind.rows}×{kind.cols}"
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(name, f"must be numbers ({shape})") from None
+    if array.size != kind.rows * kind.cols or (array.ndim == 2 and array.shape != (kind.rows, kind.cols)):
+        what = f"{kind.rows} number{'s' if kind.rows > 1 else ''}" if kind.form == elements.VECTOR \
+            else f"a {kind.rows}×{kind.cols} matrix ({kind.rows} row{'s' if kind.rows > 1 else ''} "\
+                 f"of {kind.cols})"
+        raise InputError(name, f"must be {what}, got {array.size} number{'s' if array.size != 1 else ''}"
+                         + (f" in {array.shape[0]} rows" if array.ndim == 2 else ""))
+    low, high = LIMITS["W1" if name[0] in "Wb" else name]
+    bad = ~(np.isfinite(array) & (array >= low) & (array <= high))
+    if bad.any():
+        value = array.reshape(-1)[int(np.argmax(bad.reshape(-1)))]
+        why = "must be finite" if not math.isfinite(value) else f"must be in [{low:g}, {high:g}]"
+        raise InputError(name, f"{why}, got {value!r}")
+    return array.reshape(kind.rows, kind.cols)
+
+
+def check_samples(spec, x, y):
+    """The samples as (n, width) arrays: one sample a list of the layer's width, a batch a list of those."""
+    layers = spec.layers
+    samples = []
+    for name, values, width in (("x", x, layers[0]), ("y", y, layers[-1])):
+        try:
+            array = np.array(values, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(name, "must be numbers") from None
+        if array.ndim <= 1 and array.size == width:
+            array = array.reshape(1, width)
+        if array.ndim == 1 and width == 1:
+            array = array.reshape(-1, 1)
+        if array.ndim != 2 or array.shape[1] != width or len(array) == 0:
+            raise InputError(name, f"must have {width} number{'s' if width > 1 else ''} a sample "
+                                   f"(the width of the {'input' if name == 'x' else 'output'} layer)")
+        low, high = LIMITS[name]
+        bad = ~(np.isfinite(array) & (array >= low) & (array <= high))
+        if bad.any():
+            raise InputError(name, f"must be finite and in [{low:g}, {high:g}], "
+                                   f"got {array.reshape(-1)[int(np.argmax(bad.reshape(-1)))]!r}")
+        array.flags.writeable = False
+        samples.append(array)
+    if len(samples[0]) != len(samples[1]):
+        raise InputError("x", f"x has {len(samples[0])} samples and y {len(samples[1])}")
+    return samples
+
+
+class NetworkTrainer:
+    """A training run of a network of any shape (``spec.layers``): fixed
+    samples (``x``, ``y``: (n, width) arrays, one sample a row) and
+    learning rate, a history of states.  ``params``: each of W1, b1, … as
+    nested lists or arrays.  ``batch_size``, ``shuffle_seed``: as for the
+    chain's Trainer."""
+
+    def __init__(self, spec, params, x, y, alpha, *, batch_size=None, shuffle_seed=None):
+        self.spec = spec
+        self.table = tab = table(spec)
+        self.start = {p: check_array(p, params[p], tab.kinds[p]) for p in tab.params}
+        self.x, self.y = check_samples(spec, x, y)
+        self.batch_size, self.shuffle_seed = _check_batching(batch_size, shuffle_seed)
+        alpha_low, alpha_high = LIMITS["alpha"]
+        if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha_low <= alpha <= alpha_high):
+            raise InputError("alpha", f"must be in [{alpha_low:g}, {alpha_high:g}], got {alpha!r}")
+        self.alpha = float(alpha)
+        self.minibatch = batch_size_of(len(self.x), self.batch_size) < len(self.x)
+        self.row = row_columns(spec)
+        self.history = History(columns=self.row)
+        self._derive, self._update, self._gradient = _functions(spec)
+        self._sizes = [tab.kinds[n].rows * tab.kinds[n].cols for n in tab.params]
+        state = {s: (0.0 if s == "t" else np.zeros_like(self.start[s.split("_", 1)[1]])) for s in tab.state}
+        loss, grads = self._loss_and_gradient(self.start, 0)
+        row = self._row(self.start, loss, grads, state)
+        if not np.isfinite(row).all():
+            name = self.row[int(np.argmin(np.isfinite(row)))]
+            raise InputError(name, f"the starting state gives a non-finite {field_text(name)}")
+        self.history.append(row)
+        self.divergence = None
+
+    # --- reading --------------------------------------------------------
+    def __len__(self):
+        return len(self.history)
+
+    def _split(self, row):
+        """(params, L, gradients, state) of a row, as arrays."""
+        tab, at, parts = self.table, 0, []
+        for names in (tab.params, ("L",), tab.params, tab.state):
+            part = {}
+            for name in names:
+                kind = tab.kinds.get(name) if name not in ("L", "t") else None
+                size = 1 if kind is None else kind.rows * kind.cols
+                block = row[at:at + size]
+                part[name] = float(block[0]) if kind is None else block.reshape(kind.rows, kind.cols).copy()
+                at += size
+            parts.append(part)
+        return parts[0], parts[1]["L"], parts[2], parts[3]
+
+    def params(self, step=-1):
+        return self._split(self.history.row(step))[0]
+
+    def optimizer_state(self, step=-1):
+        return self._split(self.history.row(step))[3]
+
+    def batch(self, step=-1):
+        if step < 0:
+            step += len(self.history)
+        return batch_indices(len(self.x), self.batch_size, step, self.shuffle_seed)
+
+    def _batch_columns(self, step):
+        index = self.batch(step)
+        return self.x[index].T, self.y[index].T
+
+    def derivation(self, step=-1):
+        """The full derivation of a recorded state, on the batch of the update from it."""
+        step %= len(self.history)
+        x, y = self._batch_columns(step)
+        return derive(self.spec, self.params(step), x.T, y.T, self.alpha, self.optimizer_state(step))
+
+    # --- training -------------------------------------------------------
+    def _loss_and_gradient(self, params, step):
+        x, y = self._batch_columns(step)
+        with np.errstate(all="ignore"):
+            loss, grads = self._gradient(*(params[p] for p in self.table.params), x, y)
+        return loss, grads
+
+    def _row(self, params, loss, grads, state):
+        parts = [params[p] for p in self.table.params] + [loss] + list(grads) \
+            + [np.asarray(state[s]) for s in self.table.state]
+        return np.concatenate([np.ravel(p) for p in parts])
+
+    def run(self, steps):
+        """Apply up to ``steps`` updates; a :class:`engine.training.Divergence`
+        if one gives a non-finite value (that state is not recorded)."""
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+            raise InputError("steps", f"must be a whole number, zero or more, got {steps!r}")
+        tab = self.table
+        names = tab.params + tab.state
+        for _ in range(steps if self.divergence is None else 0):
+            k = len(self.history) - 1
+            params, _, grads, state = self._split(self.history.row(-1))
+            x, y = self._batch_columns(k)
+            with np.errstate(all="ignore"):
+                new = self._update(*(params[p] for p in tab.params), x, y, self.alpha,
+                                   *(state[s] for s in tab.state), *(grads[p] for p in tab.params))
+            carried = dict(zip(names, new))
+            params = {p: carried[p] for p in tab.params}
+            loss, gradient = self._loss_and_gradient(params, k + 1)
+            row = self._row(params, loss, gradient, {s: carried[s] for s in tab.state})
+            if not np.isfinite(row).all():
+                self.divergence = self._explain(row)
+                break
+            self.history.append(row)
+        return self.divergence
+
+    def _explain(self, rejected):
+        """The first non-finite element on the way to the rejected state: in
+        the update from the last state, else in the rejected row."""
+        step = len(self.history)
+        bad = next((t for t in self.derivation() if t.layer == UPDATE and not np.isfinite(t.value)), None)
+        if bad is not None:
+            return Divergence(step, bad.id, bad.symbol, bad.value)
+        column = int(np.argmin(np.isfinite(rejected)))
+        name = self.row[column]
+        return Divergence(step, name, field_text(name), float(rejected[column]))
+
+    def checks(self, step=-1):
+        """The central difference of the loss for every parameter element of a
+        state, on its update's batch, against the recorded gradient."""
+        step %= len(self.history)
+        params, _, grads, _ = self._split(self.history.row(step))
+        found = []
+        for p in self.table.params:
+            kind = self.table.kinds[p]
+            for i, j in elements.indices(kind):
+                h = STEP * max(1.0, abs(params[p][i - 1, j - 1]))
+                losses = []
+                for sign in (1, -1):
+                    moved = {q: a.copy() for q, a in params.items()}
+                    moved[p][i - 1, j - 1] += sign * h
+                    losses.append(float(np.ravel(self._loss_and_gradient(moved, step)[0])[0]))
+                numeric = (losses[0] - losses[1]) / (2 * h)
+                analytic = float(grads[p][i - 1, j - 1])
+                scale = max(abs(analytic), abs(numeric))
+                error = abs(analytic - numeric) / scale if scale else 0.0
+                found.append(Check(elements.element_id(p, kind, i, j), analytic, numeric, error, 0.0))
+        return found
