@@ -1,5 +1,7 @@
 """The derivation table: one row per chain-rule term, grouped by layer."""
 
+import itertools
+
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
@@ -64,30 +66,31 @@ class DerivationModel(QAbstractTableModel):
             rows.append(("term", term))
         # Text made once per state, not on each of the view's hundreds of data() calls.
         self._texts = {t.id: (t.symbol, t.formula, t.substitution, number(t.value, VALUE_DIGITS))
-                       + self._check_texts(t.id) for t in derivation}
+                       + (check_texts(self._checks[t.id]) if t.id in self._checks else ("", ""))
+                       for t in derivation}
         self._order = {t.id: i for i, t in enumerate(derivation)}
         self._derivation = derivation
         if self._chain is not None:   # another spec may chain other factors
             self._chain = chain_of(derivation, self._chain.gradient)
         if [kind for kind, _ in rows] == [kind for kind, _ in self._rows]:
             self._rows = rows  # same shape: repaint the cells, keep selection and scroll
-            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+            self._repaint()
         else:
             self.beginResetModel()
             self._rows = rows
             self.endResetModel()
 
-    def _check_texts(self, term_id):
-        check = self._checks.get(term_id)
-        return ("", "") if check is None else check_texts(check)
+    def _repaint(self, first_column=0, roles=()):
+        if self._rows:
+            self.dataChanged.emit(self.index(0, first_column), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
+                                  list(roles))
 
     def set_hidden_from(self, position):
         """Hide the values of the terms from ``position`` on (and the
         substitutions after it: they would give the value away); None shows all."""
         if position != self._hidden_from:
             self._hidden_from = position
-            if self._rows:
-                self.dataChanged.emit(self.index(0, 2), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
+            self._repaint(2)
 
     def _hidden(self, term, column):
         if self._hidden_from is None or column < 2:
@@ -98,9 +101,7 @@ class DerivationModel(QAbstractTableModel):
     def set_highlight(self, element):
         if element != self._highlight:
             self._highlight = element
-            if self._rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
-                                      [Qt.ItemDataRole.BackgroundRole])
+            self._repaint(roles=[Qt.ItemDataRole.BackgroundRole])
 
     def has_chain(self, term_id):
         return self._derivation is not None and chain_of(self._derivation, term_id) is not None
@@ -111,9 +112,7 @@ class DerivationModel(QAbstractTableModel):
         chain = chain_of(self._derivation, term_id) if term_id and self._derivation else None
         if chain != self._chain:
             self._chain = chain
-            if self._rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
-                                      [Qt.ItemDataRole.BackgroundRole, CHAIN_ROLE])
+            self._repaint(roles=[Qt.ItemDataRole.BackgroundRole, CHAIN_ROLE])
         return chain.elements if chain else ()
 
     def _lit(self, term_id):
@@ -296,16 +295,8 @@ class DerivationTable(QTableView):
 
     def copy_selection(self):
         indexes = sorted(self.selectedIndexes(), key=lambda i: (i.row(), i.column()))
-        lines, row, cells = [], None, []
-        for index in indexes:
-            if index.row() != row and cells:
-                lines.append("\t".join(cells))
-                cells = []
-            row = index.row()
-            cells.append(str(index.data()))
-        if cells:
-            lines.append("\t".join(cells))
-        text = "\n".join(lines)
+        text = "\n".join("\t".join(str(i.data()) for i in row)
+                         for _, row in itertools.groupby(indexes, key=lambda i: i.row()))
         QGuiApplication.clipboard().setText(text)
         return text
 

@@ -51,20 +51,14 @@ def _colormap():
 
 
 class LandscapeView(DrawnWhenVisible, QWidget):
-    """``LandscapeView(state, parent=None, on_pick=None)``.
-
-    ``picked(dict)`` is emitted on a click inside the map with {p1: value,
-    p2: value}.  Then ``on_pick(values)`` is called if given (the window
-    decides, e.g. asks before dropping later states); without it the view
-    sets both values on the state itself, as one undoable step.
-    """
+    """``picked(dict)`` on a click inside the map, with {p1: value, p2: value}:
+    the window decides what it does (it may ask before dropping later states)."""
 
     picked = Signal(dict)
 
-    def __init__(self, parent=None, on_pick=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("landscapeView")
-        self._on_pick = on_pick
         self._last = None         # the record drawn: drawn again for another pair
         self._key = None          # what the grid was computed from
         self.grid_values = None   # (values1, values2, L) of the shown map
@@ -265,6 +259,4 @@ class LandscapeView(DrawnWhenVisible, QWidget):
         if values is None:
             return None
         self.picked.emit(values)
-        if self._on_pick is not None:
-            self._on_pick(values)
         return values

@@ -37,8 +37,8 @@ from .walkthrough import EXPLAIN, PREDICT, WalkPanel
 from .writes import Writes
 
 TITLE = "Backprop Explorer"
-PAGES = (("gradient_plot", "Gradients"), ("landscape", "Landscape"), ("data_plot", "Data, ŷ(x)"),
-         ("compare_view", "Compare"))
+PAGES = {"gradient_plot": ("Gradients", GradientPlot), "landscape": ("Landscape", LandscapeView),
+         "data_plot": ("Data, ŷ(x)", DataPlot), "compare_view": ("Compare", CompareView)}
 REFRESH_MS = 33           # at most ~30 redraws a second after edits and steps
 RUNNING_REFRESH_MS = 100  # ~10 while training runs: drawing must not eat the training
 ABOUT = """<h3>Backprop Explorer</h3>
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.plots.setObjectName("plotTabs")
         self.plots.addTab(self.loss_plot, "Loss")
         self._pages = {}   # name -> the built page
-        for name, title in PAGES:
+        for title, _ in PAGES.values():
             self.plots.addTab(QWidget(), title)
         self.plots.currentChanged.connect(self._on_page)
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -437,16 +437,16 @@ class MainWindow(QMainWindow):
     def _page(self, name):
         page = self._pages.get(name)
         if page is None:
-            page = {"gradient_plot": lambda: GradientPlot(),
-                    "landscape": lambda: LandscapeView(on_pick=self._pick_on_landscape),
-                    "data_plot": lambda: DataPlot(),
-                    "compare_view": lambda: CompareView()}[name]()
-            index = 1 + [n for n, _ in PAGES].index(name)
+            title, kind = PAGES[name]
+            page = kind()
+            if name == "landscape":
+                page.picked.connect(self._pick_on_landscape)
+            index = 1 + list(PAGES).index(name)
             current = self.plots.currentIndex()
             with QSignalBlocker(self.plots):
                 placeholder = self.plots.widget(index)
                 self.plots.removeTab(index)
-                self.plots.insertTab(index, page, dict(PAGES)[name])
+                self.plots.insertTab(index, page, title)
                 self.plots.setCurrentIndex(current)
             placeholder.deleteLater()
             self._pages[name] = page
@@ -456,7 +456,7 @@ class MainWindow(QMainWindow):
 
     def _on_page(self, index):
         if index > 0:
-            self._page(PAGES[index - 1][0])
+            self._page(list(PAGES)[index - 1])
         self.refresh()
 
     gradient_plot = property(lambda self: self._page("gradient_plot"))

@@ -170,7 +170,7 @@ class SessionController(QObject):
         self.state.replace(loaded.timeline, loaded.cursor)
         self.preferences.take_session_settings(loaded.settings)
         self._adopt_file(path)
-        self._remember_recent(path)
+        self.preferences.remember_recent(path)
         return True
 
     def save(self, wait=False):
@@ -196,7 +196,7 @@ class SessionController(QObject):
         settings = self.preferences.session_settings()
 
         def done(path):
-            self._remember_recent(path)
+            self.preferences.remember_recent(path)
             self.ui.show_message(f"Saved {path}", 5000)
             if token != self._session:   # another session is shown now: this file is not its file
                 return
@@ -262,9 +262,6 @@ class SessionController(QObject):
     def folder(self):
         """Where a file dialog starts: the session's file's folder, or home."""
         return str(Path(self.path).parent) if self.path else str(Path.home())
-
-    def _remember_recent(self, path):
-        self.preferences.remember_recent(path)
 
     # --- autosave and recovery --------------------------------------------
     def autosave_path(self):

@@ -25,13 +25,11 @@ class Throttle(QObject):
         else:
             self._timer.start(max(1, round(wait * 1000)))
 
-    def defer(self, interval_ms=None):
-        """Call once at the end of the interval (``interval_ms``, or the usual
-        one), never now: while training runs, drawing then waits for the event
-        loop instead of lengthening a chunk."""
+    def defer(self, interval_ms):
+        """Call once at the end of ``interval_ms``, never now: while training
+        runs, drawing then waits for the event loop instead of lengthening a chunk."""
         if not self._timer.isActive():
-            interval = self._interval if interval_ms is None else interval_ms / 1000
-            wait = self._last + interval - time.perf_counter()
+            wait = self._last + interval_ms / 1000 - time.perf_counter()
             self._timer.start(max(1, round(wait * 1000)))
 
     def flush(self):

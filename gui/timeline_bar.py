@@ -11,20 +11,20 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
+
+        def button(action):
+            tool = QToolButton()
+            tool.setDefaultAction(action)
+            return tool
         layout.addWidget(QLabel("State:"))
-        for action in (back,):
-            button = QToolButton()
-            button.setDefaultAction(action)
-            layout.addWidget(button)
+        layout.addWidget(button(back))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timeline")
         self.slider.setToolTip("Scrub through every state of training")
         self.slider.setRange(0, 0)
         self.slider.valueChanged.connect(self.moved)
         layout.addWidget(self.slider, 1)
-        button = QToolButton()
-        button.setDefaultAction(forward)
-        layout.addWidget(button)
+        layout.addWidget(button(forward))
         self.label = QLabel()
         self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("step 10,000,000 of 10,000,000"))
         layout.addWidget(self.label)

@@ -12,7 +12,8 @@ from gui.landscape_view import MAX_PATH_POINTS, SIZE, LandscapeView, axis_range,
 
 @pytest.fixture
 def view(window, qtbot):
-    v = LandscapeView(on_pick=window._pick_on_landscape)
+    v = LandscapeView()
+    v.picked.connect(window._pick_on_landscape)
     qtbot.addWidget(v)
     v.resize(500, 500)
     v.show()
@@ -149,7 +150,8 @@ def test_a_click_outside_the_map_or_beyond_the_limits_changes_nothing(window, vi
 
 def test_a_callback_decides_instead(window, qtbot):
     got = []
-    v = LandscapeView(on_pick=got.append)
+    v = LandscapeView()
+    v.picked.connect(got.append)
     qtbot.addWidget(v)
     v.show()
     qtbot.waitExposed(v)

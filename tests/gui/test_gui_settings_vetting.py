@@ -154,7 +154,7 @@ def test_the_file_the_window_writes_is_read_back_without_a_warning(qtbot, tmp_pa
     window.walk.tolerance.setValue(2.5)
     window.actionConfirmBranch.setChecked(False)
     for name in ("a.bpe", "me@work.bpe", "x, y.bpe"):
-        window.sessions._remember_recent(str(tmp_path / name))
+        window.preferences.remember_recent(str(tmp_path / name))
     assert window.close()
     name_application()
     written = Path(QSettings().fileName()).read_bytes()
