@@ -203,18 +203,16 @@ def test_saving_an_opened_session_again_writes_the_same_content(window, qtbot, m
 
 # --- refused files ------------------------------------------------------------
 
-def changed(**fields):
+def changed(*at, format1=False, **fields):
+    """A maker of a valid session file with ``fields`` set in its part ``at``
+    ("segments", 0: the first segment); ``format1``: in a file of format 1."""
     def make():
-        document = json.loads(session_text())
-        document.update(fields)
-        return json.dumps(document)
-    return make
-
-
-def changed_segment(**fields):
-    def make():
-        document = json.loads(session_text())
-        document["segments"][0].update(fields)
+        document = (format1_document(Timeline(reference_trainer(3)), 1, {"speed": 100, "log_scale": False})
+                    if format1 else json.loads(session_text()))
+        part = document
+        for key in at:
+            part = part[key]
+        part.update(fields)
         return json.dumps(document)
     return make
 
@@ -226,22 +224,6 @@ def changed_rows(state, column, value):
         rows = rows_of(document["segments"][0])
         rows[state, column] = value
         set_rows(document["segments"][0], rows)
-        return json.dumps(document)
-    return make
-
-
-def changed_start(**values):
-    def make():
-        document = json.loads(session_text())
-        document["segments"][0]["start"].update(values)
-        return json.dumps(document)
-    return make
-
-
-def changed_format1_segment(**fields):
-    def make():
-        document = format1_document(Timeline(reference_trainer(3)), 1, {"speed": 100, "log_scale": False})
-        document["segments"][0].update(fields)
         return json.dumps(document)
     return make
 
@@ -265,19 +247,19 @@ BAD_FILES = {
     "NaN literal": (lambda: session_text().replace('"alpha": 0.01', '"alpha": NaN'), "NaN"),
     "NaN in the states": (changed_rows(2, 0, float("nan")), "non-finite"),
     "infinite number": (lambda: session_text().replace('"alpha": 0.01', '"alpha": 1e999'), "too large"),
-    "text as alpha": (changed_segment(alpha="0.01"), "must be a number"),
-    "text as a sample": (changed_segment(x=["2"]), "must be a number"),
+    "text as alpha": (changed("segments", 0, alpha="0.01"), "must be a number"),
+    "text as a sample": (changed("segments", 0, x=["2"]), "must be a number"),
     "text as the cursor": (changed(cursor="1"), "must be a whole number"),
-    "absurd alpha": (changed_segment(alpha=1e300), "outside the accepted range"),
-    "absurd starting weight": (changed_start(W1=1e305), "outside the accepted range"),
+    "absurd alpha": (changed("segments", 0, alpha=1e300), "outside the accepted range"),
+    "absurd starting weight": (changed("segments", 0, "start", W1=1e305), "outside the accepted range"),
     "absurd starting weight, format 1": (changed_rows(0, 0, 1e305), "outside the accepted range"),
     "a changed state, format 1": (changed_rows(2, 0, 0.5), "differs from what training gives"),
     "cursor past the end": (changed(cursor=1000), "steps 0 to 3"),
     "enormous whole number": (changed(cursor=10 ** 40), "far too large"),
     "no segments": (without("segments"), "no \"segments\""),
-    "length disagrees with the states": (changed_format1_segment(length=7), "the file is damaged"),
-    "length past a divergence": (changed_segment(alpha=50.0, length=5000), "training stops at state"),
-    "far too many states": (changed_segment(length=10 ** 12), "may hold at most 100,000,000"),
+    "length disagrees with the states": (changed("segments", 0, length=7, format1=True), "the file is damaged"),
+    "length past a divergence": (changed("segments", 0, alpha=50.0, length=5000), "training stops at state"),
+    "far too many states": (changed("segments", 0, length=10 ** 12), "may hold at most 100,000,000"),
 }
 
 
