@@ -91,6 +91,7 @@ class NetworkTrainer:
             raise InputError("alpha", f"must be in [{alpha_low:g}, {alpha_high:g}], got {alpha!r}")
         self.alpha = float(alpha)
         self.minibatch = batch_size_of(len(self.x), self.batch_size) < len(self.x)
+        self._columns = (self.x.T.copy(), self.y.T.copy())
         self.row = row_columns(spec)
         self.history = History(columns=self.row)
         self._derive, self._update, self._gradient = _functions(spec)
@@ -134,6 +135,8 @@ class NetworkTrainer:
         return batch_indices(len(self.x), self.batch_size, step, self.shuffle_seed)
 
     def _batch_columns(self, step):
+        if not self.minibatch:
+            return self._columns   # the full batch: the same columns for every update
         index = self.batch(step)
         return self.x[index].T, self.y[index].T
 
@@ -161,22 +164,28 @@ class NetworkTrainer:
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
             raise InputError("steps", f"must be a whole number, zero or more, got {steps!r}")
         tab = self.table
-        names = tab.params + tab.state
-        for _ in range(steps if self.divergence is None else 0):
-            k = len(self.history) - 1
-            params, _, grads, state = self._split(self.history.row(-1))
-            x, y = self._batch_columns(k)
-            with np.errstate(all="ignore"):
-                new = self._update(*(params[p] for p in tab.params), x, y, self.alpha,
-                                   *(state[s] for s in tab.state), *(grads[p] for p in tab.params))
-            carried = dict(zip(names, new))
-            params = {p: carried[p] for p in tab.params}
-            loss, gradient = self._loss_and_gradient(params, k + 1)
-            row = self._row(params, loss, gradient, {s: carried[s] for s in tab.state})
-            if not np.isfinite(row).all():
-                self.divergence = self._explain(row)
-                break
-            self.history.append(row)
+        params, _, grads, state = self._split(self.history.row(-1))
+        grads = [grads[p] for p in tab.params]
+        state = [state[s] for s in tab.state]
+        params = [params[p] for p in tab.params]
+        update, gradient, alpha = self._update, self._gradient, self.alpha
+        with np.errstate(all="ignore"):
+            for _ in range(steps if self.divergence is None else 0):
+                k = len(self.history) - 1
+                x, y = self._batch_columns(k)
+                carried = update(*params, x, y, alpha, *state, *grads)
+                new_params = carried[:len(params)]
+                if self.minibatch:
+                    x, y = self._batch_columns(k + 1)
+                loss, new_grads = gradient(*new_params, x, y)
+                new_state = carried[len(params):]
+                row = np.concatenate([a.ravel() for a in new_params] + [loss.ravel()]
+                                     + [g.ravel() for g in new_grads] + [np.ravel(v) for v in new_state])
+                if not np.isfinite(row).all():
+                    self.divergence = self._explain(row)
+                    break
+                self.history.append(row)
+                params, grads, state = list(new_params), list(new_grads), list(new_state)
         return self.divergence
 
     def _explain(self, rejected):

@@ -3,7 +3,7 @@
 
 import math
 
-from benchmarks import gradient, memory, plot, table
+from benchmarks import gradient, memory, network, plot, table
 
 
 def assert_well_formed(record):
@@ -55,3 +55,10 @@ def test_gradient_plot_refresh_against_a_plot_at_the_limit(tmp_path, monkeypatch
         assert_well_formed(record)
     assert len(found["ours"]) == len(found["reference"]) == 3
     assert all(t > 0 for t in found["ours"] + found["reference"])
+
+
+def test_the_network_figures_at_a_tiny_size():
+    found = network.measurements(steps=30, single_rounds=1, samples=50, batch_rounds=1)
+    for measurement in found:
+        assert_well_formed(measurement.record())
+        assert "agree" in measurement.check and "DISAGREE" not in measurement.check

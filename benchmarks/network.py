@@ -1,0 +1,134 @@
+"""Networks wider than the chain: the engine against hand-written numpy.
+
+Run with ``python -m benchmarks.network``.  Two figures, each a ratio:
+
+(a) 1-8-8-1 (tanh), one sample, many steps, history recorded:
+    ``NetworkTrainer.run(N)`` against a hand-written numpy loop of the same
+    arithmetic that records the same rows (parameters, loss, gradient) into a
+    preallocated array.  Target ≤ 1.5.
+(b) 2-8-8-1 (tanh), one full-batch step on 10⁴ samples: ``NetworkTrainer.run(1)``
+    against a hand-written numpy step.  Target ≤ 1.5.
+
+PyTorch autograd is the peer a learner would otherwise use; its row is
+measured only where torch is installed (it is not a dependency).
+"""
+
+import numpy as np
+
+from engine import Spec
+from engine.init import initialize_network
+from engine.network_training import NetworkTrainer
+
+from benchmarks import table
+from benchmarks.engine import Measurement, _agreement, _timed
+
+SINGLE_STEPS = 20_000
+SINGLE_ROUNDS = 5
+BATCH_SAMPLES = 10_000
+BATCH_ROUNDS = 9
+ALPHA = 0.01
+TARGET = 1.5
+
+
+def _arrays(layers, seed=0):
+    params = initialize_network("xavier", seed, layers)
+    return [params[f"{k}{l}"] for l in range(1, len(layers)) for k in "Wb"]
+
+
+def numpy_loop(steps, W1, b1, W2, b2, W3, b3, x, y, alpha, out):
+    """``steps`` gradient-descent steps of a tanh-tanh-linear network on the
+    columns x, y, each state's row (parameters, loss, gradient) written to ``out``."""
+    n = x.shape[1]
+    for k in range(steps):
+        h1 = np.tanh(W1 @ x + b1)
+        h2 = np.tanh(W2 @ h1 + b2)
+        err = W3 @ h2 + b3 - y
+        loss = float(np.sum(err * err)) / n
+        d3 = 2 * err
+        gW3, gb3 = d3 @ h2.T / n, d3.sum(axis=1, keepdims=True) / n
+        d2 = (W3.T @ d3) * (1 - h2 * h2)
+        gW2, gb2 = d2 @ h1.T / n, d2.sum(axis=1, keepdims=True) / n
+        d1 = (W2.T @ d2) * (1 - h1 * h1)
+        gW1, gb1 = d1 @ x.T / n, d1.sum(axis=1, keepdims=True) / n
+        out[k] = np.concatenate([a.ravel() for a in (W1, b1, W2, b2, W3, b3)] + [[loss]]
+                                + [g.ravel() for g in (gW1, gb1, gW2, gb2, gW3, gb3)])
+        W1, b1, W2, b2, W3, b3 = (W1 - alpha * gW1, b1 - alpha * gb1, W2 - alpha * gW2,
+                                  b2 - alpha * gb2, W3 - alpha * gW3, b3 - alpha * gb3)
+    return W1, b1, W2, b2, W3, b3
+
+
+def _params(arrays):
+    return dict(zip(("W1", "b1", "W2", "b2", "W3", "b3"), arrays))
+
+
+def measure_single(steps=SINGLE_STEPS, rounds=SINGLE_ROUNDS):
+    layers = (1, 8, 8, 1)
+    spec = Spec(layers=layers)
+    start = _arrays(layers)
+    x, y = np.array([[0.5]]), np.array([[0.3]])
+    trainer = NetworkTrainer(spec, _params(start), x.T, y.T, ALPHA)
+    trainer.run(200)
+    out = np.empty((max(steps, 200) + 1, len(trainer.row)))
+    got = np.concatenate([a.ravel() for a in trainer.params(200).values()])
+    expected = np.concatenate([a.ravel() for a in numpy_loop(200, *start, x, y, ALPHA, out)])
+    check = _agreement(got, expected, 1e-9)
+    ours, reference = [], []
+    for i in range(rounds):
+        trainer = NetworkTrainer(spec, _params(start), x.T, y.T, ALPHA)
+        pair = [(ours, lambda: trainer.run(steps)),
+                (reference, lambda: numpy_loop(steps, *start, x, y, ALPHA, out))]
+        for samples, call in (pair if i % 2 == 0 else pair[::-1]):
+            samples.append(_timed(call) / steps * 1e6)
+    return Measurement(name="1-8-8-1 training step, 1 sample, history recorded", unit="µs/step", scale=1e6,
+                       target=TARGET, ours=ours, reference=reference, check=check)
+
+
+def measure_batch(samples=BATCH_SAMPLES, rounds=BATCH_ROUNDS):
+    layers = (2, 8, 8, 1)
+    spec = Spec(layers=layers)
+    start = _arrays(layers)
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-2, 2, (samples, 2))
+    Y = np.sin(X[:, :1]) * np.cos(X[:, 1:])
+    trainer = NetworkTrainer(spec, _params(start), X, Y, ALPHA)
+    out = np.empty((1, len(trainer.row)))
+    trainer.run(1)
+    got = np.concatenate([a.ravel() for a in trainer.params(1).values()])
+    expected = np.concatenate([a.ravel() for a in numpy_loop(1, *start, X.T.copy(), Y.T.copy(), ALPHA, out)])
+    check = _agreement(got, expected, 1e-9)
+    xc, yc = X.T.copy(), Y.T.copy()
+    ours, reference = [], []
+    pair = [(ours, lambda: trainer.run(1)), (reference, lambda: numpy_loop(1, *start, xc, yc, ALPHA, out))]
+    for i in range(rounds):
+        for times, call in (pair if i % 2 == 0 else pair[::-1]):
+            times.append(_timed(call) * 1e3)
+    return Measurement(name=f"2-8-8-1 full-batch step, n = {samples:,}", unit="ms/step", scale=1e3,
+                       target=TARGET, ours=ours, reference=reference, check=check)
+
+
+def measurements(**sizes):
+    return [measure_single(sizes.get("steps", SINGLE_STEPS), sizes.get("single_rounds", SINGLE_ROUNDS)),
+            measure_batch(sizes.get("samples", BATCH_SAMPLES), sizes.get("batch_rounds", BATCH_ROUNDS))]
+
+
+def results(**sizes):
+    return [m.record() for m in measurements(**sizes)]
+
+
+def main():
+    def measure():
+        found = measurements()
+        return found, [m.record() for m in found]
+
+    def details(found):
+        lines = [f"{m.name}: {m.check}" for m in found]
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            lines.append("PyTorch is not installed: its row is skipped.")
+        return lines
+    return table.report("Network benchmark (numpy engine against hand-written numpy)", measure, details)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
