@@ -271,3 +271,22 @@ def test_the_drawn_parameters_use_each_layers_fan_in_and_out(capsys):
     expected.normal(0, math.sqrt(2 / 8), (8, 8))        # W1 is drawn first
     assert np.array_equal(W2, expected.normal(0, math.sqrt(2 / 8), (8, 8)).ravel())
     assert all(float(row[f"b1[{i}]"]) == 0 for i in range(1, 9))
+
+
+def test_a_divergence_names_the_first_element_that_overflowed(tmp_path, capsys):
+    out = tmp_path / "run.csv"
+    assert _run("train", "--steps", "300", "--layers", "1-2-1", "--activation", "linear", "--alpha", "100",
+                "--x", "3", "--y", "1000", "-o", str(out)) == 1
+    err = capsys.readouterr().err
+    assert "diverged at step" in err and "[1]" in err
+    rows = _rows(out.read_text(encoding="utf-8"))
+    step = int(err.split("diverged at step ")[1].split(":")[0])
+    assert len(rows) == step and all(math.isfinite(float(v)) for r in rows for v in r.values())
+
+
+@pytest.mark.parametrize("command", [["derive", "--steps", "2"], ["train", "--steps", "5"]])
+def test_the_chain_written_as_layers_is_the_chain_byte_for_byte(capsys, command):
+    assert _run(*command) == 0
+    default = capsys.readouterr().out
+    assert _run(*command, "--layers", "1-1-1-1", "--output-activation", "linear") == 0
+    assert capsys.readouterr().out == default and ("dL/dz3" in default) == (command[0] == "derive")
