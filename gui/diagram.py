@@ -263,9 +263,22 @@ class NetworkDiagram(QGraphicsView):
         self.scene().addItem(item)
         self.chain_marks[element] = item
 
+    def _haloed(self, element, kind, rect, centre, fill):
+        """A node's circle or a bias's box, and the chain's ring around it."""
+        margin = 0.2 * self._unit
+        shape, halo = kind(rect), kind(rect.adjusted(-margin, -margin, margin, margin))
+        shape.setPos(centre)
+        halo.setPos(centre)
+        shape.setBrush(QBrush(fill))
+        shape.setData(0, element)
+        shape.setZValue(1)
+        self.scene().addItem(shape)
+        self.shapes[element] = shape
+        halo.setPen(QPen(CHAIN, 0.35 * self._unit))
+        self._mark(element, halo, 0.5)
+
     def _build(self):
         scene, r, u = self.scene(), self._radius, self._unit
-        ring = QPen(CHAIN, 0.35 * u)
         for name, (a, b) in WEIGHTS.items():
             ends = (self._centre(a).x() + r, 0, self._centre(b).x() - r, 0)
             line = QGraphicsLineItem(*ends)
@@ -286,17 +299,7 @@ class NetworkDiagram(QGraphicsView):
         self.chain_marks["yhat-L"].setPen(loss_halo)
         for node in NODES:
             centre = self._centre(node)
-            circle = QGraphicsEllipseItem(QRectF(-r, -r, 2 * r, 2 * r))
-            circle.setPos(centre)
-            circle.setBrush(QBrush(QColor(250, 250, 250)))
-            circle.setData(0, node)
-            circle.setZValue(1)
-            scene.addItem(circle)
-            self.shapes[node] = circle
-            halo = QGraphicsEllipseItem(QRectF(-r, -r, 2 * r, 2 * r).adjusted(-0.2 * u, -0.2 * u, 0.2 * u, 0.2 * u))
-            halo.setPos(centre)
-            halo.setPen(ring)
-            self._mark(node, halo, 0.5)
+            self._haloed(node, QGraphicsEllipseItem, QRectF(-r, -r, 2 * r, 2 * r), centre, QColor(250, 250, 250))
             self._name(f"{node}.name", centre, "name")
             below = centre + QPointF(0, self._node_label_y)
             self._label(f"{node}.value", "value", GRADIENT_TEXT, below)
@@ -306,17 +309,7 @@ class NetworkDiagram(QGraphicsView):
                 self._label(f"{node}.flag", "flag", SATURATED, below)
         for name, node in BIASES.items():
             centre = self._centre(node) + QPointF(0, self._box_y)
-            box = QGraphicsRectItem(self._box)
-            box.setPos(centre)
-            box.setBrush(QBrush(QColor(245, 245, 245)))
-            box.setData(0, name)
-            box.setZValue(1)
-            scene.addItem(box)
-            self.shapes[name] = box
-            halo = QGraphicsRectItem(self._box.adjusted(-0.2 * u, -0.2 * u, 0.2 * u, 0.2 * u))
-            halo.setPos(centre)
-            halo.setPen(ring)
-            self._mark(name, halo, 0.5)
+            self._haloed(name, QGraphicsRectItem, self._box, centre, QColor(245, 245, 245))
             link = QGraphicsLineItem(0, self._box_y + self._box.bottom(), 0, -r)
             link.setPos(self._centre(node))
             link.setData(0, name)

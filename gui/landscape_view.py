@@ -182,9 +182,7 @@ class LandscapeView(DrawnWhenVisible, QWidget):
                           f"{number(params[outside[0]])}, outside [{number(low)}, {number(high)}], "
                           f"the range the landscape is drawn over.")
         self.image.clear()
-        for iso in self.isocurves:
-            iso.setData(None)
-            iso.setVisible(False)
+        self._draw_contours(None, ())
         self.path_curve.setData([], [])
         self.marker.setData([], [])
         self.grid_values, self._key = None, None
@@ -209,16 +207,17 @@ class LandscapeView(DrawnWhenVisible, QWidget):
         dy = values2[1] - values2[0]
         # Pixel (j, i) centred on (values1[j], values2[i]).
         self.image.setRect(QRectF(values1[0] - dx / 2, values2[0] - dy / 2, dx * len(values1), dy * len(values2)))
-        for n, iso in enumerate(self.isocurves):
-            if n < len(contours):
-                iso.setData(shown, contours[n])
-                iso.setVisible(True)
-            else:
-                iso.setData(None)
-                iso.setVisible(False)
+        self._draw_contours(shown, contours)
         self.contour_levels = contours
         self.plot.getPlotItem().getViewBox().setRange(
             xRange=(values1[0], values1[-1]), yRange=(values2[0], values2[-1]), padding=0)
+
+    def _draw_contours(self, loss, levels):
+        """A line at each of ``levels`` over ``loss``; the isocurves left over are hidden."""
+        for n, iso in enumerate(self.isocurves):
+            drawn = n < len(levels)
+            iso.setData(loss if drawn else None, levels[n] if drawn else None)
+            iso.setVisible(drawn)
 
     def _draw_path(self, line, p1, p2, params):
         xs, ys = line.column(p1), line.column(p2)
