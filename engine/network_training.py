@@ -8,6 +8,7 @@ with state k are those on the batch of update k, so that
 ``W1_next`` … are exactly state k + 1.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -36,7 +37,8 @@ def check_array(name, value, kind):
                  f"of {kind.cols})"
         raise InputError(name, f"must be {what}, got {array.size} number{'s' if array.size != 1 else ''}"
                          + (f" in {array.shape[0]} rows" if array.ndim == 2 else ""))
-    low, high = LIMITS["W1" if name[0] in "Wb" else name]
+    # An optimizer's state (v_W1, …) need only be finite.
+    low, high = LIMITS["W1"] if name[0] in "Wb" else LIMITS.get(name, (-math.inf, math.inf))
     bad = ~(np.isfinite(array) & (array >= low) & (array <= high))
     if bad.any():
         value = array.reshape(-1)[int(np.argmax(bad.reshape(-1)))]
@@ -80,7 +82,7 @@ class NetworkTrainer:
     nested lists or arrays.  ``batch_size``, ``shuffle_seed``: as for the
     chain's Trainer."""
 
-    def __init__(self, spec, params, x, y, alpha, *, batch_size=None, shuffle_seed=None):
+    def __init__(self, spec, params, x, y, alpha, *, state=None, batch_size=None, shuffle_seed=None):
         self.spec = spec
         self.table = tab = table(spec)
         self.start = {p: check_array(p, params[p], tab.kinds[p]) for p in tab.params}
@@ -96,7 +98,27 @@ class NetworkTrainer:
         self.history = History(columns=self.row)
         self._derive, self._update, self._gradient = _functions(spec)
         self._sizes = [tab.kinds[n].rows * tab.kinds[n].cols for n in tab.params]
-        state = {s: (0.0 if s == "t" else np.zeros_like(self.start[s.split("_", 1)[1]])) for s in tab.state}
+        given = dict(state or {})
+        unknown = sorted(set(given) - set(tab.state))
+        if unknown:
+            raise InputError(unknown[0], f"is not part of this optimizer's state (it keeps "
+                                         f"{', '.join(tab.state) or 'nothing'})")
+        state = {}
+        for name in tab.state:
+            if name == "t":
+                t = given.get("t", 0.0)
+                if not (isinstance(t, (int, float)) and float(t).is_integer() and 0 <= t <= 2.0 ** 53):
+                    raise InputError("t", f"the update counter must be a whole number from 0 to 2^53, got {t!r}")
+                state[name] = float(t)
+                continue
+            kind = tab.kinds[name]
+            value = check_array(name, given.get(name, np.zeros((kind.rows, kind.cols))), kind) \
+                if name in given else np.zeros((kind.rows, kind.cols))
+            if name.startswith(("s_", "v_")) and (name.startswith("s_") or "m_" + name[2:] in tab.state) \
+                    and (value < 0).any():
+                raise InputError(name, "a running average of squares cannot be negative")
+            state[name] = value
+        self.start_state = state
         loss, grads = self._loss_and_gradient(self.start, 0)
         row = self._row(self.start, loss, grads, state)
         if not np.isfinite(row).all():
@@ -198,6 +220,20 @@ class NetworkTrainer:
         column = int(np.argmin(np.isfinite(rejected)))
         name = self.row[column]
         return Divergence(step, name, field_text(name), float(rejected[column]))
+
+    def gradients(self, step=-1):
+        return self._split(self.history.row(step))[2]
+
+    def truncate(self, length):
+        """Keep the first ``length`` states, as if the later updates never ran."""
+        self.history.truncate(length)
+        self.divergence = None
+
+    def frozen(self, length=None):
+        """This trainer's first ``length`` states, unchanged by later training; it cannot train."""
+        view = copy.copy(self)
+        view.history = self.history.frozen(length)
+        return view
 
     def checks(self, step=-1):
         """The central difference of the loss for every parameter element of a

@@ -290,3 +290,29 @@ def test_the_chain_written_as_layers_is_the_chain_byte_for_byte(capsys, command)
     default = capsys.readouterr().out
     assert _run(*command, "--layers", "1-1-1-1", "--output-activation", "linear") == 0
     assert capsys.readouterr().out == default and ("dL/dz3" in default) == (command[0] == "derive")
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "rmsprop", "adam"])
+def test_a_trainer_started_from_a_recorded_state_continues_it_exactly(optimizer):
+    spec = Spec(layers=(2, 3, 1), optimizer=optimizer, schedule="exp", decay=0.99)
+    params = {"W1": [[0.3, -0.2], [0.1, 0.4], [-0.5, 0.2]], "b1": [0.0, 0.1, -0.1],
+              "W2": [[0.2, 0.3, -0.1]], "b2": [0.05]}
+    X, Y = [[0.5, -1.0], [1.5, 0.2]], [[0.1], [0.7]]
+    whole = NetworkTrainer(spec, params, X, Y, 0.05)
+    whole.run(8)
+    later = NetworkTrainer(spec, whole.params(5), X, Y, 0.05, state=whole.optimizer_state(5))
+    later.run(3)
+    assert np.array_equal(later.history.rows(0, 4), whole.history.rows(5, 9))
+    whole.truncate(6)
+    assert len(whole) == 6 and whole.divergence is None
+
+
+def test_a_bad_starting_state_is_refused_naming_it():
+    spec = Spec(layers=(2, 2, 1), optimizer="adam")
+    params = {"W1": [[0.3, -0.2], [0.1, 0.4]], "b1": [0.0, 0.1], "W2": [[0.2, 0.3]], "b2": [0.05]}
+    for state, name, words in (({"v_W1": [[-1, 0], [0, 0]]}, "v_W1", "negative"),
+                               ({"s_W1": [[1, 0], [0, 0]]}, "s_W1", "not part of this optimizer's state"),
+                               ({"m_b1": [1, 2, 3]}, "m_b1", "2 numbers")):
+        with pytest.raises(cli.InputError) as refused:
+            NetworkTrainer(spec, params, [1, 2], [1], 0.1, state=state)
+        assert refused.value.name == name and words in str(refused.value)
