@@ -10,6 +10,7 @@ samples is n columns, and a term marked ``mean`` is averaged over them.
 """
 
 import ast
+import copy
 import functools
 import math
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ def _norm(*arrays):
 
 
 _VECTOR = compiled._FUNCTIONS["vector"]
-_NAMESPACE = {**_VECTOR, "sum": lambda v: np.sum(v, axis=0, keepdims=True), "norm": _norm,
+# A sample's sum over its units: the units are the second-last axis.
+_NAMESPACE = {**_VECTOR, "sum": lambda v: np.sum(v, axis=-2, keepdims=True), "norm": _norm,
               "clip": lambda g, c: np.where(g > c, c, np.where(g < -c, -c, g)),
               "clip_scale": compiled._clip_scale, "np": np}
 
@@ -66,15 +68,24 @@ def table(spec):
     return Table(spec, terms, params, state, kinds)
 
 
+class _Stacked(ast.NodeTransformer):
+    """``.T`` as ``.mT``, the transpose of the last two axes: the code then
+    also runs on a stack of networks (leading axes, as the landscape's grid)."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        return ast.Attribute(node.value, "mT", ast.Load()) if node.attr == "T" else node
+
+
 def _code(term):
-    """The statement computing ``term`` on a batch whose samples are columns."""
+    """The statement computing ``term`` on a batch whose samples are the last axis."""
     node = expr.parse(term.source)
-    code = ast.unparse(node)
+    code = ast.unparse(ast.fix_missing_locations(_Stacked().visit(copy.deepcopy(node))))
     if not term.mean:
         return f"{term.var} = {code}"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and isinstance(node.right, ast.Attribute):
         return f"{term.var} = ({code}) / _n"    # the product already sums over the samples
-    return f"{term.var} = np.sum({code}, axis=1, keepdims=True) / _n"
+    return f"{term.var} = np.sum({code}, axis=-1, keepdims=True) / _n"
 
 
 def _lookahead(tab):
@@ -95,15 +106,20 @@ def source_of(spec):
     update = [t for t in tab.terms if t.section == UPDATE and t.id not in ahead]
     gradients = [f"dL_d{p}" for p in tab.params]
     carried = tab.params + tab.state
-    lines = [f"def derive({args}):", "    _n = x.shape[1]"]
+    lines = [f"def derive({args}):", "    _n = x.shape[-1]"]
     lines += ["    " + _code(t) for t in tab.terms]
     lines.append(f"    return ({', '.join(t.var for t in tab.terms)},)")
     lines += [f"def update({args}, {', '.join(gradients)}):"]
     lines += ["    " + _code(t) for t in update]
     lines.append(f"    return ({', '.join(n + '_next' for n in carried)},)")
-    lines += [f"def gradient({', '.join(tab.params)}, x, y):", "    _n = x.shape[1]"]
+    lines += [f"def gradient({', '.join(tab.params)}, x, y):", "    _n = x.shape[-1]"]
     lines += ["    " + _code(t) for t in tab.terms if t.section != UPDATE]
     lines.append(f"    return L, ({', '.join(gradients)},)")
+    # The loss alone, per sample (a sample's L, not the mean): the landscape's.
+    forward = [t for t in tab.terms if t.section != UPDATE][:[t.id for t in tab.terms].index("L")]
+    lines += [f"def loss({', '.join(tab.params)}, x, y):"]
+    lines += ["    " + _code(t) for t in forward]
+    lines.append(f"    return {next(t for t in tab.terms if t.id == 'L').source}")
     return "\n".join(lines)
 
 
@@ -112,6 +128,16 @@ def _functions(spec):
     namespace = dict(_NAMESPACE)
     exec(compile(source_of(spec), f"<engine.network {'-'.join(map(str, spec.layers))}>", "exec"), namespace)
     return namespace["derive"], namespace["update"], namespace["gradient"]
+
+
+def loss_function(spec):
+    """``loss(W1, b1, …, x, y)``: each sample's loss (the last axis), from the
+    table's forward lines; the parameters may carry leading axes (a grid of
+    networks, as the landscape evaluates), the samples are columns."""
+    _functions(spec)
+    namespace = dict(_NAMESPACE)
+    exec(compile(source_of(spec), "<engine.network loss>", "exec"), namespace)
+    return namespace["loss"]
 
 
 def columns(samples, width):

@@ -202,8 +202,8 @@ def test_the_central_differences_agree_with_every_gradient_element():
 
 def test_the_generated_code_is_the_lines():
     source = source_of(MAZUR_SPEC)
-    assert "dL_dW2 = (dL_dz2 @ h1.T) / _n" in source
-    assert "dL_dh1 = W2.T @ dL_dz2" in source
+    assert "dL_dW2 = (dL_dz2 @ h1.mT) / _n" in source
+    assert "dL_dh1 = W2.mT @ dL_dz2" in source
 
 
 def test_the_matrix_form_of_each_term():
