@@ -316,3 +316,60 @@ def test_a_bad_starting_state_is_refused_naming_it():
         with pytest.raises(cli.InputError) as refused:
             NetworkTrainer(spec, params, [1, 2], [1], 0.1, state=state)
         assert refused.value.name == name and words in str(refused.value)
+
+
+# --- the update rules, written out by hand ----------------------------------------------
+
+def _hand_update(rule, params, grads, state, alpha, t):
+    """One update of every parameter array as the textbook writes it; ``state``
+    holds the optimizer's arrays by (prefix, name)."""
+    g = dict(grads)
+    if rule["clip"] == "value":
+        g = {p: np.clip(v, -rule["c"], rule["c"]) for p, v in g.items()}
+    elif rule["clip"] == "norm":
+        norm = math.sqrt(sum(float(np.sum(v * v)) for v in g.values()))
+        g = {p: v * (rule["c"] / norm if norm > rule["c"] else 1.0) for p, v in g.items()}
+    rate = alpha * (0.5 ** (t // 2) if rule["schedule"] == "step" else 0.9 ** t if rule["schedule"] == "exp" else 1)
+    new = {}
+    for p, theta in params.items():
+        if rule["optimizer"] == "sgd":
+            new[p] = theta - rate * g[p]
+        elif rule["optimizer"] == "momentum":
+            state["v", p] = 0.8 * state.get(("v", p), 0) + g[p]
+            new[p] = theta - rate * state["v", p]
+        elif rule["optimizer"] == "rmsprop":
+            state["s", p] = 0.9 * state.get(("s", p), 0) + 0.1 * g[p] ** 2
+            new[p] = theta - rate * g[p] / (np.sqrt(state["s", p]) + 1e-8)
+        else:
+            state["m", p] = 0.9 * state.get(("m", p), 0) + 0.1 * g[p]
+            state["v", p] = 0.999 * state.get(("v", p), 0) + 0.001 * g[p] ** 2
+            mhat, vhat = state["m", p] / (1 - 0.9 ** (t + 1)), state["v", p] / (1 - 0.999 ** (t + 1))
+            new[p] = theta - rate * mhat / (np.sqrt(vhat) + 1e-8)
+    return new
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(smooth=True), st.sampled_from(["sgd", "momentum", "rmsprop", "adam"]),
+       st.sampled_from(["constant", "step", "exp"]), st.sampled_from([None, "value", "norm"]))
+def test_every_update_rule_follows_the_hand_written_one(case, optimizer, schedule, clip):
+    spec, params, acts, out, loss, X, Y = case
+    assume(spec.layers != (1, 1, 1, 1))
+    numbers = {"momentum": 0.8} if optimizer == "momentum" else {}
+    if schedule == "step":
+        numbers.update(decay=0.5, decay_every=2)
+    spec = Spec(**{**spec.network.__dict__}, optimizer=optimizer, schedule=schedule, clip=clip, clip_c=0.3,
+                **numbers)
+    trainer = NetworkTrainer(spec, _ours(params), X, Y, 0.05)
+    trainer.run(4)
+    rule = {"optimizer": optimizer, "schedule": schedule, "clip": clip, "c": 0.3}
+    theirs, state = [(np.array(W), np.array(b)) for W, b in params], {}
+    for step in range(5):
+        ours = trainer.params(step)
+        for l, (W, b) in enumerate(theirs, 1):
+            np.testing.assert_allclose(ours[f"W{l}"], W, rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(ours[f"b{l}"].ravel(), b, rtol=1e-9, atol=1e-11)
+        grads = oracle.batch_gradients(theirs, X, Y, acts or "tanh", out, loss)[1]
+        flat = {f"{k}{l}": v for l, (dW, db) in enumerate(grads, 1) for k, v in (("W", dW), ("b", db))}
+        current = {f"{k}{l}": v for l, (W, b) in enumerate(theirs, 1) for k, v in (("W", W), ("b", b))}
+        new = _hand_update(rule, current, flat, state, 0.05, step)
+        theirs = [(new[f"W{l}"], new[f"b{l}"]) for l in range(1, len(theirs) + 1)]
