@@ -10,12 +10,13 @@ with state k are those on the batch of update k, so that
 
 import copy
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from . import elements
 from .dataset import batch_indices, batch_size_of
-from .gradcheck import STEP, Check
+from .gradcheck import EPSILON, STEP, Check, relative_error
 from .history import History
 from .limits import LIMITS, InputError
 from .network import _functions, columns, derive, row_columns, table
@@ -237,22 +238,37 @@ class NetworkTrainer:
 
     def checks(self, step=-1):
         """The central difference of the loss for every parameter element of a
-        state, on its update's batch, against the recorded gradient."""
+        state, on its update's batch, against the recorded gradient, judged by
+        engine.gradcheck.CHECK_RULE: its floor is the rounding of the two
+        losses over 2h and, for a gradient that this would flag, the same at
+        2h and the quotient's truncation (how far the quotient of step 2h is)."""
         step %= len(self.history)
         params, _, grads, _ = self._split(self.history.row(step))
+
+        def quotient(p, i, j, h):
+            losses = []
+            for sign in (1, -1):
+                moved = dict(params)
+                moved[p] = params[p].copy()
+                moved[p][i - 1, j - 1] += sign * h
+                losses.append(float(np.ravel(self._loss_and_gradient(moved, step)[0])[0]))
+            return (losses[0] - losses[1]) / (2 * h), 16 * EPSILON * (abs(losses[0]) + abs(losses[1])) / (2 * h)
+
         found = []
         for p in self.table.params:
             kind = self.table.kinds[p]
             for i, j in elements.indices(kind):
                 h = STEP * max(1.0, abs(params[p][i - 1, j - 1]))
-                losses = []
-                for sign in (1, -1):
-                    moved = {q: a.copy() for q, a in params.items()}
-                    moved[p][i - 1, j - 1] += sign * h
-                    losses.append(float(np.ravel(self._loss_and_gradient(moved, step)[0])[0]))
-                numeric = (losses[0] - losses[1]) / (2 * h)
+                numeric, noise = quotient(p, i, j, h)
                 analytic = float(grads[p][i - 1, j - 1])
-                scale = max(abs(analytic), abs(numeric))
-                error = abs(analytic - numeric) / scale if scale else 0.0
-                found.append(Check(elements.element_id(p, kind, i, j), analytic, numeric, error, 0.0))
+                parts = ((f"the rounding of L(θ ± h) (16ε relative) over 2h", noise),)
+                check = Check(elements.element_id(p, kind, i, j), analytic, numeric,
+                              relative_error(analytic, numeric), noise, parts)
+                if check.suspect:
+                    wider, wider_noise = quotient(p, i, j, 2 * h)
+                    parts += (("the same rounding at θ ± 2h", wider_noise),
+                              ("the truncation error: how far the quotient of step 2h is from this one",
+                               abs(wider - numeric)))
+                    check = replace(check, noise=noise + wider_noise + abs(wider - numeric), floor_parts=parts)
+                found.append(check)
         return found

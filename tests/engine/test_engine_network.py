@@ -373,3 +373,15 @@ def test_every_update_rule_follows_the_hand_written_one(case, optimizer, schedul
         current = {f"{k}{l}": v for l, (W, b) in enumerate(theirs, 1) for k, v in (("W", W), ("b", b))}
         new = _hand_update(rule, current, flat, state, 0.05, step)
         theirs = [(new[f"W{l}"], new[f"b{l}"]) for l in range(1, len(theirs) + 1)]
+
+
+def test_a_gradient_too_small_for_the_difference_is_within_the_floor_not_flagged():
+    """At a minimum the gradient is ~1e-17 and the central difference sees only
+    the rounding of L: the check must say ≈ (within the floor), not ⚠."""
+    from engine.gradcheck import DIFFERS, WITHIN_FLOOR
+    spec = Spec(layers=(1, 2, 1), activation1="linear")
+    params = {"W1": [[1.0], [0.0]], "b1": [0.0, 0.0], "W2": [[1.0, 0.0]], "b2": [0.0]}
+    trainer = NetworkTrainer(spec, params, [[1.0], [2.0]], [[1.0], [2.0]], 0.1)
+    verdicts = {c.param: c.verdict for c in trainer.checks(0)}
+    assert DIFFERS not in verdicts.values()
+    assert trainer.gradients(0)["W1"][0, 0] == 0 and verdicts["W1[1,1]"] == WITHIN_FLOOR
