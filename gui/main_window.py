@@ -589,7 +589,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text)
 
     def _on_running_changed(self, running):
-        (self.state.begin_run if running else self.state.end_run)()
         if not running:
             self.state.goal = None   # a pause ends a run-until too
         if self.actionRun.isChecked() != running:

@@ -5,11 +5,13 @@ How many steps a tick trains is read off ``TrainingRunner.clock``: a test
 gives it a clock of its own and calls :meth:`TrainingRunner.tick` itself, so
 that what it asserts does not hang on how often the timer fired."""
 
+import itertools
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 FASTEST = 0          # steps per second meaning "as fast as possible"
+_RUNS = itertools.count(1)   # each run's id: its chunks merge into one undoable command
 CHUNK_SECONDS = 0.016  # engine work per tick at full speed: with a redraw, well under 50 ms
 
 
@@ -26,9 +28,11 @@ class TrainingRunner(QObject):
         self._chunk = 64          # steps per tick at full speed, adapted to CHUNK_SECONDS
         self._owed = 0.0
         self._last = 0.0
+        self._run = None
 
     @property
     def running(self):
+        """The one holder of whether training runs: actions and views follow runningChanged."""
         return self._timer.isActive()
 
     @property
@@ -43,6 +47,7 @@ class TrainingRunner(QObject):
         if self.running:
             return
         self._owed, self._last = 0.0, self.clock()
+        self._run = next(_RUNS)
         self._timer.start(0 if self._rate == FASTEST else 15)
         self.runningChanged.emit(True)
 
@@ -64,7 +69,7 @@ class TrainingRunner(QObject):
         self._last = now
         if steps == 0:
             return
-        divergence = self._state.train(steps)
+        divergence = self._state.train(steps, run=self._run)
         if self._rate == FASTEST:
             spent = max(self.clock() - now, 1e-6)
             self._chunk = max(1, min(1 << 20, int(self._chunk * min(4.0, CHUNK_SECONDS / spent))))

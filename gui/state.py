@@ -4,7 +4,6 @@ when something changed.  No arithmetic of its own."""
 
 import concurrent.futures
 import dataclasses
-import itertools
 import weakref
 
 import shiboken6
@@ -52,8 +51,6 @@ class ExplorerState(QObject):
         self._cache = (None, None)
         self._shown = None   # (cache key, Shown)
         self._checks = None
-        self._run_ids = itertools.count(1)
-        self._run_id = None
         self.goal = None
         self.memory_budget = MEMORY_BUDGET
         self.background_checks_from = BACKGROUND_CHECKS_FROM
@@ -278,25 +275,20 @@ class ExplorerState(QObject):
         return EditCommand(self, field, values, self._cursor, trainer,
                            text=f"Set {field_text(field)} to {choice_text(value)}")
 
-    def begin_run(self):
-        """Chunks trained until end_run() are one command: one undo takes the whole run back."""
-        self._run_id = next(self._run_ids)
-
-    def end_run(self):
-        self._run_id = None
-
     def set_goal(self, loss, steps):
         """The next run stops when the loss falls below ``loss`` (None: no
         target) or after ``steps`` updates, and says which (goalReached)."""
         self.goal = Goal(loss, steps, self.last)
 
-    def train(self, steps):
-        """Up to ``steps`` updates at the end; returns the Divergence if training stopped."""
+    def train(self, steps, run=None):
+        """Up to ``steps`` updates at the end; returns the Divergence if training stopped.
+        ``run``: the runner's id of a continuous run, whose chunks are one command
+        (one undo takes the whole run back); None for a step of its own."""
         goal = self.goal
         if goal is not None:
             steps = min(steps, goal.start + goal.steps - self.last)
         if self.timeline.divergence is None and steps > 0:
-            self.push(RunCommand(self, steps, self._run_id, goal and goal.loss))
+            self.push(RunCommand(self, steps, run, goal and goal.loss))
         divergence = self.timeline.divergence
         if goal is not None:
             self._check_goal(goal, divergence)

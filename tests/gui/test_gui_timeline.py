@@ -49,10 +49,8 @@ def test_step_forward_past_the_end_trains_one_more(window):
 def test_undo_of_a_long_run_is_exact(window):
     window.state.train(3)
     before = window.state.timeline.rows().copy()
-    window.state.begin_run()
     for _ in range(10):
-        window.state.train(1000)
-    window.state.end_run()
+        window.state.train(1000, run=7)   # chunks of one run, as the runner gives them
     assert len(window.state.timeline) == 10004
     assert window.state.undo_stack.count() == 2      # the three-step train, then one run of 10,000
     window.actionUndo.trigger()
