@@ -83,6 +83,57 @@ def measure_single(steps=SINGLE_STEPS, rounds=SINGLE_ROUNDS):
                        target=TARGET, ours=ours, reference=reference, check=check)
 
 
+TARGET_TORCH = 0.2   # at least 5× faster than PyTorch autograd
+
+
+def torch_loop(steps, start, x, y, alpha, out):
+    """The same steps with PyTorch autograd in float64 on the CPU, each state's
+    row (parameters, loss, gradient) recorded, as a learner would write it."""
+    import torch
+    params = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in start]
+    xt, yt = torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    n = x.shape[1]
+    for k in range(steps):
+        W1, b1, W2, b2, W3, b3 = params
+        err = W3 @ torch.tanh(W2 @ torch.tanh(W1 @ xt + b1) + b2) + b3 - yt
+        loss = (err * err).sum() / n
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            out[k] = torch.cat([p.reshape(-1) for p in params] + [loss.reshape(1)]
+                               + [p.grad.reshape(-1) for p in params]).numpy()
+            for p in params:
+                p -= alpha * p.grad
+    return [p.detach().numpy() for p in params]
+
+
+def measure_torch(steps=SINGLE_STEPS // 4, rounds=SINGLE_ROUNDS):
+    """1-8-8-1, one sample: NetworkTrainer against PyTorch autograd; None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    layers = (1, 8, 8, 1)
+    spec = Spec(layers=layers)
+    start = _arrays(layers)
+    x, y = np.array([[0.5]]), np.array([[0.3]])
+    out = np.empty((max(steps, 200) + 1, 1 + 2 * sum(a.size for a in start)))
+    trainer = NetworkTrainer(spec, _params(start), x.T, y.T, ALPHA)
+    trainer.run(200)
+    got = np.concatenate([a.ravel() for a in trainer.params(200).values()])
+    check = _agreement(got, np.concatenate([a.ravel() for a in torch_loop(200, start, x, y, ALPHA, out)]), 1e-9)
+    ours, reference = [], []
+    for i in range(rounds):
+        trainer = NetworkTrainer(spec, _params(start), x.T, y.T, ALPHA)
+        pair = [(ours, lambda: trainer.run(steps)), (reference, lambda: torch_loop(steps, start, x, y, ALPHA, out))]
+        for samples, call in (pair if i % 2 == 0 else pair[::-1]):
+            samples.append(_timed(call) / steps * 1e6)
+    return Measurement(name="1-8-8-1 training step, 1 sample (reference: PyTorch autograd, float64)",
+                       unit="µs/step", scale=1e6, target=TARGET_TORCH, ours=ours, reference=reference, check=check)
+
+
 def measure_batch(samples=BATCH_SAMPLES, rounds=BATCH_ROUNDS):
     layers = (2, 8, 8, 1)
     spec = Spec(layers=layers)
@@ -107,8 +158,10 @@ def measure_batch(samples=BATCH_SAMPLES, rounds=BATCH_ROUNDS):
 
 
 def measurements(**sizes):
-    return [measure_single(sizes.get("steps", SINGLE_STEPS), sizes.get("single_rounds", SINGLE_ROUNDS)),
-            measure_batch(sizes.get("samples", BATCH_SAMPLES), sizes.get("batch_rounds", BATCH_ROUNDS))]
+    found = [measure_single(sizes.get("steps", SINGLE_STEPS), sizes.get("single_rounds", SINGLE_ROUNDS)),
+             measure_torch(max(1, sizes.get("steps", SINGLE_STEPS) // 4), sizes.get("single_rounds", SINGLE_ROUNDS)),
+             measure_batch(sizes.get("samples", BATCH_SAMPLES), sizes.get("batch_rounds", BATCH_ROUNDS))]
+    return [m for m in found if m is not None]   # the torch row only where torch is installed
 
 
 def results(**sizes):

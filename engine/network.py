@@ -76,12 +76,20 @@ class _Stacked(ast.NodeTransformer):
         self.generic_visit(node)
         return ast.Attribute(node.value, "mT", ast.Load()) if node.attr == "T" else node
 
+    def visit_Call(self, node):
+        # A sample's sum over its units, written out: a call fewer in the loop.
+        self.generic_visit(node)
+        if node.func.id != "sum":
+            return node
+        return expr.parse(f"np.sum({ast.unparse(node.args[0])}, axis=-2, keepdims=True)")
 
-def _code(term):
-    """The statement computing ``term`` on a batch whose samples are the last axis."""
+
+def _code(term, one=False):
+    """The statement computing ``term`` on a batch whose samples are the last
+    axis; ``one``: on one sample, where a mean over the samples is the value itself."""
     node = expr.parse(term.source)
     code = ast.unparse(ast.fix_missing_locations(_Stacked().visit(copy.deepcopy(node))))
-    if not term.mean:
+    if not term.mean or one:
         return f"{term.var} = {code}"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and isinstance(node.right, ast.Attribute):
         return f"{term.var} = ({code}) / _n"    # the product already sums over the samples
@@ -98,8 +106,9 @@ def _lookahead(tab):
 @functools.lru_cache(maxsize=None)
 def source_of(spec):
     """The Python source generated from a Spec's lines: ``derive`` (every
-    term), ``update`` (the next parameters and optimizer state from a
-    state's gradient) and ``gradient`` (a state's loss and gradient)."""
+    term), ``gradient`` (a state's loss and gradient), ``advance`` and
+    ``advance_one`` (an update and the new state's loss and gradient, on a
+    batch and on one sample) and ``loss`` (each sample's loss)."""
     tab = table(spec)
     args = ", ".join(tab.inputs)
     ahead = {t.id for t in _lookahead(tab)}
@@ -109,12 +118,18 @@ def source_of(spec):
     lines = [f"def derive({args}):", "    _n = x.shape[-1]"]
     lines += ["    " + _code(t) for t in tab.terms]
     lines.append(f"    return ({', '.join(t.var for t in tab.terms)},)")
-    lines += [f"def update({args}, {', '.join(gradients)}):"]
-    lines += ["    " + _code(t) for t in update]
-    lines.append(f"    return ({', '.join(n + '_next' for n in carried)},)")
     lines += [f"def gradient({', '.join(tab.params)}, x, y):", "    _n = x.shape[-1]"]
     lines += ["    " + _code(t) for t in tab.terms if t.section != UPDATE]
     lines.append(f"    return L, ({', '.join(gradients)},)")
+    # One update and the new state's loss and gradient in one call (the training
+    # loop's), on a batch and on one sample.
+    for name, one in (("advance", False), ("advance_one", True)):
+        lines += [f"def {name}({', '.join(carried)}, {', '.join(gradients)}, x, y, alpha):"]
+        lines += ["    _n = x.shape[-1]"] if not one else []
+        lines += ["    " + _code(t, one) for t in update]
+        lines += [f"    {n} = {n}_next" for n in carried]
+        lines += ["    " + _code(t, one) for t in tab.terms if t.section != UPDATE]
+        lines.append(f"    return ({', '.join(carried)}, L, {', '.join(gradients)})")
     # The loss alone, per sample (a sample's L, not the mean): the landscape's.
     forward = [t for t in tab.terms if t.section != UPDATE][:[t.id for t in tab.terms].index("L")]
     lines += [f"def loss({', '.join(tab.params)}, x, y):"]
@@ -127,7 +142,7 @@ def source_of(spec):
 def _functions(spec):
     namespace = dict(_NAMESPACE)
     exec(compile(source_of(spec), f"<engine.network {'-'.join(map(str, spec.layers))}>", "exec"), namespace)
-    return namespace["derive"], namespace["update"], namespace["gradient"]
+    return namespace["derive"], namespace["gradient"], namespace["advance"], namespace["advance_one"]
 
 
 def loss_function(spec):

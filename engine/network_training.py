@@ -97,7 +97,8 @@ class NetworkTrainer:
         self._columns = (self.x.T.copy(), self.y.T.copy())
         self.row = row_columns(spec)
         self.history = History(columns=self.row)
-        self._derive, self._update, self._gradient = _functions(spec)
+        _, self._gradient, advance, advance_one = _functions(spec)
+        self._advance = advance_one if batch_size_of(len(self.x), self.batch_size) == 1 else advance
         self._sizes = [tab.kinds[n].rows * tab.kinds[n].cols for n in tab.params]
         given = dict(state or {})
         unknown = sorted(set(given) - set(tab.state))
@@ -191,24 +192,19 @@ class NetworkTrainer:
         grads = [grads[p] for p in tab.params]
         state = [state[s] for s in tab.state]
         params = [params[p] for p in tab.params]
-        update, gradient, alpha = self._update, self._gradient, self.alpha
+        advance, alpha, count = self._advance, self.alpha, len(params)
+        given = len(params) + len(state)
         with np.errstate(all="ignore"):
             for _ in range(steps if self.divergence is None else 0):
-                k = len(self.history) - 1
-                x, y = self._batch_columns(k)
-                carried = update(*params, x, y, alpha, *state, *grads)
-                new_params = carried[:len(params)]
-                if self.minibatch:
-                    x, y = self._batch_columns(k + 1)
-                loss, new_grads = gradient(*new_params, x, y)
-                new_state = carried[len(params):]
-                row = np.concatenate([a.ravel() for a in new_params] + [loss.ravel()]
-                                     + [g.ravel() for g in new_grads] + [np.ravel(v) for v in new_state])
+                # The gradient comes with the new state, on the batch of the update from it.
+                x, y = self._batch_columns(len(self.history))
+                result = advance(*params, *state, *grads, x, y, alpha)
+                row = np.concatenate([np.ravel(v) for v in result[:count] + result[given:] + result[count:given]])
                 if not np.isfinite(row).all():
                     self.divergence = self._explain(row)
                     break
                 self.history.append(row)
-                params, grads, state = list(new_params), list(new_grads), list(new_state)
+                params, state, grads = result[:count], result[count:given], result[given + 1:]
         return self.divergence
 
     def _explain(self, rejected):
