@@ -3,7 +3,8 @@ shown step and the window's settings, so that a learner can close the app and
 carry on later.  The states themselves are not stored: training is
 deterministic, and opening a file trains every segment again from its start.
 
-The file is JSON text (format version 2)::
+The file is JSON text (format version 2 for a line of the 1-1-1-1 chain
+alone, 3 for a line that holds any other network)::
 
     {"format": "backprop-explorer-session", "version": 2,
      "saved_at": "2025-01-31T12:00:00+00:00",     (ISO 8601, UTC)
@@ -30,6 +31,28 @@ numbers.  ``batch_size`` (a whole number >= 1) and ``shuffle_seed`` (a whole
 number >= 0) are written only for a segment that trains on mini-batches
 (:class:`engine.training.Trainer`); a segment without them trains on the
 full batch, in file order.  A file holds at most MAX_STATES states in all.
+
+Format 3 is format 2 with segments of any shape (:class:`engine.terms.Spec`'s
+``layers``, written only when not the chain's).  A segment of the chain is
+written as in format 2; one of any other network (trained by
+:class:`engine.network_training.NetworkTrainer`) holds its samples as a list
+of samples, each a list of the input's (x) or the output's (y) width, and
+in its ``start`` each parameter and optimizer state as nested lists: a
+matrix (W and its m_, v_, s_) as the list of its rows, a vector (b and its
+state) as the list of its entries, the counter ``t`` a number::
+
+     {"x": [[0.05, 0.1]], "y": [[0.01, 0.99]], "alpha": 0.5, "length": 3,
+      "spec": {"layers": [2, 2, 2], "activation1": "sigmoid",
+               "output_activation": "sigmoid", "loss": "half-squared", ...},
+      "start": {"W1": [[0.15, 0.2], [0.25, 0.3]], "b1": [0.35, 0.35], ...}}
+
+A line may mix the two.  The version written is 3 only when a line holds a
+network other than the chain: a line of the chain alone is written exactly
+as format 2 was, so that a version that reads formats 1 and 2 goes on
+opening it, while a network's file tells such a version plainly that a
+newer one made it (rather than that its spec has an entry "layers" it does
+not know, or worse).  A file of format 1 or 2 holding another network than
+the chain was never written and is refused.
 
 Format 1 (still read, no longer written) held every state instead of a
 ``start``: the top-level ``"columns": ["W1", ..., "dL/db3"]``
@@ -66,20 +89,23 @@ from numbers import Integral
 
 import numpy as np
 
-from . import compiled
+from . import compiled, elements
 from .compiled import ROW, row_for
 from .csvio import finish, write_atomically
 from .derivation import _mean as derivation_mean
 from .derivation import evaluate
-from .limits import PARAMS, InputError
+from .limits import LIMITS, PARAMS, InputError, check
 from .history import History
+from .network import row_columns, table
+from .network_training import NetworkTrainer
 from .terms import (DEFAULT_SPEC, GRADIENTS, UPDATE_FIELDS, Spec, field_text, state_columns,
                     terms_for)
 from .timeline import Segment, Timeline
 from .training import Trainer
 
 FORMAT = "backprop-explorer-session"
-VERSION = 2                        # the one written; format 1 is read too
+VERSION = 3                        # the newest, written for a line with a network; 1 and 2 are read too
+CHAIN_VERSION = 2                  # written for a line of the 1-1-1-1 chain alone, as before format 3
 MAX_BYTES = 200 * 1024 * 1024      # larger files are refused before they are read
 MAX_SEGMENTS = 100_000             # hand edits; bounds the time a crafted file takes to open
 # States in all, in either format: opening holds every one in memory (104 bytes each for
@@ -151,25 +177,27 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
     if len(timeline) > MAX_STATES:
         raise SessionError(_too_long(len(timeline)))
     when = _utc(datetime.now(timezone.utc) if saved_at is None else saved_at)
-    # The text is json.dumps(document, indent=1) of the whole document, made a part at a
-    # time: the head around a placeholder for the list of segments, then each segment.
-    mark = f'"segments-{secrets.token_hex(8)}"'
-    head, tail = json.dumps({
-        "format": FORMAT, "version": VERSION,
-        "saved_at": when.isoformat(timespec="seconds"),
-        "cursor": cursor, "settings": settings,
-        "segments": mark[1:-1],
-    }, allow_nan=False, indent=1).split(mark)
-    # ensure_ascii (the default): one character is one byte of the file.
-    opening, between, closing = head + "[\n  ", ",\n  ", "\n ]" + tail + "\n"
-    parts, made = [], 0
+    parts, made, networks = [], 0, False
     for number, segment in enumerate(timeline.segments, 1):
         trainer = segment.trainer
         if trainer.spec is None:
             raise SessionError(f"segment {number}: its formulas were written by hand, not chosen "
                                f"from the activations and losses a session can hold; "
                                f"the session cannot be saved")
-        start = {**trainer.params(0), **trainer.optimizer_state(0)}   # in the row's order
+        network = isinstance(trainer, NetworkTrainer)
+        if network == trainer.spec.is_reference_shape:
+            # Opening gives the chain its own Trainer and any other shape a NetworkTrainer,
+            # whose floats differ in the last bits: anything else would not reopen as it is.
+            trained_by = "a NetworkTrainer" if network else "the chain's Trainer"
+            raise SessionError(f"segment {number}: a network of layers {_layers(trainer.spec)} trained "
+                               f"by {trained_by}; a session holds the 1-1-1-1 chain as the chain "
+                               f"and any other shape as a network, so it cannot be saved")
+        networks = networks or network
+        if network:   # arrays as nested lists: W row by row, b and x, y's samples as lists
+            start = {name: _listed(value, trainer.table.kinds.get(name)) for name, value in
+                     {**trainer.params(0), **trainer.optimizer_state(0)}.items()}
+        else:
+            start = {**trainer.params(0), **trainer.optimizer_state(0)}   # in the row's order
         try:
             text = json.dumps({
                 "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
@@ -187,6 +215,17 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
         if made >= _TEXT_PER_PIECE:
             made = 0
             yield
+    # The text is json.dumps(document, indent=1) of the whole document, made a part at a
+    # time: the head around a placeholder for the list of segments, then each segment.
+    mark = f'"segments-{secrets.token_hex(8)}"'
+    head, tail = json.dumps({
+        "format": FORMAT, "version": VERSION if networks else CHAIN_VERSION,
+        "saved_at": when.isoformat(timespec="seconds"),
+        "cursor": cursor, "settings": settings,
+        "segments": mark[1:-1],
+    }, allow_nan=False, indent=1).split(mark)
+    # ensure_ascii (the default): one character is one byte of the file.
+    opening, between, closing = head + "[\n  ", ",\n  ", "\n ]" + tail + "\n"
     size = (len(opening) + len(closing) + len(between) * (len(parts) - 1)
             + sum(len(text) for text in parts))
     if size > MAX_BYTES:
@@ -201,6 +240,20 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
             stream.write(text[start:start + _TEXT_PER_PIECE])
             yield
     stream.write(closing)
+
+
+def _listed(value, kind):
+    """A network's parameter or optimizer state as JSON: a matrix (W and its
+    state, even of one column) as a list of its rows, a vector (b and its
+    state) as the list of its entries, the counter ``t`` as a number."""
+    if kind is None:
+        return float(value)
+    array = np.asarray(value, dtype=float)
+    return array.reshape(-1).tolist() if kind.form == elements.VECTOR else array.tolist()
+
+
+def _layers(spec):
+    return "-".join(map(str, spec.layers))
 
 
 def _batching_entries(trainer):
@@ -254,11 +307,16 @@ def _physical_memory():
 def _check_memory(headers, physical=None):
     """Refuse, before anything is trained, a file whose states would take more
     than half of this machine's memory: opening holds every state."""
-    needed = sum(h.length * len(row_for(h.spec)) * 8 for h in headers)
+    needed = sum(h.length * _row_width(h.spec) * 8 for h in headers)
     physical = _physical_memory() if physical is None else physical
     if physical and needed > physical / 2:
         raise SessionError(f"opening it would take {needed / 2 ** 30:,.1f} GB of memory for its states; "
                            f"this machine has {physical / 2 ** 30:,.1f} GB")
+
+
+def _row_width(spec):
+    """The values of one state of ``spec``'s network."""
+    return len(row_for(spec) if spec.is_reference_shape else row_columns(spec))
 
 
 def _too_long(count):
@@ -501,6 +559,67 @@ def _samples(segment, name, where):
     return values
 
 
+def _numbers(count):
+    return f"{count} number{'s' if count != 1 else ''}"
+
+
+def _listed_kind(value):
+    """How a learner would call a JSON value where a list of a length is wanted."""
+    return f"a list of {len(value)}" if isinstance(value, list) else _kind(value)
+
+
+def _network_samples(segment, name, width, where):
+    """A network segment's samples: a list of samples, each a list of the
+    input's (x) or the output's (y) width of numbers."""
+    values = _get(segment, name, where)
+    layer = "input" if name == "x" else "output"
+    if not isinstance(values, list):
+        raise SessionError(f"{where}: the samples {name} must be a list of samples, each a list of "
+                           f"{_numbers(width)}, not {_kind(values)}")
+    for i, sample in enumerate(values):
+        if not isinstance(sample, list) or len(sample) != width:
+            raise SessionError(f"{where}: sample {i + 1} of {name} must be a list of {_numbers(width)} "
+                               f"(the {layer} layer's width), not {_listed_kind(sample)}")
+        for value in sample:
+            _number(value, f"{where}: sample {i + 1} of {name}")
+    # In range as the chain's samples are, and refused in the same words.
+    low, high = LIMITS[name]
+    if not all(low <= value <= high for sample in values for value in sample):
+        i, value = next((i, v) for i, sample in enumerate(values) for v in sample if not low <= v <= high)
+        try:
+            check(name, value)
+        except InputError as error:
+            raise SessionError(f"{where}: sample {i + 1} of {error}") from None
+    return values
+
+
+def _array(value, kind, what):
+    """A network's parameter or optimizer state as the file holds it: a vector
+    a list of numbers, a matrix a list of its rows (each a list of numbers)."""
+    if kind.form == elements.VECTOR:
+        shape = f"a list of {_numbers(kind.rows)}"
+        if not isinstance(value, list) or len(value) != kind.rows:
+            raise SessionError(f"{what} must be {shape}, not {_listed_kind(value)}")
+        for i, entry in enumerate(value):
+            if isinstance(entry, list):
+                raise SessionError(f"{what} must be {shape}; its entry {i + 1} is {_listed_kind(entry)}")
+            _number(entry, what)
+        return value
+    shape = (f"a {kind.rows}×{kind.cols} matrix: a list of {kind.rows} row{'s' if kind.rows != 1 else ''}, "
+             f"each a list of {_numbers(kind.cols)}")
+    if not isinstance(value, list) or len(value) != kind.rows:
+        raise SessionError(f"{what} must be {shape}, not {_listed_kind(value)}")
+    for i, row in enumerate(value):
+        if not isinstance(row, list) or len(row) != kind.cols:
+            raise SessionError(f"{what} must be {shape}; its row {i + 1} is {_listed_kind(row)}")
+        for j, entry in enumerate(row):
+            if isinstance(entry, list):
+                raise SessionError(f"{what} must be {shape}; its row {i + 1}, entry {j + 1}, "
+                                   f"is {_listed_kind(entry)}")
+            _number(entry, what)
+    return value
+
+
 def _rows(segment, length, where, row):
     text = _get(segment, "rows", where)
     if not isinstance(text, str):
@@ -572,14 +691,25 @@ class _Header:
     shuffle_seed: object
 
 
-def _header(number, raw):
+def _header(number, raw, version):
     where = f"segment {number}"
     if not isinstance(raw, dict):
         raise SessionError(f"{where} must be an object, not {_kind(raw)}")
-    x, y = _samples(raw, "x", where), _samples(raw, "y", where)
+    spec = _spec(raw, where)
+    if spec.is_reference_shape:
+        x, y = _samples(raw, "x", where), _samples(raw, "y", where)
+    elif version < VERSION:
+        # Older formats hold the 1-1-1-1 chain only: no writer ever put another shape in one.
+        raise SessionError(f"{where}: its network has layers {_layers(spec)}, which only files of "
+                           f"format {VERSION} hold, but the file says format {version}; "
+                           f"the file is damaged")
+    else:
+        x = _network_samples(raw, "x", spec.layers[0], where)
+        y = _network_samples(raw, "y", spec.layers[-1], where)
     if len(x) != len(y) or not x:
         raise SessionError(f"{where}: x and y must be two lists of the same, non-zero length "
-                           f"(x has {len(x)} values, y has {len(y)})")
+                           f"(x has {len(x)} {'values' if spec.is_reference_shape else 'samples'}, "
+                           f"y has {len(y)})")
     alpha = _number(_get(raw, "alpha", where), f"{where}: the learning rate alpha")
     length = _whole(_get(raw, "length", where), f"{where}: the \"length\"")
     if length < 1:
@@ -587,7 +717,7 @@ def _header(number, raw):
     if length > MAX_STATES:   # before anything is made of it: a length may be 10^29
         raise SessionError(f"{where}: the \"length\" is {length:,} states; a session file "
                            f"may hold at most {MAX_STATES:,}")
-    return _Header(where, raw, x, y, alpha, length, _spec(raw, where), *_batching(raw, where))
+    return _Header(where, raw, x, y, alpha, length, spec, *_batching(raw, where))
 
 
 def _segment(header, last, offset):
@@ -651,6 +781,12 @@ def _trained(header, last, offset):
         raise SessionError(f"{where}: {error}") from None
     row[len(PARAMS): len(ROW)] = made.tolist()
     trainer.history = History.from_rows([row], chunk, trainer.row)
+    return _trained_to(trainer, header, offset)
+
+
+def _trained_to(trainer, header, offset):
+    """The segment of ``trainer`` (holding its start) trained to the header's length."""
+    where, length = header.where, header.length
     if length > 1:
         trainer.run(length - 1)
     if len(trainer) < length:
@@ -660,6 +796,53 @@ def _trained(header, last, offset):
                            f"says the segment has {length:,} states, to state "
                            f"{offset + length - 1:,}; the file was changed after it was saved")
     return Segment(trainer, length)
+
+
+def _network_start(header):
+    """A format-3 network segment's "start": (parameters, optimizer state), as
+    nested lists (a matrix by its rows, a vector by its entries)."""
+    where, raw = header.where, header.raw
+    tab = table(header.spec)
+    start = _get(raw, "start", where)
+    if not isinstance(start, dict):
+        raise SessionError(f"{where}: its first state (\"start\") must be an object of names and "
+                           f"values, not {_kind(start)}")
+    names = tab.params + tab.state
+    for name in start:
+        if name not in names:
+            raise SessionError(f"{where}: its first state (\"start\") has an entry {name[:40]!r} "
+                               f"its network does not keep; it keeps {', '.join(names)}")
+    values = {}
+    for name in names:
+        if name not in start:
+            raise SessionError(f"{where}: its first state (\"start\") has no \"{name}\"; "
+                               f"the file is damaged or incomplete")
+        what = f"{where}: {field_text(name)} of its first state"
+        values[name] = _number(start[name], what) if name == "t" else \
+            _array(start[name], tab.kinds[name], what)
+    for name in tab.params:   # in range as the chain's parameters are (all W1's), the element named
+        kind = tab.kinds[name]
+        for (i, j), value in zip(elements.indices(kind), np.ravel(values[name]).tolist()):
+            try:
+                check("W1", value)
+            except InputError as error:
+                raise SessionError(f"{where}: {elements.element_id(name, kind, i, j)} of its first "
+                                   f"state: {error.message}") from None
+    return {p: values[p] for p in tab.params}, {n: values[n] for n in tab.state}
+
+
+def _network_trained(header, last, offset):
+    """A format-3 segment of a network other than the chain, whose first state
+    is state ``offset`` of the line, trained from its start to its length."""
+    params, state = _network_start(header)
+    try:   # the NetworkTrainer judges the values: their ranges, finite, no negative squares
+        trainer = NetworkTrainer(header.spec, params, header.x, header.y, header.alpha, state=state,
+                                 batch_size=header.batch_size, shuffle_seed=header.shuffle_seed)
+    except InputError as error:
+        raise SessionError(f"{header.where}: {error}") from None
+    if not last:   # only the newest segment trains on: the others' states fit exactly
+        trainer.history = History.from_rows(trainer.history.rows(0, 1), header.length, trainer.row)
+    return _trained_to(trainer, header, offset)
 
 
 # Format 1 stored every state, and opening replays every one rather than trusting them: the
@@ -764,14 +947,14 @@ def _session(document):
         raise SessionError("the session holds no segments, so no states")
     if len(raw) > MAX_SEGMENTS:
         raise SessionError(_too_many(len(raw)))
-    headers = [_header(number, segment) for number, segment in enumerate(raw, 1)]
+    headers = [_header(number, segment, version) for number, segment in enumerate(raw, 1)]
     total = sum(header.length for header in headers)
     if total > MAX_STATES:   # refused before anything is trained
         raise SessionError(_too_long(total))
     _check_memory(headers)
-    make = _segment if version == 1 else _trained
     segments, offset = [], 0
     for number, header in enumerate(headers, 1):
+        make = _segment if version == 1 else _trained if header.spec.is_reference_shape else _network_trained
         segments.append(make(header, number == len(headers), offset))
         offset += header.length
     timeline = Timeline(segments[0].trainer)

@@ -79,7 +79,9 @@ def test_save_and_read_give_back_every_state_bit_for_bit(tmp_path):
 def test_layout_of_the_file():
     line = _timeline()
     document = json.loads(_text(line))
-    assert document["format"] == FORMAT == "backprop-explorer-session" and document["version"] == VERSION == 2
+    # A line of the chain alone is still written as format 2 (format 3 is for other shapes).
+    assert document["format"] == FORMAT == "backprop-explorer-session" and document["version"] == 2
+    assert VERSION == 3
     assert document["saved_at"] == "2025-01-31T12:30:05+00:00"
     assert document["cursor"] == 12 and document["settings"] == PREFS
     assert set(document) == {"format", "version", "saved_at", "cursor", "settings", "segments"}
@@ -293,8 +295,8 @@ BAD_DOCUMENTS = {
     "version as text": (_set("version", "1"), "version.*whole number, not text"),
     "version as bool": (_set("version", True), "version.*whole number, not true/false"),
     "version as float": (_set("version", 1.0), "version.*whole number"),
-    "future version": (_set("version", 3), r"made by a newer version of Backprop Explorer "
-                                           r"\(format 3\); this version reads formats 1 to 2"),
+    "future version": (_set("version", 4), r"made by a newer version of Backprop Explorer "
+                                           r"\(format 4\); this version reads formats 1 to 3"),
     "version zero": (_set("version", 0), "version 0 is unknown"),
     "saved_at missing": (_drop("saved_at"), 'has no "saved_at"'),
     "saved_at number": (_set("saved_at", 5), "saving.*must be text"),
