@@ -139,7 +139,7 @@ def test_hostile_sessions_are_refused_and_change_nothing(window, monkeypatch, fi
 HOSTILE_AUTOSAVES = {
     "150 MB of zero bytes": lambda p: sparse(p, 150 * MB),
     "truncated": lambda p: p.write_text(session_text()[:200]),
-    "a future version": lambda p: p.write_text(session_with(version=3)),
+    "a future version": lambda p: p.write_text(session_with(version=4)),
     "UTF-16": lambda p: p.write_bytes(codecs.BOM_UTF16_LE + session_text().encode("utf-16-le")),
     "a pipe": lambda p: os.mkfifo(p),
 }

@@ -243,7 +243,7 @@ BAD_FILES = {
     "truncated": (lambda: session_text()[:len(session_text()) // 2], "cut short"),
     "a JSON list": (lambda: "[1, 2, 3]", "not a Backprop Explorer session"),
     "wrong format": (changed(format="some-other-program"), "not a Backprop Explorer session"),
-    "future version": (changed(version=3), "newer version"),
+    "future version": (changed(version=4), "newer version"),
     "NaN literal": (lambda: session_text().replace('"alpha": 0.01', '"alpha": NaN'), "NaN"),
     "NaN in the states": (changed_rows(2, 0, float("nan")), "non-finite"),
     "infinite number": (lambda: session_text().replace('"alpha": 0.01', '"alpha": 1e999'), "too large"),
