@@ -44,7 +44,7 @@ def check_array(name, value, kind):
     if bad.any():
         value = array.reshape(-1)[int(np.argmax(bad.reshape(-1)))]
         why = "must be finite" if not math.isfinite(value) else f"must be in [{low:g}, {high:g}]"
-        raise InputError(name, f"{why}, got {value!r}")
+        raise InputError(name, f"{why}, got {float(value)!r}")
     return array.reshape(kind.rows, kind.cols)
 
 
@@ -68,7 +68,7 @@ def check_samples(spec, x, y):
         bad = ~(np.isfinite(array) & (array >= low) & (array <= high))
         if bad.any():
             raise InputError(name, f"must be finite and in [{low:g}, {high:g}], "
-                                   f"got {array.reshape(-1)[int(np.argmax(bad.reshape(-1)))]!r}")
+                                   f"got {float(array.reshape(-1)[int(np.argmax(bad.reshape(-1)))])!r}")
         array.flags.writeable = False
         samples.append(array)
     if len(samples[0]) != len(samples[1]):

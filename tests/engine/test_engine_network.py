@@ -229,6 +229,7 @@ def test_the_matrix_form_of_each_term():
     (["--layers", "1-2-1", "--activations", "tanh,tanh"], "--activations", "1 hidden layer"),
     (["--layers", "1-2-1", "--W3", "1"], "--W3", "no layer 3"),
     (["--W1", "1,2"], "--W1", "one number"),
+    (["--layers", "2-2-1", "--x", "1,2", "--W1", "1,2;3,1e308"], "--W1", "got 1e+308"),
 ])
 def test_a_bad_shape_is_refused_in_one_line_naming_the_option(tmp_path, capsys, args, option, words):
     out = tmp_path / "out.csv"
