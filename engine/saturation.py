@@ -9,23 +9,62 @@ the sigmoid *saturate* (their curve is flat far from 0); a ReLU with z ≤ 0 is
 not saturated but *inactive* (its slope is exactly 0, a "dead ReLU" when it
 stays there); a leaky ReLU with z < 0 is *nearly inactive* (its slope is the
 small leak).
+
+The chain has one unit per hidden layer, ``h1`` and ``h2``.  A network of
+another shape has several: unit i of layer l is ``h{l}[i]``, and its factor
+is the element ``dh{l}/dz{l}[i]`` of the network's derivation
+(:func:`engine.network.derive`); :func:`hidden_units` lists them and
+:func:`saturated_units` reads either kind of derivation.
 """
 
+import re
+
+from . import network
+from .elements import SCALAR
 from .terms import FACTORS
 
 SATURATED_BELOW = 0.05
 UNIT_LAYERS = {"h1": 1, "h2": 2}
 UNIT_FACTORS = dict(zip(UNIT_LAYERS, FACTORS))   # each hidden unit's factor ∂h/∂z
 
+# A hidden unit's factor in a derivation: dh2/dz2 (the chain's) or dh2/dz2[3] (a network's unit 3).
+_FACTOR = re.compile(r"dh(\d+)/dz\1(?:\[(\d+)\])?")
+
+
+def hidden_units(spec):
+    """{unit: the id of its factor ∂h/∂z in the derivation} of every hidden
+    unit, layer 1 first: UNIT_FACTORS for the reference's shape; else
+    ``{"h1[1]": "dh1/dz1[1]", "h1[2]": "dh1/dz1[2]", …}``, as the network's
+    derivation names them (a linear layer's units share its one constant
+    factor, ``dh1/dz1``)."""
+    if spec.is_reference_shape:
+        return dict(UNIT_FACTORS)
+    kinds = network.table(spec).kinds
+    return {f"h{l}[{i}]": f"dh{l}/dz{l}" if kinds[f"dh{l}_dz{l}"].form == SCALAR else f"dh{l}/dz{l}[{i}]"
+            for l in range(1, spec.hidden + 1) for i in range(1, spec.layers[l] + 1)}
+
+
+def unit_layer(unit):
+    """The hidden layer of a unit: ``h2`` -> 2, ``h2[3]`` -> 2; what
+    ``spec.activation`` takes to name the unit's activation."""
+    return int(unit[1:].partition("[")[0])
+
 
 def saturated_units(derivation, threshold=SATURATED_BELOW):
-    """{unit: its factor} for every hidden unit whose |∂h/∂z| is below ``threshold``."""
-    found = {}
-    for unit, term in UNIT_FACTORS.items():
-        factor = derivation.value(term)
-        if abs(factor) < threshold:
-            found[unit] = factor
-    return found
+    """{unit: its factor} for every hidden unit whose |∂h/∂z| is below
+    ``threshold``, layer 1 first: ``h1``, ``h2`` in the chain's derivation;
+    each unit ``h1[2]`` … in a network's (:func:`engine.network.derive`,
+    whose factor of a batch is the unit's mean over the samples).  A
+    network's linear layer has one factor for all its units, the constant 1,
+    which no threshold up to 1 flags."""
+    units = []
+    for term in derivation:
+        match = _FACTOR.fullmatch(term.id)
+        if match:
+            layer, index = int(match[1]), match[2]
+            unit = f"h{layer}[{index}]" if index else f"h{layer}"
+            units.append(((layer, int(index or 0)), unit, derivation.value(term.id)))
+    return {unit: factor for _, unit, factor in sorted(units) if abs(factor) < threshold}
 
 
 def flag_words(activation, factor):
