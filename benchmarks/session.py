@@ -23,7 +23,7 @@ import tempfile
 import time
 
 from benchmarks import table
-from engine import DEFAULTS, PARAMS, Spec, Trainer, session
+from engine import DEFAULT_SPEC, DEFAULTS, PARAMS, Spec, Trainer, session
 from engine.timeline import Segment, Timeline
 
 SEGMENTS = (20_000, 100_000)
@@ -37,7 +37,7 @@ def _record(name, ours, reference, unit, ratio, target, met):
             "ratio": ratio, "target": target, "met": bool(met)}
 
 
-def _trainer(spec=None):
+def _trainer(spec=DEFAULT_SPEC):
     return Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"],
                    spec=spec)
 
@@ -74,7 +74,7 @@ def longest_piece(line):
         longest = max(longest, time.perf_counter() - start)
 
 
-def _long_session(folder, states, name, spec=None):
+def _long_session(folder, states, name, spec=DEFAULT_SPEC):
     line = Timeline(_trainer(spec))
     line.run(states - 1)
     path = os.path.join(folder, f"long-{name}.bpe")

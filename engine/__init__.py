@@ -13,7 +13,7 @@ from .gradcheck import check_gradients
 from .history import History
 from .limits import DEFAULTS, INPUTS, LIMITS, PARAMS, InputError
 from .terms import (ACTIVATIONS, CLIPS, DEFAULT_SPEC, GRADIENTS, LOSSES, OPTIMIZERS, SCHEDULES,
-                    SECTION_TITLES, SECTIONS, TERMS, Spec, section_titles, spec_of, state_columns,
+                    SECTION_TITLES, SECTIONS, TERMS, Spec, section_titles, state_columns,
                     terms_for)
 from .training import Divergence, Trainer
 
@@ -21,5 +21,5 @@ __all__ = [
     "ACTIVATIONS", "CLIPS", "DEFAULTS", "DEFAULT_SPEC", "Derivation", "Divergence", "GRADIENTS",
     "History", "INPUTS", "InputError", "LIMITS", "LOSSES", "OPTIMIZERS", "PARAMS", "SCHEDULES",
     "SECTIONS", "SECTION_TITLES", "Spec", "TERMS", "Term", "Trainer", "check_gradients", "derive",
-    "evaluate", "row_for", "section_titles", "spec_of", "state_columns", "terms_for",
+    "evaluate", "row_for", "section_titles", "state_columns", "terms_for",
 ]

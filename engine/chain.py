@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 
 from . import expr
-from .terms import LAYER1, LAYER2, LAYER3, as_terms
+from .terms import LAYER1, LAYER2, LAYER3
 
 _BACKWARD = (LAYER3, LAYER2, LAYER1)
 _LOSS = "L"
@@ -53,10 +53,9 @@ def _links(by_id, term_id):
 
 
 @functools.lru_cache(maxsize=None)
-def chains(terms_or_spec):
-    """{gradient id: Chain} for every ``∂L/∂…`` term of the backward pass
-    that is a product of links (∂L/∂ŷ itself is a single link)."""
-    terms = as_terms(terms_or_spec)
+def chains(terms):
+    """{gradient id: Chain} for every ``∂L/∂…`` term of a term table's
+    backward pass that is a product of links (∂L/∂ŷ itself is a single link)."""
     by_id = {t.id: t for t in terms}
     result = {}
     for t in terms:

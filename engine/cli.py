@@ -15,14 +15,13 @@ from functools import partial
 import numpy as np
 
 from . import csvio
-from .compiled import ROW
 from .dataset import parse_number, read_csv
 from .examples import EXAMPLES
 from .gradcheck import trainer_checks
 from .init import SCHEMES, initialize, initialize_network
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
 from .network_training import NetworkTrainer
-from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, GRADIENTS, LEAK_RANGE, LOSSES, MAX_HIDDEN,
+from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE, LOSSES, MAX_HIDDEN,
                     MAX_WIDTH, OPTIMIZERS, OUTPUT_ACTIVATIONS, RATE_RANGES, SCHEDULES, Spec, interval)
 from .training import Trainer
 

@@ -27,15 +27,15 @@ import numpy as np
 
 from . import expr
 from .limits import PARAMS
-from .terms import GRADIENTS, LOOKAHEAD, UPDATE, as_terms, state_columns
+from .terms import GRADIENTS, LOOKAHEAD, UPDATE, state_columns, terms_for
 
 ROW = PARAMS + ("L",) + GRADIENTS  # one history row: the state, its loss, its gradient
 
 
-def row_for(terms_or_spec):
-    """The history row of a table or a Spec: :data:`ROW` and then the
-    optimizer's state (none for plain gradient descent at a constant rate)."""
-    return ROW + state_columns(as_terms(terms_or_spec))
+def row_for(spec):
+    """The history row of a Spec: :data:`ROW` and then the optimizer's state
+    (none for plain gradient descent at a constant rate)."""
+    return ROW + state_columns(terms_for(spec))
 
 
 @functools.lru_cache(maxsize=None)

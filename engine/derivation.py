@@ -10,7 +10,7 @@ import numpy as np
 
 from . import compiled, expr
 from .limits import PARAMS
-from .terms import SECTION_TITLES, TERMS, as_terms, section_titles, spec_of, state_columns
+from .terms import DEFAULT_SPEC, SECTION_TITLES, TERMS, section_titles, state_columns, terms_for
 
 
 BREAKDOWN_LIMIT = 1000   # a batch's per-sample values are kept up to this many samples
@@ -99,12 +99,16 @@ def _compiled_for(x, y, terms):
     return derive_all, x, y
 
 
-def evaluate(params, x, y, alpha, terms=TERMS, state=None):
-    """Values of every term by its Python name; per-sample arrays for a batch.
-    ``terms``: a term table or a :class:`engine.terms.Spec`.  ``state``: the
-    optimizer's state (a mapping over :func:`engine.terms.state_columns`
-    of the table; a missing entry is 0, the state before the first update)."""
-    terms = as_terms(terms)
+def evaluate(params, x, y, alpha, spec=DEFAULT_SPEC, state=None):
+    """Values of every term of ``spec``'s table by its Python name; per-sample
+    arrays for a batch.  ``state``: the optimizer's state (a mapping over
+    :func:`engine.terms.state_columns` of the table; a missing entry is 0,
+    the state before the first update)."""
+    return evaluate_table(terms_for(spec), params, x, y, alpha, state)
+
+
+def evaluate_table(terms, params, x, y, alpha, state=None):
+    """:func:`evaluate` of a term table."""
     derive_all, x, y = _compiled_for(x, y, terms)
     state = state or {}
     values = dict({p: params[p] for p in PARAMS}, x=x, y=y, alpha=alpha)
@@ -116,11 +120,10 @@ def evaluate(params, x, y, alpha, terms=TERMS, state=None):
 
 
 def values_function(x, y, alpha, terms=TERMS):
-    """Every input and term of a state by Python name (as :func:`evaluate`
-    gives them, with the optimizer's state 0), as a function of the six
-    parameters at fixed samples: for the many evaluations of a gradient
-    check, without building every term's record."""
-    terms = as_terms(terms)
+    """Every input and term of a table's state by Python name (as
+    :func:`evaluate` gives them, with the optimizer's state 0), as a
+    function of the six parameters at fixed samples: for the many
+    evaluations of a gradient check, without building every term's record."""
     derive_all, x, y = _compiled_for(x, y, terms)
     fixed = dict({name: 0.0 for name in state_columns(terms)}, x=x, y=y, alpha=alpha)
     names, outputs = compiled.inputs(terms), compiled.outputs(terms)
@@ -133,12 +136,12 @@ def values_function(x, y, alpha, terms=TERMS):
     return values
 
 
-def derive(params, x, y, alpha, terms=TERMS, state=None):
+def derive(params, x, y, alpha, spec=DEFAULT_SPEC, state=None):
     """The derivation of the state ``params`` (and the optimizer's ``state``,
-    as for :func:`evaluate`) on samples ``x``, ``y``; ``terms``: a term table
-    or a :class:`engine.terms.Spec`."""
-    terms = as_terms(terms)
-    values = evaluate(params, x, y, alpha, terms, state)
+    as for :func:`evaluate`) on samples ``x``, ``y`` of the network and
+    update ``spec``."""
+    terms = terms_for(spec)
+    values = evaluate_table(terms, params, x, y, alpha, state)
     n = np.size(x)
     records = []
     for t in terms:
@@ -155,8 +158,7 @@ def derive(params, x, y, alpha, terms=TERMS, state=None):
             if per_sample and n <= BREAKDOWN_LIMIT else None
         records.append(Term(t.id, t.symbol, formula(t.source), text, value, t.section, t.node,
                             t.caption, breakdown, per_sample and n > 1))
-    spec = spec_of(terms)
-    return Derivation(records, n, section_titles(spec) if spec else SECTION_TITLES, terms)
+    return Derivation(records, n, section_titles(spec), terms)
 
 
 @functools.lru_cache(maxsize=None)

@@ -84,7 +84,7 @@ def _state_factors(trainer, index):
         values = network.evaluate(trainer.spec, trainer.params(index), trainer.x, trainer.y, trainer.alpha,
                                   trainer.optimizer_state(index))
         return factors_of(trainer.spec, values)
-    values = evaluate(trainer.params(index), trainer.x, trainer.y, trainer.alpha, trainer.terms,
+    values = evaluate(trainer.params(index), trainer.x, trainer.y, trainer.alpha, trainer.spec,
                       trainer.optimizer_state(index))
     return {f: float(np.mean(values[var(f)])) if var(f) in values else float("nan") for f in FACTORS}
 

@@ -11,7 +11,7 @@ import numpy as np
 from . import compiled, expr
 from .derivation import values_function
 from .limits import PARAMS
-from .terms import FORWARD, TERMS, as_terms
+from .terms import DEFAULT_SPEC, FORWARD, TERMS, terms_for
 
 FLAG_ABOVE = 1e-6  # relative error above which a gradient is suspect
 EPSILON = sys.float_info.epsilon
@@ -162,7 +162,6 @@ def loss_rounding(values, terms=TERMS):
     ``values`` by Python name (:func:`engine.derivation.evaluate` or
     :func:`engine.derivation.values_function`); infinite where the bound is
     not a number (∞ × 0 of huge operands)."""
-    terms = as_terms(terms)
     rounding, names = _rounding_code(terms)
     n = np.size(values["x"])
     with np.errstate(all="ignore"):
@@ -179,10 +178,16 @@ def _quotient(values, params, p, step):
     return (up - down) / (2 * step), 16 * EPSILON * (abs(up) + abs(down)) / (2 * step), probes, (up, down)
 
 
-def check_gradients(params, x, y, alpha, terms=TERMS, h=STEP):
-    """One :class:`Check` per parameter.  The step is ``h`` scaled by the
-    parameter's size, so that the difference is not lost to rounding.
-    ``terms``: a term table or a :class:`engine.terms.Spec`.
+def check_gradients(params, x, y, alpha, spec=DEFAULT_SPEC, h=STEP):
+    """One :class:`Check` per parameter of the network and update ``spec``
+    (:func:`check_table` of its table)."""
+    return check_table(terms_for(spec), params, x, y, alpha, h)
+
+
+def check_table(terms, params, x, y, alpha, h=STEP):
+    """One :class:`Check` per parameter of a term table.  The step is ``h``
+    scaled by the parameter's size, so that the difference is not lost to
+    rounding.
 
     ``noise``, the floor of CHECK_RULE, is what the quotient cannot resolve:
     the relative rounding of the two losses, and, for a gradient that this
@@ -192,7 +197,6 @@ def check_gradients(params, x, y, alpha, terms=TERMS, h=STEP):
     the step (near a minimum the gradient is 10⁻¹⁶ and the quotient's
     step²·L‴/6 is 10⁻¹⁴: the gradient is right, the quotient is not).
     ``floor_parts`` names each part with its size."""
-    terms = as_terms(terms)
     values = values_function(x, y, alpha, terms)
     analytic = values(params)
     checks = []
@@ -223,4 +227,4 @@ def trainer_checks(trainer, step=-1):
     parameters, on the samples of the update from it (a mini-batch's own)."""
     batch = trainer.batch(step)
     return check_gradients(trainer.params(step), trainer.x[batch], trainer.y[batch], trainer.alpha,
-                           trainer.terms)
+                           trainer.spec)

@@ -39,7 +39,7 @@ from . import compiled, elements, network
 from .dataset import MAX_SAMPLES, check_dataset
 from .limits import PARAMS, InputError, check
 from .network_training import check_array, check_samples
-from .terms import TERMS, Spec, as_terms
+from .terms import DEFAULT_SPEC, Spec, terms_for
 
 DEFAULT_SIZE = 200
 MAX_SIZE = 2000
@@ -92,7 +92,7 @@ def _size(size):
     return int(size)
 
 
-def grid(params, x, y, p1, p2, range1, range2, size=DEFAULT_SIZE, terms=TERMS):
+def grid(params, x, y, p1, p2, range1, range2, size=DEFAULT_SIZE, spec=DEFAULT_SPEC):
     """The loss landscape of parameters ``p1`` and ``p2`` (two different names
     of PARAMS) around ``params``.
 
@@ -104,15 +104,17 @@ def grid(params, x, y, p1, p2, range1, range2, size=DEFAULT_SIZE, terms=TERMS):
 
     (rows: p2; columns: p1) and every other parameter as in ``params``.  The
     loss is the mean over the samples ``x``, ``y`` of the per-sample loss
-    of ``terms`` (a term table or a Spec), as training minimises it.  A Spec
-    of another shape than the reference's is :func:`network_grid`'s: p1 and
+    of ``spec``'s network, as training minimises it.  A Spec of another
+    shape than the reference's is :func:`network_grid`'s: p1 and
     p2 are then parameter elements (``"W2[1,2]"``), ``params`` arrays.  Ranges
     must lie within LIMITS; ``size`` from 2 to MAX_SIZE.  A grid point whose
     loss overflows holds inf (or NaN), as numpy gives it.
     """
-    if isinstance(terms, Spec) and not terms.is_reference_shape:
-        return network_grid(terms, params, x, y, p1, p2, range1, range2, size)
-    terms = as_terms(terms)
+    if not isinstance(spec, Spec):
+        raise TypeError(f"spec must be an engine.terms.Spec, not {type(spec).__name__}")
+    if not spec.is_reference_shape:
+        return network_grid(spec, params, x, y, p1, p2, range1, range2, size)
+    terms = terms_for(spec)
     p1, p2 = _parameter(p1, "p1"), _parameter(p2, "p2")
     if p1 == p2:
         raise InputError("p2", f"the two parameters must differ, both are {p1}")

@@ -22,7 +22,6 @@ from .derivation import Derivation, Term, substitution
 from .elements import SCALAR, Kind
 from .layers import params_of, section_titles, shapes_of, table_for
 from .terms import UPDATE
-from .training import Divergence
 
 _PREFIXES = ("m", "v", "s")   # an optimizer's state per parameter, Adam's m before its v
 

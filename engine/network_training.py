@@ -19,7 +19,7 @@ from .dataset import batch_indices, batch_size_of
 from .gradcheck import EPSILON, STEP, Check, relative_error
 from .history import History
 from .limits import LIMITS, InputError
-from .network import _functions, columns, derive, row_columns, table
+from .network import _functions, derive, row_columns, table
 from .terms import UPDATE, field_text
 from .training import Divergence, _check_batching
 
@@ -257,7 +257,7 @@ class NetworkTrainer:
                 h = STEP * max(1.0, abs(params[p][i - 1, j - 1]))
                 numeric, noise = quotient(p, i, j, h)
                 analytic = float(grads[p][i - 1, j - 1])
-                parts = ((f"the rounding of L(θ ± h) (16ε relative) over 2h", noise),)
+                parts = (("the rounding of L(θ ± h) (16ε relative) over 2h", noise),)
                 check = Check(elements.element_id(p, kind, i, j), analytic, numeric,
                               relative_error(analytic, numeric), noise, parts)
                 if check.suspect:

@@ -180,10 +180,6 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
     parts, made, networks = [], 0, False
     for number, segment in enumerate(timeline.segments, 1):
         trainer = segment.trainer
-        if trainer.spec is None:
-            raise SessionError(f"segment {number}: its formulas were written by hand, not chosen "
-                               f"from the activations and losses a session can hold; "
-                               f"the session cannot be saved")
         network = isinstance(trainer, NetworkTrainer)
         if network == trainer.spec.is_reference_shape:
             # Opening gives the chain its own Trainer and any other shape a NetworkTrainer,
@@ -895,7 +891,7 @@ def _first_recorded(trainer):
         x, y = trainer.x, trainer.y
     else:
         x, y = trainer.x[batch], trainer.y[batch]
-    values = evaluate(trainer.start, x, y, trainer.alpha, trainer.terms, trainer.start_state)
+    values = evaluate(trainer.start, x, y, trainer.alpha, trainer.spec, trainer.start_state)
     # As Derivation gives a term's value: a batch's per-sample values by their mean.
     made = np.array([derivation_mean(v) if isinstance(v, np.ndarray) and v.ndim else v
                      for v in map(values.__getitem__, _recorded_vars(trainer.terms))], dtype=float)

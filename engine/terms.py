@@ -645,10 +645,9 @@ def _build(network, rule):
 
 
 class Terms(tuple):
-    """A term table written for a spec: a tuple of TermDef that knows its
-    :class:`Spec`.  It compares and hashes as the plain tuple, so that equal
-    tables (specs that differ only in a slope no layer uses) share compiled code."""
-    spec = None
+    """A term table written for a spec: a tuple of TermDef.  It compares and
+    hashes as the plain tuple, so that equal tables (specs that differ only in
+    a slope no layer uses) share compiled code."""
 
     def __hash__(self):
         # Hashed on every lookup of compiled code: hashing forty dataclasses
@@ -660,9 +659,6 @@ class Terms(tuple):
             return self._hash
 
 
-_SPECS = {}   # term table -> the first spec it was written for
-
-
 @functools.lru_cache(maxsize=None)
 def terms_for(spec=DEFAULT_SPEC):
     """The term table of ``spec``; the same object for equal specs."""
@@ -671,25 +667,7 @@ def terms_for(spec=DEFAULT_SPEC):
     if not spec.is_reference_shape:
         raise ValueError(f"the term table is the 1-1-1-1 chain's; layers {spec.layers} "
                          f"are engine.layers' (engine.layers.table_for)")
-    terms = Terms(_build(spec.network, spec.update))
-    terms.spec = spec
-    _SPECS.setdefault(terms, spec)
-    return terms
-
-
-def spec_of(terms):
-    """The Spec of a table of :func:`terms_for`; for another tuple, the spec
-    of an equal table, or None for a table made by hand."""
-    if isinstance(terms, Spec):
-        return terms
-    return getattr(terms, "spec", None) or _SPECS.get(terms)
-
-
-def as_terms(terms_or_spec):
-    """A term table from a table or a Spec."""
-    if isinstance(terms_or_spec, Spec):
-        return terms_for(terms_or_spec)
-    return terms_or_spec
+    return Terms(_build(spec.network, spec.update))
 
 
 TERMS = terms_for(DEFAULT_SPEC)
@@ -717,11 +695,10 @@ def state_order(names):
 
 
 @functools.lru_cache(maxsize=None)
-def state_columns(terms_or_spec=DEFAULT_SPEC):
-    """The optimizer state of a table (or of a Spec's table): every ``X`` that
-    has an ``X_next`` term and is neither a parameter nor the look-ahead, in
-    the canonical order (``v_W1`` … ``v_b3``; Adam's ``m_*``, ``v_*``; ``t``).
-    Plain gradient descent at a constant rate keeps none: ``()``."""
-    terms = as_terms(terms_or_spec)
+def state_columns(terms):
+    """The optimizer state of a term table: every ``X`` that has an ``X_next``
+    term and is neither a parameter nor the look-ahead, in the canonical
+    order (``v_W1`` … ``v_b3``; Adam's ``m_*``, ``v_*``; ``t``).  Plain
+    gradient descent at a constant rate keeps none: ``()``."""
     names = [t.id[:-len("_next")] for t in terms if t.id.endswith("_next")]
     return state_order(n for n in names if n not in PARAMS and n + "_next" not in LOOKAHEAD)

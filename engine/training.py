@@ -17,8 +17,7 @@ from .dataset import batch_indices, batch_size_of
 from .derivation import derive
 from .history import COLUMN, History
 from .limits import LIMITS, PARAMS, InputError, check
-from .terms import (FORWARD, GRADIENTS, TERMS, UPDATE, Spec, field_text, spec_of, state_columns,
-                    terms_for)
+from .terms import DEFAULT_SPEC, FORWARD, GRADIENTS, UPDATE, Spec, field_text, state_columns, terms_for
 
 MAX_COUNT = 2.0 ** 53   # the counter t stays a whole float64
 
@@ -71,18 +70,12 @@ def check_samples(x, y):
     return x, y
 
 
-def _table(terms, spec):
-    """(term table, Spec) of a trainer from its ``terms`` (a table or a Spec)
-    and ``spec``.  A table made by hand has no spec: None."""
-    if isinstance(terms, Spec):
-        terms, spec = (None, terms) if spec in (None, terms) else (terms, spec)
-    if spec is None:
-        return terms, spec_of(terms)
+def _table(spec):
+    """The term table of a trainer's ``spec``: TypeError for anything but a
+    Spec, ValueError for a shape other than the chain's (engine.network_training)."""
     if not isinstance(spec, Spec):
         raise TypeError(f"spec must be an engine.terms.Spec, not {type(spec).__name__}")
-    if terms is not None and terms is not TERMS and terms != terms_for(spec):
-        raise ValueError("the terms and the spec differ: give one of them")
-    return terms_for(spec), spec
+    return terms_for(spec)
 
 
 def _non_negative(names):
@@ -143,19 +136,13 @@ def _check_batching(batch_size, shuffle_seed):
             None if shuffle_seed is None else int(shuffle_seed))
 
 
-def _history(row):
-    """An empty history for rows ``row``.  The default row's is ``History()``:
-    tests may replace History by a factory of no arguments."""
-    return History() if row == compiled.ROW else History(columns=row)
-
-
 class Trainer:
     """A training run: fixed samples and learning rate, a history of states.
 
     The network and its update are ``spec`` (an :class:`engine.terms.Spec`:
     the activations, the loss, the optimizer, the schedule and clipping;
-    default the reference's) or, for tests, a hand-made term table ``terms``.
-    ``self.spec`` is None for such a table.  ``state``: the optimizer's
+    default the reference's); ``self.terms`` is its term table.  ``chunk_rows``:
+    the states a chunk of the history holds.  ``state``: the optimizer's
     starting state (a mapping over :attr:`state_names`; default all 0 and
     t = 0, as before a first update).  ``self.row`` names the values of a
     history row: :data:`engine.compiled.ROW`, then the optimizer's state.
@@ -168,13 +155,13 @@ class Trainer:
     batch, so that :meth:`derivation` (k) reproduces the row and its
     ``W1_next`` … are exactly state k + 1."""
 
-    def __init__(self, params, x, y, alpha, terms=TERMS, *, spec=None, state=None,
-                 batch_size=None, shuffle_seed=None):
+    def __init__(self, params, x, y, alpha, spec=DEFAULT_SPEC, *, state=None,
+                 batch_size=None, shuffle_seed=None, chunk_rows=1 << 16):
         self.start = {p: check(p, params[p]) for p in PARAMS}
         self.x, self.y = check_samples(x, y)
         self.batch_size, self.shuffle_seed = _check_batching(batch_size, shuffle_seed)
         self.alpha = check("alpha", alpha)
-        self.terms, self.spec = _table(terms, spec)
+        self.terms, self.spec = _table(spec), spec
         self.state_names = state_columns(self.terms)
         self.row = compiled.ROW + self.state_names
         self.start_state = check_state(self.state_names, state)
@@ -182,7 +169,7 @@ class Trainer:
         self._mode = "scalar" if len(self.x) == 1 else "vector"
         self._run = compiled.build(self.terms, self._mode)[1]
         self._setup_batches()
-        self.history = _history(self.row)
+        self.history = History(chunk_rows, self.row)
         first = self.derivation_of(self.start, self.start_state, self.batch(0))
         bad = first.first_non_finite()
         if bad is not None:
@@ -193,16 +180,16 @@ class Trainer:
         self._first = first   # the window shows the first state at once: derive it only once
 
     @classmethod
-    def from_history(cls, rows, x, y, alpha, terms=TERMS, chunk_rows=1 << 16, *, spec=None,
+    def from_history(cls, rows, x, y, alpha, spec=DEFAULT_SPEC, *, chunk_rows=1 << 16,
                      batch_size=None, shuffle_seed=None):
         """A trainer whose history is exactly ``rows`` (an (n, len(row)) array,
         n >= 1, all finite; copied), as saved from another trainer: the start
         is row 0's parameters and optimizer state; no state is derived again.
         ``chunk_rows``: as for History (the rows of a trainer that will not
-        train on can fit exactly).  ``terms``/``spec``: as for the
-        constructor; the rows must have been made with the same spec (and
-        the same ``batch_size`` and ``shuffle_seed``)."""
-        table, spec = _table(terms, spec)
+        train on can fit exactly).  ``spec``: as for the constructor; the
+        rows must have been made with the same spec (and the same
+        ``batch_size`` and ``shuffle_seed``)."""
+        table = _table(spec)
         names = state_columns(table)
         width = len(compiled.ROW) + len(names)
         try:
@@ -273,8 +260,8 @@ class Trainer:
         all 0, as before a first update) on the samples ``batch`` (indices;
         default all of them)."""
         if batch is None or len(batch) == len(self.x):
-            return derive(params, self.x, self.y, self.alpha, self.terms, state)
-        return derive(params, self.x[batch], self.y[batch], self.alpha, self.terms, state)
+            return derive(params, self.x, self.y, self.alpha, self.spec, state)
+        return derive(params, self.x[batch], self.y[batch], self.alpha, self.spec, state)
 
     def derivation(self, step=-1):
         """The full derivation of a recorded state, rebuilt exactly: on the

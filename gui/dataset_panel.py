@@ -235,6 +235,6 @@ class DataPlot(DrawnWhenVisible, pg.PlotWidget):
         pad = max(0.5, 0.1 * (high - low))
         xs = np.linspace(low - pad, high + pad, 200)
         # ŷ of each x, by the state's own compiled formulas (y plays no part in ŷ)
-        yhat = evaluate(params, xs, np.zeros_like(xs), shown.alpha, shown.terms)["yhat"]
+        yhat = evaluate(params, xs, np.zeros_like(xs), shown.alpha, shown.spec)["yhat"]
         self.curve.setData(xs, yhat)
 

@@ -170,7 +170,7 @@ class LandscapeView(DrawnWhenVisible, QWidget):
         if outside:   # training carried them there; the engine maps only values one could type
             self._show_nothing(outside, params)
             return
-        key = (p1, p2, tuple(params[p] for p in PARAMS), shown.terms, shown.x.tobytes(), shown.y.tobytes())
+        key = (p1, p2, tuple(params[p] for p in PARAMS), shown.spec, shown.x.tobytes(), shown.y.tobytes())
         if key != self._key:
             self._draw_grid(params, shown, p1, p2)
             self._key = key
@@ -191,7 +191,7 @@ class LandscapeView(DrawnWhenVisible, QWidget):
         self.grid_calls += 1
         values1, values2, loss = landscape.grid(
             params, shown.x, shown.y, p1, p2, axis_range(p1, params[p1]), axis_range(p2, params[p2]),
-            size=SIZE, terms=shown.terms)
+            size=SIZE, spec=shown.spec)
         self.grid_values = (values1, values2, loss)
         finite = np.isfinite(loss)
         shown = loss if finite.all() else np.where(finite, loss, np.nan)

@@ -22,7 +22,6 @@ class Shown:
     shuffle_seed: int | None
     alpha: float
     spec: object                       # the network and its update rule (engine.terms.Spec)
-    terms: tuple                       # the term table of that spec
     optimizer_state: Mapping[str, float]
     derivation: object                 # the records the table, the diagram and the walk read
     segment: object                    # the part of the line it belongs to: its samples change only with it

@@ -11,10 +11,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer
+from engine.compiled import row_for
 from engine.dataset import check_dataset
 from engine.gradcheck import trainer_checks
 from engine.limits import check
-from engine.terms import choice_text, field_text, state_columns
+from engine.terms import DEFAULT_SPEC, choice_text, field_text
 from engine.timeline import Timeline
 
 from .commands import EditCommand, ResetCommand, RunCommand
@@ -62,7 +63,7 @@ class ExplorerState(QObject):
         # After a push, undo or redo has completed: never while the stack is mid-push.
         self.undo_stack.indexChanged.connect(self.changed)
 
-    def new_trainer(self, values, spec=None, optimizer_state=None, samples=None):
+    def new_trainer(self, values, spec=DEFAULT_SPEC, optimizer_state=None, samples=None):
         """``samples``: (x, y, batch_size, shuffle_seed) of a dataset; None for
         the single sample values["x"], values["y"]."""
         x, y, batch_size, seed = samples or (values["x"], values["y"], None, None)
@@ -110,7 +111,7 @@ class ExplorerState(QObject):
             trainer, index = self.timeline.locate(self._cursor)
             record = Shown(self._cursor, self.last, self.timeline, trainer.params(index),
                            self.timeline.shown_values(self._cursor), trainer.x, trainer.y,
-                           trainer.batch_size, trainer.shuffle_seed, trainer.alpha, trainer.spec, trainer.terms,
+                           trainer.batch_size, trainer.shuffle_seed, trainer.alpha, trainer.spec,
                            trainer.optimizer_state(index), derivation, trainer)
             self._shown = (self._cache[0], record)
         record = self._shown[1]
@@ -269,7 +270,7 @@ class ExplorerState(QObject):
             return None
         values = self.edited_values()
         # Another optimizer starts from rest; the same one goes on where it was.
-        same_state = state_columns(spec) == state_columns(self.spec())
+        same_state = row_for(spec) == row_for(self.spec())
         optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None
         trainer = self.new_trainer(values, spec, optimizer, self.samples())
         return EditCommand(self, field, values, self._cursor, trainer,

@@ -93,11 +93,8 @@ def test_history_csv_every(every, length, expected):
 def test_history_csv_spans_write_blocks(monkeypatch):
     # More states than one block of the writer and one chunk of the history (both made
     # small here so that several boundaries are crossed, at odd offsets).
-    import engine.training
-    from engine import History
-    monkeypatch.setattr(engine.training, "History", lambda: History(chunk_rows=4))
     monkeypatch.setattr(csvio, "_BLOCK", 5)
-    t = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, EXAMPLE_ALPHA)
+    t = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, EXAMPLE_ALPHA, chunk_rows=4)
     t.run(30)
     stream = io.StringIO()
     csvio.write_history(stream, t.history)

@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from engine import DEFAULTS, PARAMS, Spec, Trainer
+from engine import DEFAULT_SPEC, DEFAULTS, PARAMS, Spec, Trainer
 from engine.factors import FACTORS, FactorCache, factors_at
 from engine.timeline import Timeline
 
 
-def _timeline(x=DEFAULTS["x"], y=DEFAULTS["y"], spec=None, steps=40, **params):
+def _timeline(x=DEFAULTS["x"], y=DEFAULTS["y"], spec=DEFAULT_SPEC, steps=40, **params):
     start = dict({p: DEFAULTS[p] for p in PARAMS}, **params)
     timeline = Timeline(Trainer(start, x, y, DEFAULTS["alpha"], spec=spec))
     timeline.run(steps)

@@ -80,8 +80,8 @@ def test_a_wrong_gradient_is_flagged():
     from engine.terms import TERMS, TermDef
     wrong = tuple(TermDef(t.id, "dL_dz3", t.section, t.node, t.mean) if t.id == "dL/dW3" else t
                   for t in TERMS)
-    checks = {c.param: c for c in engine.check_gradients(
-        dict(EXAMPLE), np.array([EXAMPLE_X]), np.array([EXAMPLE_Y]), EXAMPLE_ALPHA, terms=wrong)}
+    checks = {c.param: c for c in engine.gradcheck.check_table(
+        wrong, dict(EXAMPLE), np.array([EXAMPLE_X]), np.array([EXAMPLE_Y]), EXAMPLE_ALPHA)}
     assert checks["W3"].suspect
     assert checks["W3"].relative_error > 0.1
     assert not any(checks[p].suspect for p in PARAMS if p != "W3")

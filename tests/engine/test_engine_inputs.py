@@ -7,7 +7,7 @@ import pytest
 
 import engine
 import engine.training
-from engine import Divergence, History, InputError, Trainer
+from engine import Divergence, InputError, Trainer
 from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y, PARAMS, gradients, loss, update
 
 NAN, INF = float("nan"), float("inf")
@@ -164,8 +164,7 @@ def test_run_after_divergence_adds_nothing(diverged):
 
 def test_divergence_does_not_depend_on_chunking(diverged, monkeypatch):
     t, d = diverged
-    monkeypatch.setattr(engine.training, "History", lambda: History(chunk_rows=5))
-    chunked = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, 50.0)
+    chunked = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, 50.0, chunk_rows=5)
     got = None
     for _ in range(40):
         got = chunked.run(3)

@@ -110,7 +110,7 @@ def test_the_grid_is_the_oracles_batch_loss_at_every_point_checked(case, data):
     p1 = data.draw(st.sampled_from(elements_))
     p2 = data.draw(st.sampled_from([e for e in elements_ if e != p1]))   # every network has two or more
     size = data.draw(st.integers(2, 7))
-    v1, v2, L = grid(params, X, Y, p1, p2, (-2, 1.5), (-1, 3), size=size, terms=spec)
+    v1, v2, L = grid(params, X, Y, p1, p2, (-2, 1.5), (-1, 3), size=size, spec=spec)
     assert np.array_equal(v1, np.linspace(-2, 1.5, size)) and np.array_equal(v2, np.linspace(-1, 3, size))
     assert L.shape == (size, size)
     for i, j in _points(size):
@@ -179,14 +179,14 @@ def test_the_reference_keeps_the_chains_grid_and_its_elements_agree():
     chain = grid(EXAMPLE, EXAMPLE_X, EXAMPLE_Y, "W1", "b2", (-2, 2), (-1, 1), size=12)
     assert all(np.array_equal(a, b) for a, b in
                zip(chain, grid(EXAMPLE, EXAMPLE_X, EXAMPLE_Y, "W1", "b2", (-2, 2), (-1, 1), size=12,
-                               terms=Spec())))
+                               spec=Spec())))
     arrays = {p: np.array([[v]]) for p, v in EXAMPLE.items()}
     elements_ = network_grid(Spec(), arrays, EXAMPLE_X, EXAMPLE_Y, "W1[1,1]", "b2[1]", (-2, 2), (-1, 1),
                              size=12)
     assert np.allclose(chain[2], elements_[2], rtol=1e-13)
     assert parameter_choices(Spec()) == PARAMS
     with pytest.raises(InputError):     # the chain names its parameters, not elements
-        grid(EXAMPLE, EXAMPLE_X, EXAMPLE_Y, "W1[1,1]", "b2", (-2, 2), (-1, 1), size=12, terms=Spec())
+        grid(EXAMPLE, EXAMPLE_X, EXAMPLE_Y, "W1[1,1]", "b2", (-2, 2), (-1, 1), size=12, spec=Spec())
 
 
 def test_a_wider_spec_goes_to_the_network_grid_and_lists_its_elements():
@@ -196,7 +196,7 @@ def test_a_wider_spec_goes_to_the_network_grid_and_lists_its_elements():
     assert parameter_choices(spec) == parameter_elements(spec)
     assert "b1[1]" in parameter_elements(_spec((2, 1, 1), ("tanh",)))
     via_grid = grid(MAZUR, [0.05, 0.10], [0.01, 0.99], "W2[1,1]", "b1[2]", (-1, 1), (0, 1), size=5,
-                    terms=spec)
+                    spec=spec)
     direct = network_grid(spec, MAZUR, [0.05, 0.10], [0.01, 0.99], "W2[1,1]", "b1[2]", (-1, 1), (0, 1),
                           size=5)
     assert all(np.array_equal(a, b) for a, b in zip(via_grid, direct))

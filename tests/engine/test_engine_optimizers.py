@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import History, InputError, Spec, Trainer, derive, row_for, session, terms_for
+from engine import InputError, Spec, Trainer, derive, row_for, session, terms_for
 from engine.compiled import ROW
 from engine.session import SessionError
 from tests.session_format1 import format1_document, format1_text, rows_of, set_rows
@@ -415,8 +415,7 @@ def test_history_replays_exactly(combo, batch):
 def test_chunked_runs_and_undo_are_exact(optimizer, monkeypatch):
     whole = _trainer(optimizer, "step")
     whole.run(40)
-    monkeypatch.setattr(engine.training, "History", lambda **kw: History(chunk_rows=7, **kw))
-    parts = _trainer(optimizer, "step")
+    parts = _trainer(optimizer, "step", chunk_rows=7)
     for n in (3, 11, 1, 9, 16):
         parts.run(n)
     assert len(parts.history._chunks) > 1
@@ -448,19 +447,25 @@ def test_a_trainer_started_from_a_recorded_state_continues_it_exactly(optimizer)
 def test_an_update_that_reads_an_old_value_after_its_step_replays_exactly():
     """A hand-made table whose b₁ step reads W₁ and the velocity of W₁ after
     their own updates: the compiled loop must keep the old values for it."""
+    from engine import compiled
     table = list(terms_for(Spec(optimizer="momentum")))
     at = next(i for i, t in enumerate(table) if t.id == "b1_next")
     table[at] = engine.terms.TermDef("b1_next", "b1 - alpha * v_b1_next - 0.001 * W1 + 0.01 * v_W1",
                                      "update", "b1")
-    t = Trainer(dict(EXAMPLE), EXAMPLE_X, EXAMPLE_Y, ALPHA, tuple(table))
-    assert t.spec is None and t.state_names == tuple(f"v_{p}" for p in PARAMS)
-    assert t.run(15) is None
-    _assert_replays(t, range(15))
+    table = tuple(table)
+    names = engine.terms.state_columns(table)
+    assert names == tuple(f"v_{p}" for p in PARAMS)
+    derive_all, run = compiled.build(table, "scalar")
+    start = dict(EXAMPLE, x=EXAMPLE_X, y=EXAMPLE_Y, alpha=ALPHA, **dict.fromkeys(names, 0.0))
+    first = dict(zip(compiled.outputs(table), derive_all(*(start[n] for n in compiled.inputs(table)))))
+    rows = np.empty((15, len(ROW) + len(names)))
+    assert run(15, rows, 0, *(start[n] for n in compiled.inputs(table)),
+               *(first[f"dL_d{p}"] for p in PARAMS)) == 15
+    states = [dict(zip(ROW + names, [*(EXAMPLE[p] for p in PARAMS), 0, *([0] * 6), *([0.0] * 6)]))]
+    states += [dict(zip(ROW + names, row)) for row in rows.tolist()]
     # By hand: the old W₁ and the old velocity of W₁.
-    for k in range(15):
-        before, after, state = t.params(k), t.params(k + 1), t.optimizer_state(k + 1)
-        old_v = t.optimizer_state(k)["v_W1"]
-        assert after["b1"] == before["b1"] - ALPHA * state["v_b1"] - 0.001 * before["W1"] + 0.01 * old_v
+    for before, after in zip(states, states[1:]):
+        assert after["b1"] == before["b1"] - ALPHA * after["v_b1"] - 0.001 * before["W1"] + 0.01 * before["v_W1"]
 
 
 def test_a_fresh_trainer_starts_the_optimizer_from_zero():

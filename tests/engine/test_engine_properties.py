@@ -33,7 +33,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
-from engine import InputError, Spec, Trainer, check_gradients, csvio, derive, evaluate
+from engine import InputError, Spec, Trainer, check_gradients, csvio, derive, evaluate, terms_for
 from engine.compare import compare
 from engine.derivation import values_function
 from engine.init import initialize
@@ -742,7 +742,7 @@ def test_derive_is_evaluate_and_the_chain_rule(spec, params, sample, alpha):
     assert_gradients_agree(params, xs, ys, spec, derivation.value("L"),
                            {g: derivation.value(g) for g in GRADIENTS})
     # values_function, whose L the gradient check differentiates, gives the same L.
-    assert values_function(x, y, alpha, spec)(params)["L"] == derivation.value("L")
+    assert values_function(x, y, alpha, terms_for(spec))(params)["L"] == derivation.value("L")
 
 
 def test_derive_shows_the_mean_of_huge_or_infinite_sample_values_without_warnings():
@@ -839,7 +839,7 @@ def test_landscape_grid_is_the_exact_loss(spec, params, sample, pair, range1, ra
     x, y, _, _ = sample
     p1, p2 = pair[:2]
     xs, ys = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
-    values1, values2, L = grid(params, x, y, p1, p2, range1, range2, size=size, terms=spec)
+    values1, values2, L = grid(params, x, y, p1, p2, range1, range2, size=size, spec=spec)
     assert values1.shape == values2.shape == (size,) and L.shape == (size, size)
     assert (values1[0], values1[-1], values2[0], values2[-1]) == (*range1, *range2)
     assert np.all(np.diff(values1) >= 0) and np.all(np.diff(values2) >= 0)

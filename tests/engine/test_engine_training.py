@@ -18,14 +18,8 @@ BATCH_X = np.array([-1.5, -0.2, 0.4, 1.1, 2.0])
 BATCH_Y = np.array([0.3, -0.7, 1.2, 2.5, 4.0])
 
 
-def _trainer(x=EXAMPLE_X, y=EXAMPLE_Y, alpha=EXAMPLE_ALPHA, params=EXAMPLE):
-    return Trainer(dict(params), x, y, alpha)
-
-
-@pytest.fixture
-def small_chunks(monkeypatch):
-    """Trainers built while this fixture is active keep 7 states per chunk."""
-    monkeypatch.setattr(engine.training, "History", lambda: History(chunk_rows=7))
+def _trainer(x=EXAMPLE_X, y=EXAMPLE_Y, alpha=EXAMPLE_ALPHA, params=EXAMPLE, chunk_rows=1 << 16):
+    return Trainer(dict(params), x, y, alpha, chunk_rows=chunk_rows)
 
 
 def _check_history_against_derivations(t, steps):
@@ -62,8 +56,8 @@ def test_next_state_is_the_derivations_update_exactly():
     _check_history_against_derivations(t, range(60))
 
 
-def test_next_state_exact_for_a_batch(small_chunks):
-    t = _trainer(BATCH_X, BATCH_Y, alpha=0.05)
+def test_next_state_exact_for_a_batch():
+    t = _trainer(BATCH_X, BATCH_Y, alpha=0.05, chunk_rows=7)
     assert t.run(30) is None
     assert len(t.history) == 31
     _check_history_against_derivations(t, range(30))
@@ -113,8 +107,8 @@ def test_run_zero_adds_nothing():
 
 
 @pytest.mark.parametrize("split", [(1, 1), (3, 17), (7, 7), (6, 8), (13, 1)])
-def test_chunked_runs_equal_one_run_small_chunks(small_chunks, split):
-    a, b = _trainer(), _trainer()
+def test_chunked_runs_equal_one_run_small_chunks(split):
+    a, b = _trainer(chunk_rows=7), _trainer(chunk_rows=7)
     for n in split:
         a.run(n)
     b.run(sum(split))
@@ -122,8 +116,8 @@ def test_chunked_runs_equal_one_run_small_chunks(small_chunks, split):
     assert np.array_equal(a.history.rows(), b.history.rows())
 
 
-def test_chunked_runs_equal_one_run_batch(small_chunks):
-    a, b = _trainer(BATCH_X, BATCH_Y), _trainer(BATCH_X, BATCH_Y)
+def test_chunked_runs_equal_one_run_batch():
+    a, b = _trainer(BATCH_X, BATCH_Y, chunk_rows=7), _trainer(BATCH_X, BATCH_Y, chunk_rows=7)
     for n in (4, 9, 1, 12):
         a.run(n)
     b.run(26)
@@ -133,8 +127,7 @@ def test_chunked_runs_equal_one_run_batch(small_chunks):
 def test_small_chunks_do_not_change_results(monkeypatch):
     plain = _trainer()
     plain.run(40)
-    monkeypatch.setattr(engine.training, "History", lambda: History(chunk_rows=3))
-    chunked = _trainer()
+    chunked = _trainer(chunk_rows=3)
     chunked.run(40)
     assert len(chunked.history._chunks) > 1  # really spans several chunks
     assert np.array_equal(plain.history.rows(), chunked.history.rows())

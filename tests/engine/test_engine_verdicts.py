@@ -10,7 +10,7 @@ import pytest
 
 import engine
 from engine import Trainer
-from engine.gradcheck import (AGREES, CHECK_RULE, DIFFERS, FLAG_ABOVE, NO_CHECK, WITHIN_FLOOR, Check,
+from engine.gradcheck import (AGREES, CHECK_RULE, DIFFERS, FLAG_ABOVE, NO_CHECK, WITHIN_FLOOR, Check, check_table,
                               check_gradients, relative_error)
 from engine_handcalc import (EXAMPLE, EXAMPLE_X, EXAMPLE_Y, PARAMS, five_point_derivative, gradients,
                              loss, rounding_spread)
@@ -98,8 +98,8 @@ def test_a_wrong_gradient_differs_and_says_by_how_much():
     from engine.terms import TERMS, TermDef
     wrong = tuple(TermDef(t.id, "dL_dz3", t.section, t.node, t.mean) if t.id == "dL/dW3" else t
                   for t in TERMS)
-    checks = {c.param: c for c in check_gradients(dict(EXAMPLE), np.array([EXAMPLE_X]),
-                                                  np.array([EXAMPLE_Y]), 0.01, terms=wrong)}
+    checks = {c.param: c for c in check_table(wrong, dict(EXAMPLE), np.array([EXAMPLE_X]),
+                                              np.array([EXAMPLE_Y]), 0.01)}
     c = checks["W3"]
     assert c.verdict == DIFFERS and c.suspect
     # The closed form's dL/dz3 = 2(ŷ − y), dL/dW3 = that × h2: the wrong table is off by 1 − h2.

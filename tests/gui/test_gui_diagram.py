@@ -19,7 +19,7 @@ CHAIN = ("yhat", "W3", "h2", "W2", "h1", "W1", "x")
 def state(spec=Spec(), **changes):
     values = dict(DEFAULTS, **changes)
     derivation = derive({p: values[p] for p in PARAMS}, [values["x"]], [values["y"]], values["alpha"],
-                        terms=spec)
+                        spec=spec)
     return values, derivation
 
 

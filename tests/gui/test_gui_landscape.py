@@ -26,7 +26,7 @@ def expected_grid(state, p1, p2):
     trainer, index = state.timeline.locate(state.cursor)
     params = trainer.params(index)
     return landscape.grid(params, trainer.x, trainer.y, p1, p2, axis_range(p1, params[p1]),
-                          axis_range(p2, params[p2]), size=SIZE, terms=trainer.terms)
+                          axis_range(p2, params[p2]), size=SIZE, spec=trainer.spec)
 
 
 def test_the_image_is_the_engines_grid(window, view):

@@ -45,7 +45,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QPushButton
 
 from engine import (ACTIVATIONS, CLIPS, DEFAULTS, INPUTS, LIMITS, LOSSES, OPTIMIZERS, PARAMS, SCHEDULES,
-                    InputError, Trainer, session, state_columns)
+                    InputError, Trainer, row_for, session)
 from engine.dataset import PRESETS, check_dataset, preset, read_csv
 from engine.init import SCHEMES, SEED_RANGE, initialize
 from engine.terms import DECAY_EVERY_RANGE, LEAK_RANGE, RATE_RANGES
@@ -438,7 +438,7 @@ class Walk:
         except InputError:
             return None
         # Another optimizer state starts from rest; the same one goes on where it was.
-        carried = timeline.optimizer_state(cursor) if state_columns(spec) == state_columns(old) else None
+        carried = timeline.optimizer_state(cursor) if row_for(spec) == row_for(old) else None
         return self.expected_trainer(self.values(), spec, carried, self.shown_samples())
 
     def samples_direct(self):
