@@ -105,56 +105,59 @@ def relative_error(a, b):
     return abs(a - b) / scale if scale > 0 else 0.0
 
 
-def _sizes(node):
-    """Code for ``node`` evaluated on the magnitudes of its operands
-    (|a| + |b| for a − b): the size of the numbers its float64 evaluation rounds."""
+def _size(node, values):
+    """``node`` evaluated on the magnitudes of its operands (|a| + |b| for
+    a − b): the size of the numbers its float64 evaluation rounds."""
     if isinstance(node, ast.Name):
-        return f"abs({node.id})"
+        return abs(values[node.id])
     if isinstance(node, ast.Constant):
-        return repr(abs(node.value))
+        return abs(node.value)
     if isinstance(node, ast.UnaryOp):
-        return _sizes(node.operand)
+        return _size(node.operand, values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) \
             and isinstance(node.right, ast.Constant) and node.right.value == 2:
-        size = _sizes(node.left)
-        return f"({size} * {size})"     # a float's ** would raise OverflowError
+        size = _size(node.left, values)
+        return size * size     # a float's ** would raise OverflowError
     if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult):
-        op = "*" if isinstance(node.op, ast.Mult) else "+"
-        return f"({_sizes(node.left)} {op} {_sizes(node.right)})"
+        left, right = _size(node.left, values), _size(node.right, values)
+        return left * right if isinstance(node.op, ast.Mult) else left + right
     raise ValueError(f"no size for {ast.unparse(node)}")
 
 
+def _sizable(node):
+    """Whether :func:`_size` can read ``node``: sums, differences, products and squares."""
+    return isinstance(node, (ast.Name, ast.Constant)) or (
+        isinstance(node, ast.UnaryOp) and _sizable(node.operand)) or (
+        isinstance(node, ast.BinOp) and (type(node.op) in (ast.Add, ast.Sub, ast.Mult) or (
+            isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2))
+        and _sizable(node.left) and _sizable(node.right))
+
+
 @functools.lru_cache(maxsize=None)
-def _rounding_code(terms):
-    """``(rounding, names)``: ``rounding(*values of names, _n, _mean)`` bounds,
-    over 2ε, the rounding error of the float64 loss of a state.  Each term of
-    the forward pass rounds numbers of the size of its operands (an
-    activation, or an expression of other operations: of its result), and
-    that error moves L by the backward pass's
-    ∂L/∂(term); L itself, a mean over the samples, adds the rounding of its
-    sum.  Where ŷ nearly equals a large y this is far more than L's own
-    rounding: ŷ − y keeps the rounding of ŷ."""
+def _rounding_parts(terms):
+    """What bounds, over 2ε, the rounding error of the float64 loss of a state:
+    ``(term, size, adjoint)`` for each term of the forward pass.  Each rounds
+    numbers of the size of its operands (``size``: the expression read by
+    :func:`_size`; None for an activation, or anything else, which rounds
+    numbers of the size of its result), and that error moves L by the
+    backward pass's ∂L/∂(term) (``adjoint``); L itself, a mean over the
+    samples, adds the rounding of its sum (``adjoint`` None).  Where ŷ nearly
+    equals a large y this is far more than L's own rounding: ŷ − y keeps the
+    rounding of ŷ."""
+    outputs = compiled.outputs(terms)
     parts = []
     for t in terms:
         node = expr.parse(t.source)
         if t.section != FORWARD or expr.is_trivial(node):
             continue
-        try:    # an activation rounds numbers of the size of its result
-            size = f"abs({t.var})" if isinstance(node, ast.Call) else _sizes(node)
-        except ValueError:
-            size = f"abs({t.var})"
+        size = node if _sizable(node) and not isinstance(node, ast.Call) else None
         if t.id == "L":
-            parts.append(f"(_n + 1) * _mean({size})")
+            parts.append((t.var, size, None))
         else:   # ∂L/∂err is ∂L/∂ŷ
             adjoint = expr.var(f"dL/d{'yhat' if t.id == 'err' else t.id}")
-            if adjoint in compiled.outputs(terms):
-                parts.append(f"_mean(abs({adjoint}) * {size})")
-    code = " + ".join(parts) or "0.0"
-    names = tuple(sorted(expr.source_names(code) - {"_n", "_mean"}))
-    source = f"def rounding({', '.join(names + ('_n', '_mean'))}):\n    return {code}\n"
-    namespace = {}
-    exec(compile(source, "<engine.gradcheck>", "exec"), namespace)
-    return namespace["rounding"], names
+            if adjoint in outputs:
+                parts.append((t.var, size, adjoint))
+    return tuple(parts)
 
 
 def loss_rounding(values, terms=TERMS):
@@ -162,10 +165,14 @@ def loss_rounding(values, terms=TERMS):
     ``values`` by Python name (:func:`engine.derivation.evaluate` or
     :func:`engine.derivation.values_function`); infinite where the bound is
     not a number (∞ × 0 of huge operands)."""
-    rounding, names = _rounding_code(terms)
     n = np.size(values["x"])
+    mean = np.mean if n > 1 else float
+    total = 0.0
     with np.errstate(all="ignore"):
-        total = float(rounding(*(values[name] for name in names), n, np.mean if n > 1 else float))
+        for var, node, adjoint in _rounding_parts(terms):
+            size = abs(values[var]) if node is None else _size(node, values)
+            total += (n + 1) * mean(size) if adjoint is None else mean(abs(values[adjoint]) * size)
+        total = float(total)
     return 2 * EPSILON * total if total == total else math.inf
 
 

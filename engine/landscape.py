@@ -8,26 +8,14 @@ Orientation, as numpy's ``meshgrid(values1, values2)`` and matplotlib's
 p1 runs along the columns (the horizontal axis), p2 along the rows (the
 vertical axis).
 
-The loss is computed from the term table, not written again here: the
-forward terms of the table (z1 … L, in table order) are compiled, once per
-table, into a numpy function with the vector flavour of the activations that
-:mod:`engine.compiled` uses.  It is the table's own per-sample loss (``err **
-2`` or ``0.5 * err ** 2``), averaged over the samples like every ``mean``
-term.  The compiled ``derive`` of :mod:`engine.compiled` cannot serve: its
-means over samples are ``np.dot`` products, which need the samples to be the
-only axis.  Here the parameters vary along two grid axes and the samples lie
-on a third, leading axis: one numpy expression per term for a whole block of
-samples; the only Python loop is over blocks of samples, sized to bound the
-memory (one block for up to 26 samples on a 200 × 200 grid).
-
-A network of another shape (a :class:`engine.terms.Spec` whose ``layers``
-are not 1-1-1-1) has arrays for parameters, so the grid runs over two of
-their *elements* (``W2[1,2]``, ``b1[3]``; :func:`parameter_elements`).  Its
-loss is :func:`engine.network.loss_function`, generated from the same lines
-as the network's derivation: the grid is two leading axes of the two
-parameters' arrays (the generated code runs on a stack of networks), the
-samples are the columns.  The orientation is the same, and the memory is
-bounded the same way, in blocks of grid rows and samples.
+The loss is not written again here: it is :func:`engine.network.loss_function`,
+generated from the lines of the network's derivation (:mod:`engine.layers`),
+the chain's 1-1-1-1 included.  The grid is two leading axes of the two
+parameters' arrays (the generated code runs on a stack of networks) and the
+samples are the last axis; the memory is bounded in blocks of grid rows and
+of samples.  The chain's grid runs over its parameters by name (``W1``); a
+network of another shape has arrays for parameters, so its grid runs over two
+of their *elements* (``W2[1,2]``, ``b1[3]``; :func:`parameter_elements`).
 """
 
 import functools
@@ -35,36 +23,15 @@ import numbers
 
 import numpy as np
 
-from . import compiled, elements, network
+from . import elements, network
 from .dataset import MAX_SAMPLES, check_dataset
 from .limits import PARAMS, InputError, check
 from .network_training import check_array, check_samples
-from .terms import DEFAULT_SPEC, Spec, terms_for
+from .terms import DEFAULT_SPEC, Spec
 
 DEFAULT_SIZE = 200
 MAX_SIZE = 2000
 BLOCK_ELEMENTS = 1 << 20   # grid points × samples evaluated at once (8 MB an array)
-
-
-@functools.lru_cache(maxsize=None)
-def _loss_function(terms):
-    """``loss(W1, b1, W2, b2, W3, b3, x, y)``: the per-sample loss L of the
-    term table, from its forward terms, for numpy arrays that broadcast."""
-    forward = []
-    for t in terms:
-        forward.append(t)
-        if t.id == "L":
-            break
-    else:
-        raise ValueError("the term table has no loss term L")
-    body = [f"    {t.var} = {t.source}" for t in forward]
-    source = "\n".join([f"def loss({', '.join(PARAMS)}, x, y):", *body, "    return L"])
-    # The vector flavour of tanh, sigmoid, relu, …: the functions the compiled
-    # batch code calls, so that both compute the same values.
-    namespace = dict(compiled._FUNCTIONS["vector"])
-    exec(compile(source, "<engine.landscape>", "exec"), namespace)
-    namespace["loss"].source = source
-    return namespace["loss"]
 
 
 def _parameter(name, what):
@@ -114,31 +81,18 @@ def grid(params, x, y, p1, p2, range1, range2, size=DEFAULT_SIZE, spec=DEFAULT_S
         raise TypeError(f"spec must be an engine.terms.Spec, not {type(spec).__name__}")
     if not spec.is_reference_shape:
         return network_grid(spec, params, x, y, p1, p2, range1, range2, size)
-    terms = terms_for(spec)
+    # The chain's names and numbers, checked with its own messages; the loss is
+    # the network's, generated from the same lines (one generator for both).
     p1, p2 = _parameter(p1, "p1"), _parameter(p2, "p2")
     if p1 == p2:
         raise InputError("p2", f"the two parameters must differ, both are {p1}")
     size = _size(size)
-    fixed = {p: check(p, params[p]) for p in PARAMS}
+    fixed = {p: [[check(p, params[p])]] for p in PARAMS}
     x, y = check_dataset(x, y)
     values1, values2 = _axis(p1, range1, size), _axis(p2, range2, size)
-    loss = _loss_function(terms)
-
-    # Axes: (sample, p2 → row i, p1 → column j).
-    args = dict(fixed)
-    args[p1] = values1[np.newaxis, np.newaxis, :]
-    args[p2] = values2[np.newaxis, :, np.newaxis]
-    shape = (size, size)
-    total = np.zeros(shape)
-    block = max(1, BLOCK_ELEMENTS // (size * size))
-    with np.errstate(all="ignore"):
-        for start in range(0, len(x), block):
-            xs = x[start: start + block, np.newaxis, np.newaxis]
-            ys = y[start: start + block, np.newaxis, np.newaxis]
-            per_sample = loss(*(args[p] for p in PARAMS), xs, ys)
-            total += np.broadcast_to(per_sample, (len(xs),) + shape).sum(axis=0)
-        total /= len(x)
-    return values1, values2, total
+    return network_grid(spec, fixed, x, y, f"{p1}[1,1]" if p1[0] == "W" else f"{p1}[1]",
+                        f"{p2}[1,1]" if p2[0] == "W" else f"{p2}[1]",
+                        (values1[0], values1[-1]), (values2[0], values2[-1]), size)
 
 
 # --- a network of any shape: the grid over two parameter elements -----------------

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from engine import Spec, landscape, terms_for
+from engine import Spec, landscape
 from engine.derivation import evaluate
 from engine.landscape import grid
 from engine.limits import InputError
@@ -81,20 +81,21 @@ def test_samples_in_many_blocks_give_the_same_mean(monkeypatch):
 
 def test_the_grid_is_one_vectorized_call_per_block(monkeypatch):
     calls = []
-    real = landscape._loss_function
+    real = landscape._network_loss
 
-    def counting(terms):
-        function = real(terms)
+    def counting(spec):
+        function = real(spec)
 
         def wrapped(*args):
             calls.append(args)
             return function(*args)
         return wrapped
-    monkeypatch.setattr(landscape, "_loss_function", counting)
+    monkeypatch.setattr(landscape, "_network_loss", counting)
     grid(EXAMPLE, EXAMPLE_X, EXAMPLE_Y, "W1", "W2", (-1, 1), (-1, 1), size=200)
     assert len(calls) == 1
-    assert np.shape(calls[0][PARAMS.index("W1")]) == (1, 1, 200)
-    assert np.shape(calls[0][PARAMS.index("W2")]) == (1, 200, 1)
+    # (p2's rows, p1's columns, the parameter's own rows and columns)
+    assert np.shape(calls[0][PARAMS.index("W1")]) == (1, 200, 1, 1)
+    assert np.shape(calls[0][PARAMS.index("W2")]) == (200, 1, 1, 1)
 
 
 def test_other_parameters_stay_at_params_and_agree_with_the_engine():
@@ -135,8 +136,9 @@ def test_any_spec(spec):
     assert not np.allclose(L, grid(EXAMPLE, x, y, "W1", "b2", (-3, 3), (-2, 2), size=16)[2])
 
 
-def test_the_loss_is_compiled_from_the_term_table():
-    source = landscape._loss_function(terms_for(Spec("relu", "tanh"))).source
+def test_the_loss_is_generated_from_the_lines_of_the_derivation():
+    from engine import network
+    source = network.source_of(Spec("relu", "tanh")).split("def loss(")[1]
     assert "relu(z1)" in source and "tanh(z2)" in source and "err ** 2" in source
 
 
