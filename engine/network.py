@@ -234,19 +234,28 @@ def derive(spec, params, x, y, alpha, state=None):
     flat = _element_values(tab, values)
     shown_all = {k: _shown(v, tab.kinds.get(k, Kind(SCALAR))) for k, v in values.items()}
     key = tuple(sorted(tab.kinds.items()))
+    # A batch's term that reads a sample's values: its arithmetic is per sample,
+    # so the means shown cannot be substituted into it (as the chain says too).
+    sampled = {name for name, value in values.items()
+               if n > 1 and np.ndim(value) == 2 and np.shape(value)[-1] == n
+               and tab.kinds.get(name, Kind(SCALAR)).form in (SCALAR, elements.VECTOR)}
     records, vectors = [], []
     for t in tab.terms:
         kind = tab.kinds[t.var]
         shown = shown_all[t.var]
+        per_sample = bool(expr.source_names(t.source) & sampled) or t.var in sampled
+        batch_text = (f"(1/{n}) Σ over the {n} samples" if t.mean else
+                      f"per sample; the mean of {n} values is shown") if per_sample else None
         parts = []
         for (i, j), source in zip(elements.indices(kind), elements.element_sources(t.source, key)):
             name = elements.name(t.var, kind, i, j)
-            text = substitution(source, flat)
+            text = batch_text or substitution(source, flat)
             parts.append(Term(elements.element_id(t.id, kind, i, j), expr.symbol(name),
-                              _element_formula(source), text, flat[name], t.section, t.node))
+                              _element_formula(source), text, flat[name], t.section, t.node,
+                              per_sample=per_sample and not t.mean))
         records.extend(parts)
         vectors.append(VectorTerm(t.id, t.symbol, elements.matrix_formula(t.source, tab.kinds),
-                                  elements.matrix_substitution(t.source, tab.kinds, shown_all),
+                                  batch_text or elements.matrix_substitution(t.source, tab.kinds, shown_all),
                                   elements.matrix_text(shown, kind), t.section, tuple(parts)))
     derivation = Derivation(records, n, section_titles(spec), tab.terms)
     derivation.vectors = tuple(vectors)

@@ -99,7 +99,6 @@ class NetworkTrainer:
         self.history = History(columns=self.row)
         _, self._gradient, advance, advance_one = _functions(spec)
         self._advance = advance_one if batch_size_of(len(self.x), self.batch_size) == 1 else advance
-        self._sizes = [tab.kinds[n].rows * tab.kinds[n].cols for n in tab.params]
         given = dict(state or {})
         unknown = sorted(set(given) - set(tab.state))
         if unknown:

@@ -386,3 +386,16 @@ def test_a_gradient_too_small_for_the_difference_is_within_the_floor_not_flagged
     verdicts = {c.param: c.verdict for c in trainer.checks(0)}
     assert DIFFERS not in verdicts.values()
     assert trainer.gradients(0)["W1"][0, 0] == 0 and verdicts["W1[1,1]"] == WITHIN_FLOOR
+
+
+def test_a_batch_substitutes_only_what_holds_for_the_batch(tmp_path, capsys):
+    """A per-sample product's means would not multiply to the mean of the
+    products: such rows say so instead of showing wrong arithmetic."""
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,y1\n0,1,1\n1,0,1\n2,2,0\n", encoding="utf-8")
+    assert _run("derive", "--layers", "2-2-1", "--data", str(data)) == 0
+    rows = {r["quantity"]: r for r in _rows(capsys.readouterr().out)}
+    assert rows["dL/dW1[1,2]"]["substitution"] == "(1/3) Σ over the 3 samples"
+    assert rows["z1[1]"]["substitution"] == "per sample; the mean of 3 values is shown"
+    # The update reads only batch means: its arithmetic is shown.
+    assert " − 0.01 × " in rows["W1_next[1,2]"]["substitution"]
