@@ -25,7 +25,8 @@ class PeakEnvelope:
     def extend(self, read, length):
         """Summarize the series up to ``length`` values."""
         while True:
-            new = (length - self.covered) // self.size
+            # The newest value stays in the raw tail: the curve always ends at the last state.
+            new = (length - 1 - self.covered) // self.size
             if new > 0:
                 block = read(self.covered, self.covered + new * self.size).reshape(new, self.size)
                 self._lo = np.concatenate([self._lo, block.min(axis=1)])

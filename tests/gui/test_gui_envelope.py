@@ -95,3 +95,14 @@ def test_a_middle_zoom_shows_a_finer_envelope_of_the_states_around_the_view(wind
     assert [n for n in reads if n > 1] == []
     box.setXRange(0, 200_000, padding=0)                       # all of it: the whole line's envelope
     assert plot.curve.yData.max() == losses.max() and len(plot.curve.xData) <= 2 * 2048 + 2 * 2048
+
+
+def test_the_curve_ends_at_the_last_state_whatever_the_length():
+    """A length that fills whole buckets must not end the curve half a bucket early."""
+    values = np.sin(np.arange(20_000) / 50.0)
+    for length in (4096, 8192, 12_288, 20_000, 8191, 8193):
+        envelope = PeakEnvelope(max_buckets=64)
+        envelope.extend(lambda a, b: values[a:b], length)
+        x, y = envelope.points(lambda a, b: values[a:b], length)
+        assert x[-1] == length - 1 and y[-1] == values[length - 1]
+        assert (y.min(), y.max()) == (values[:length].min(), values[:length].max())
