@@ -364,7 +364,8 @@ def test_every_update_rule_follows_the_hand_written_one(case, optimizer, schedul
     trainer.run(4)
     rule = {"optimizer": optimizer, "schedule": schedule, "clip": clip, "c": 0.3}
     theirs, state = [(np.array(W), np.array(b)) for W, b in params], {}
-    for step in range(5):
+    # A run that overflows stops early (its divergence is tested elsewhere): the states it kept.
+    for step in range(len(trainer)):
         ours = trainer.params(step)
         for l, (W, b) in enumerate(theirs, 1):
             np.testing.assert_allclose(ours[f"W{l}"], W, rtol=1e-9, atol=1e-11)
