@@ -19,6 +19,7 @@ from .dataset import parse_number, read_csv
 from .examples import EXAMPLES
 from .gradcheck import trainer_checks
 from .init import SCHEMES, initialize, initialize_network
+from .layers import parse_layers
 from .limits import DEFAULTS, INPUTS, PARAMS, InputError, check
 from .network_training import NetworkTrainer
 from .terms import (ACTIVATIONS, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE, LOSSES, MAX_HIDDEN,
@@ -95,13 +96,10 @@ MORE_PARAMS = ("W4", "b4", "W5", "b5")
 
 def _layers(text):
     """A network's widths from input to output: ``2-2-2``."""
-    parts = text.split("-")
-    if not (2 <= len(parts) <= MAX_HIDDEN + 2 and all(_DIGITS.fullmatch(p) for p in parts)
-            and all(1 <= int(p) <= MAX_WIDTH for p in parts)):
-        raise argparse.ArgumentTypeError(
-            f"must be {2}-{MAX_HIDDEN + 2} widths from 1 to {MAX_WIDTH} joined by '-', input first "
-            f"(1-1-1-1, 2-2-2, 1-8-8-1), got {text!r}")
-    return tuple(int(p) for p in parts)
+    try:
+        return parse_layers(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 _DIGITS = re.compile(r"\s*[+-]?[0-9]+\s*")

@@ -15,10 +15,25 @@ written here.  The update is the same lines as the chain's
 """
 
 import functools
+import re
 
 from . import expr
-from .terms import (ACTIVATION_NAMES, FORWARD, UPDATE, Spec, TermDef, _activation, _derivative,
-                    _update_title, update_terms)
+from .limits import InputError
+from .terms import (ACTIVATION_NAMES, FORWARD, MAX_HIDDEN, MAX_WIDTH, UPDATE, Spec, TermDef, _activation,
+                    _derivative, _update_title, update_terms)
+
+LAYERS_TEXT = (f"{2}-{MAX_HIDDEN + 2} widths from 1 to {MAX_WIDTH} joined by '-', input first "
+               f"(1-1-1-1, 2-2-2, 1-8-8-1)")
+
+
+def parse_layers(text):
+    """A network's widths from their text, ``2-2-2`` (spaces allowed around
+    each); InputError naming ``layers`` and what is expected."""
+    parts = [part.strip() for part in str(text).split("-")]
+    if not (2 <= len(parts) <= MAX_HIDDEN + 2 and all(re.fullmatch(r"[0-9]+", p) for p in parts)
+            and all(1 <= int(p) <= MAX_WIDTH for p in parts)):
+        raise InputError("layers", f"must be {LAYERS_TEXT}, got {str(text)[:40]!r}")
+    return tuple(int(p) for p in parts)
 
 
 def params_of(layers):

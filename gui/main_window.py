@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
 from engine import InputError, csvio
 from engine.dataset import check_dataset, csv_chunks, read_csv
 from engine.expr import number, symbol
-from engine.init import SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, random_seed
+from engine.init import (SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, initialize_network,
+                         random_seed)
+from engine.layers import parse_layers
 from engine.terms import field_text
 
 from . import run_until
@@ -26,6 +28,7 @@ from .help import show_derivation, show_shortcuts
 from .input_guard import guard_inputs, prefer_actions
 from .landscape_view import LandscapeView
 from .loss_plot import LossPlot
+from .network_bar import NetworkBar
 from .parameters import ParameterPanel
 from .preferences import SPEEDS, Preferences
 from .runner import TrainingRunner
@@ -58,6 +61,7 @@ class MainWindow(QMainWindow):
         self.walk = WalkPanel()
         self.writes = Writes(self)
         self._goal = (1e-6, 10_000)   # the last goal asked for: offered again
+        self._scheme = "xavier"       # the last initialization chosen: the layers box draws as it
         self.preferences = Preferences(self)
         self.sessions = SessionController(self.state, self.preferences, self.writes,
                                           SessionUi(self, self.statusBar().showMessage, self.runner.stop))
@@ -120,7 +124,16 @@ class MainWindow(QMainWindow):
         right.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setObjectName("mainSplitter")
-        split.addWidget(scroll)
+        # The network's shape and the worked examples head the parameters' column.
+        self.network_bar = NetworkBar()
+        self.network_bar.setMaximumWidth(scroll.minimumWidth())
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.setSpacing(0)
+        left_column.addWidget(self.network_bar)
+        left_column.addWidget(scroll)
+        split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
@@ -300,6 +313,8 @@ class MainWindow(QMainWindow):
         prefs.recentChanged.connect(self.update_recent_menu)
         self.parameters.edited.connect(self.set_value)
         self.parameters.specEdited.connect(self.set_spec)
+        self.network_bar.layersEntered.connect(self.set_layers)
+        self.network_bar.exampleChosen.connect(self.choose_example)
         self.state.changed.connect(self._on_state_changed)
         self.state.diverged.connect(self._on_diverged)
         self.state.goalReached.connect(self._on_goal_reached)
@@ -360,11 +375,14 @@ class MainWindow(QMainWindow):
             self.position.setText(f"Step {shown.step}")
         else:
             derivation = shown.derivation
-            self.position.setText(f"Step {shown.step}   ·   L = {derivation.value('L'):.6g}"
-                                  f"   ·   ŷ = {derivation.value('yhat'):.6g}")
+            outputs = [t for t in derivation if t.layer == "forward" and t.id.partition("[")[0] == "yhat"]
+            yhat = "   ·   " + ", ".join(f"{t.symbol} = {t.value:.6g}" for t in outputs[:2]) \
+                + (" …" if len(outputs) > 2 else "")
+            self.position.setText(f"Step {shown.step}   ·   L = {derivation.value('L'):.6g}{yhat}")
 
     def _display_inputs(self, shown):
         """The panel: the values (with a dataset, x and y are the batch means, said so) and the network."""
+        self.network_bar.show_layers(shown.spec.layers)
         self.parameters.show_sample_count(len(shown.x))
         self.parameters.show_values(shown.values)
         self.parameters.show_spec(shown.spec)
@@ -428,7 +446,18 @@ class MainWindow(QMainWindow):
             return
         self.runner.stop()
         text = f"Initialize ({SCHEME_NAMES[scheme]}, seed {seed})"
-        if self._apply("every parameter", lambda: self.state.values_command(initialize(scheme, seed), text)):
+        state = self.state
+        if state.spec().is_reference_shape:
+            def command():
+                return state.values_command(initialize(scheme, seed), text)
+        else:
+            def command():
+                x, y, batch_size, shuffle = state.samples()
+                values = dict(state.edited_values(), **initialize_network(scheme, seed, state.spec().layers))
+                samples = None if len(x) == 1 else (x, y, batch_size, shuffle)
+                return state.network_command(state.spec(), values, samples, text)
+        self._scheme = scheme   # the layers box draws as the last initialization chosen
+        if self._apply("every parameter", command):
             self.statusBar().showMessage(f"{SCHEME_NAMES[scheme]} initialization, seed {seed}")
             if scheme == "zeros":
                 QMessageBox.information(self, "Why all zeros fails", ZEROS_EXPLANATION)
@@ -476,6 +505,20 @@ class MainWindow(QMainWindow):
 
     def set_spec(self, field, value):
         self._apply(field_text(field), lambda: self.state.spec_command(field, value))
+
+    def set_layers(self, text):
+        """The network rebuilt with the widths typed, drawn as the last
+        initialization chosen (Xavier at first) from a fresh seed, said in the change's name."""
+        self.runner.stop()
+        seed = random_seed()
+        scheme = self._scheme
+        if self._apply("the layers", lambda: self.state.layers_command(parse_layers(text), scheme, seed)):
+            self.statusBar().showMessage(f"Layers {text.strip()}: {SCHEME_NAMES[scheme]} initialization, "
+                                         f"seed {seed}")
+
+    def choose_example(self, name):
+        self.runner.stop()
+        self._apply("the network", lambda: self.state.example_command(name))
 
     def set_samples(self, x, y, batch_size, seed):
         self.runner.stop()

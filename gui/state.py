@@ -4,22 +4,36 @@ when something changed.  No arithmetic of its own."""
 
 import concurrent.futures
 import dataclasses
+import re
 import weakref
+
+import numpy as np
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine import DEFAULTS, INPUTS, PARAMS, InputError, Trainer
+from engine import DEFAULTS, INPUTS, PARAMS, InputError, Spec, Trainer
 from engine.compiled import row_for
 from engine.dataset import check_dataset
+from engine.examples import EXAMPLES, EXAMPLE_TEXT, samples as example_samples
+from engine.expr import symbol
 from engine.gradcheck import trainer_checks
+from engine.init import SCHEME_NAMES, initialize, initialize_network
+from engine.layers import params_of
 from engine.limits import check
-from engine.terms import DEFAULT_SPEC, choice_text, field_text
+from engine.network import row_columns
+from engine.network_training import NetworkTrainer
+from engine.terms import DEFAULT_SPEC, REFERENCE_LAYERS, choice_text, field_text
 from engine.timeline import Timeline
 
 from .commands import EditCommand, ResetCommand, RunCommand
 from .shown import Shown
+
+
+def _row(spec):
+    """A history row's columns for ``spec``: the chain's or a wider network's."""
+    return row_for(spec) if spec.is_reference_shape else row_columns(spec)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,10 +79,16 @@ class ExplorerState(QObject):
 
     def new_trainer(self, values, spec=DEFAULT_SPEC, optimizer_state=None, samples=None):
         """``samples``: (x, y, batch_size, shuffle_seed) of a dataset; None for
-        the single sample values["x"], values["y"]."""
-        x, y, batch_size, seed = samples or (values["x"], values["y"], None, None)
-        trainer = Trainer({p: values[p] for p in PARAMS}, x, y, values["alpha"],
-                          spec=spec, state=optimizer_state, batch_size=batch_size, shuffle_seed=seed)
+        the single sample values["x"], values["y"].  The chain's trainer for
+        the 1-1-1-1 shape, a network's for any other (engine.network_training)."""
+        x, y, batch_size, seed = samples if samples is not None else (values["x"], values["y"], None, None)
+        if spec.is_reference_shape:
+            trainer = Trainer({p: values[p] for p in PARAMS}, x, y, values["alpha"], spec=spec,
+                              state=optimizer_state, batch_size=batch_size, shuffle_seed=seed)
+        else:
+            trainer = NetworkTrainer(spec, {p: values[p] for p in params_of(spec.layers)}, x, y,
+                                     values["alpha"], state=optimizer_state, batch_size=batch_size,
+                                     shuffle_seed=seed)
         self._trainers.add(trainer)
         return trainer
 
@@ -240,10 +260,10 @@ class ExplorerState(QObject):
     def _edit_command(self, checked, name, text=None):
         shown = self.edited_values()
         values = dict(shown, **checked)
-        if values == shown:
+        if all(np.array_equal(values[n], shown[n]) for n in checked):
             return None
         # x or y set by hand replaces the samples by that one sample from here on: never silently a dataset.
-        edited = next((n for n in ("x", "y") if values[n] != shown[n]), None)
+        edited = next((n for n in ("x", "y") if not np.array_equal(values[n], shown[n])), None)
         count = len(self.samples()[0])
         if edited and count > 1:
             raise InputError(edited, f"this state trains on a dataset of {count} samples; "
@@ -254,8 +274,87 @@ class ExplorerState(QObject):
                                    None if edited else self.samples())
         return EditCommand(self, name, values, self._cursor, trainer, text=text)
 
+    def element_command(self, element, value):
+        """A hand edit of one element of a wider network's parameter, x or y
+        (``"W2[1,2]"``, ``"b1[3]"``, ``"x[2]"``; 1-based): consecutive ones merge."""
+        match = re.fullmatch(r"(W[1-9]|b[1-9]|x|y)\[(\d+)(?:,(\d+))?\]", element)
+        values = self.edited_values()
+        if match is None or match[1] not in values or np.ndim(values[match[1]]) == 0:
+            raise KeyError(element)
+        name, row = match[1], int(match[2]) - 1
+        array = np.array(values[name], dtype=float)
+        place = (row, int(match[3]) - 1) if match[3] else (row,) + (0,) * (array.ndim - 1)
+        if not all(0 <= i < n for i, n in zip(place, array.shape)):
+            raise KeyError(element)
+        number = check("W1" if name[0] in "Wb" else name, value)   # the parameters' range, x's, y's
+        array[place] = number
+        command = self._edit_command({name: array}, element, text=f"Set {symbol(name)}{element[len(name):]} "
+                                                                 f"= {number:g}")
+        return command
+
+    def network_command(self, spec, values, samples=None, text="Change the network"):
+        """A new network at the shown state (another shape, a worked example):
+        ``values`` its parameters, x, y and α, ``samples`` a dataset's
+        (x, y, batch_size, shuffle_seed) or None; the optimizer starts from rest."""
+        trainer = self.new_trainer(values, spec, None, samples)
+        return EditCommand(self, None, self.edited_values(), self._cursor, trainer, text=text)
+
+    def layers_command(self, layers, scheme="xavier", seed=0):
+        """The shown network rebuilt with the widths ``layers``: its activations,
+        loss and update kept, new parameters drawn by ``scheme`` with ``seed``;
+        the samples kept where the input and output widths are, else one of 0.5s."""
+        spec = self.spec()
+        spec = dataclasses.replace(spec, layers=tuple(layers))   # InputError if refused
+        if spec == self.spec():
+            return None
+        values = self.edited_values()
+        old = self.spec().layers
+        if tuple(layers) == REFERENCE_LAYERS:
+            params = initialize(scheme, seed)
+        else:
+            params = initialize_network(scheme, seed, tuple(layers))
+        samples = self.samples() if (old[0], old[-1]) == (layers[0], layers[-1]) else None
+        if samples is None:
+            chain = tuple(layers) == REFERENCE_LAYERS
+            values = dict(values, x=DEFAULTS["x"] if chain else np.full(layers[0], 0.5),
+                          y=DEFAULTS["y"] if chain else np.full(layers[-1], 0.5))
+        elif tuple(layers) == REFERENCE_LAYERS or old == REFERENCE_LAYERS:
+            # The chain keeps its samples as numbers, a network as (n, 1) columns.
+            x, y, batch_size, seed_ = samples
+            shape = (-1,) if tuple(layers) == REFERENCE_LAYERS else (-1, 1)
+            samples = (np.reshape(x, shape), np.reshape(y, shape), batch_size, seed_)
+        values = dict(values, **params)
+        text = f"Layers {'-'.join(map(str, layers))} ({SCHEME_NAMES[scheme]}, seed {seed})"
+        return self.network_command(spec, values, samples, text)
+
+    def example_command(self, name):
+        """One of the worked examples (engine.examples): its network, numbers and samples."""
+        example = EXAMPLES[name]
+        spec = Spec(**example["network"], **example.get("update", {}))
+        layers = spec.layers
+        if "init" in example:
+            scheme, seed = example["init"]
+            params = initialize(scheme, seed) if layers == REFERENCE_LAYERS else \
+                initialize_network(scheme, seed, layers)
+        else:
+            params = dict(example["params"])
+        if "data" in example:
+            x, y = example_samples(name)
+            values = dict(params, x=x[0], y=y[0], alpha=example["alpha"])
+            samples = (x, y, None, None)
+        else:
+            values = dict(params, x=example["x"], y=example["y"], alpha=example["alpha"])
+            samples = None
+        return self.network_command(spec, values, samples, EXAMPLE_TEXT[name])
+
     def samples_command(self, x, y, batch_size=None, shuffle_seed=None):
         """Training on a dataset from the shown state on (see set_samples)."""
+        if not self.spec().is_reference_shape:
+            trainer = self.new_trainer(self.edited_values(), self.spec(),
+                                       self.timeline.optimizer_state(self._cursor), (x, y, batch_size, shuffle_seed))
+            mode = "full batch" if not trainer.minibatch else f"batches of {trainer.batch_size}"
+            return EditCommand(self, "samples", self.edited_values(), self._cursor, trainer,
+                               text=f"Use {len(trainer.x)} samples ({mode})")
         x, y = check_dataset(x, y)   # names the first bad sample
         trainer = self.new_trainer(self.edited_values(), self.spec(), self.timeline.optimizer_state(self._cursor),
                                    (x, y, batch_size, shuffle_seed))
@@ -270,7 +369,7 @@ class ExplorerState(QObject):
             return None
         values = self.edited_values()
         # Another optimizer starts from rest; the same one goes on where it was.
-        same_state = row_for(spec) == row_for(self.spec())
+        same_state = _row(spec) == _row(self.spec())
         optimizer = self.timeline.optimizer_state(self._cursor) if same_state else None
         trainer = self.new_trainer(values, spec, optimizer, self.samples())
         return EditCommand(self, field, values, self._cursor, trainer,
