@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
                                QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
                                QUndoView, QVBoxLayout, QWidget)
 
-from engine import InputError, csvio
+from engine import PARAMS, InputError, csvio
 from engine.dataset import check_dataset, csv_chunks, read_csv
 from engine.expr import number, symbol
 from engine.init import (SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, initialize_network,
@@ -494,11 +494,14 @@ class MainWindow(QMainWindow):
     compare_view = property(lambda self: self._page("compare_view"))
 
     def _pick_on_landscape(self, values):
-        """A click on the landscape sets two parameters: one undoable change."""
+        """A click on the landscape sets two parameters (a wider network's: two
+        elements, ``W2[1,2]``): one undoable change."""
         self.runner.stop()
         text = "Move to " + ", ".join(f"{n} = {v:g}" for n, v in values.items())
-        self._apply(" and ".join(symbol(name) for name in values),
-                    lambda: self.state.values_command(values, text))
+        chain = all(name in PARAMS for name in values)
+        self._apply(" and ".join(symbol(name) if chain else name for name in values),
+                    lambda: self.state.values_command(values, text) if chain
+                    else self.state.elements_command(values, text))
 
     def set_value(self, name, value):
         self._apply(symbol(name), lambda: self.state.value_command(name, value))

@@ -31,6 +31,12 @@ from .commands import EditCommand, ResetCommand, RunCommand
 from .shown import Shown
 
 
+def _element_symbol(element):
+    """``W2[1,2]`` as W₂[1,2]."""
+    name, _, index = element.partition("[")
+    return f"{symbol(name)}[{index}"
+
+
 def _row(spec):
     """A history row's columns for ``spec``: the chain's or a wider network's."""
     return row_for(spec) if spec.is_reference_shape else row_columns(spec)
@@ -277,20 +283,28 @@ class ExplorerState(QObject):
     def element_command(self, element, value):
         """A hand edit of one element of a wider network's parameter, x or y
         (``"W2[1,2]"``, ``"b1[3]"``, ``"x[2]"``; 1-based): consecutive ones merge."""
-        match = re.fullmatch(r"(W[1-9]|b[1-9]|x|y)\[(\d+)(?:,(\d+))?\]", element)
-        values = self.edited_values()
-        if match is None or match[1] not in values or np.ndim(values[match[1]]) == 0:
-            raise KeyError(element)
-        name, row = match[1], int(match[2]) - 1
-        array = np.array(values[name], dtype=float)
-        place = (row, int(match[3]) - 1) if match[3] else (row,) + (0,) * (array.ndim - 1)
-        if not all(0 <= i < n for i, n in zip(place, array.shape)):
-            raise KeyError(element)
-        number = check("W1" if name[0] in "Wb" else name, value)   # the parameters' range, x's, y's
-        array[place] = number
-        command = self._edit_command({name: array}, element, text=f"Set {symbol(name)}{element[len(name):]} "
-                                                                 f"= {number:g}")
-        return command
+        changed, number = self._set_elements({element: value})
+        return self._edit_command(changed, element, text=f"Set {_element_symbol(element)} = {number:g}")
+
+    def elements_command(self, values, text):
+        """Several elements set at once (a pick on the landscape): one change named ``text``."""
+        return self._edit_command(self._set_elements(values)[0], None, text)
+
+    def _set_elements(self, values):
+        """({name: its array with the elements set}, the last number set), each checked."""
+        shown, changed, number = self.edited_values(), {}, None
+        for element, value in values.items():
+            match = re.fullmatch(r"(W[1-9]|b[1-9]|x|y)\[(\d+)(?:,(\d+))?\]", element)
+            if match is None or match[1] not in shown or np.ndim(shown[match[1]]) == 0:
+                raise KeyError(element)
+            name, row = match[1], int(match[2]) - 1
+            array = changed.setdefault(name, np.array(shown[name], dtype=float))
+            place = (row, int(match[3]) - 1) if match[3] else (row,) + (0,) * (array.ndim - 1)
+            if not all(0 <= i < n for i, n in zip(place, array.shape)):
+                raise KeyError(element)
+            number = check("W1" if name[0] in "Wb" else name, value)   # the parameters' range, x's, y's
+            array[place] = number
+        return changed, number
 
     def network_command(self, spec, values, samples=None, text="Change the network"):
         """A new network at the shown state (another shape, a worked example):

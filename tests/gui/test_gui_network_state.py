@@ -1,0 +1,109 @@
+"""The window's state with networks of any shape (issue 14): worked examples,
+a new shape, element edits, undo and redo, checked against fresh engine runs."""
+
+import numpy as np
+import pytest
+
+from engine import DEFAULTS, InputError, Spec
+from engine.examples import EXAMPLES, samples
+from engine.init import initialize_network
+from engine.network import derive
+from engine.network_training import NetworkTrainer
+from gui.state import ExplorerState
+
+MAZUR = EXAMPLES["mazur"]
+MAZUR_SPEC = Spec(**MAZUR["network"])
+
+
+@pytest.fixture
+def state(qtbot):
+    return ExplorerState()
+
+
+def _engine_mazur():
+    return NetworkTrainer(MAZUR_SPEC, MAZUR["params"], MAZUR["x"], MAZUR["y"], MAZUR["alpha"])
+
+
+def test_mazurs_example_is_the_command_lines(state):
+    state.push(state.example_command("mazur"))
+    assert state.spec() == MAZUR_SPEC and state.undo_stack.text(0) == "Mazur's 2-2-2 example"
+    state.train(3)
+    fresh = _engine_mazur()
+    fresh.run(3)
+    assert len(state.timeline.segments) == 1   # the example replaces the state it was chosen at
+    assert np.array_equal(state.timeline.rows(0, 4), fresh.history.rows())
+    # The derivation shown is the engine's, element by element.
+    expected = derive(MAZUR_SPEC, fresh.params(3), MAZUR["x"], MAZUR["y"], MAZUR["alpha"])
+    assert [(t.id, t.value) for t in state.derivation()] == [(t.id, t.value) for t in expected]
+
+
+@pytest.mark.parametrize("name", ["curve", "xor"])
+def test_the_dataset_examples_train_on_their_samples(state, name):
+    state.push(state.example_command(name))
+    example = EXAMPLES[name]
+    x, y = samples(name)
+    spec = Spec(**example["network"], **example.get("update", {}))
+    params = initialize_network(*example["init"], spec.layers)
+    fresh = NetworkTrainer(spec, params, x, y, example["alpha"])
+    state.train(20)
+    fresh.run(20)
+    assert state.spec() == spec and np.array_equal(state.samples()[0], x)
+    assert np.array_equal(state.timeline.rows(0, 21), fresh.history.rows())
+
+
+def test_a_new_shape_keeps_the_network_but_draws_new_parameters(state):
+    state.push(state.spec_command("activation1", "sigmoid"))
+    state.push(state.layers_command((1, 3, 2, 1), "he", 5))
+    spec = state.spec()
+    assert spec.layers == (1, 3, 2, 1) and spec.activation1 == "sigmoid"
+    drawn = initialize_network("he", 5, (1, 3, 2, 1))
+    values = state.edited_values()
+    for name, array in drawn.items():
+        assert np.array_equal(values[name], array)
+    # One input and one output, as before: the sample stays.
+    assert (float(values["x"][0]), float(values["y"][0])) == (DEFAULTS["x"], DEFAULTS["y"])
+    assert state.undo_stack.text(state.undo_stack.index() - 1) == "Layers 1-3-2-1 (He, seed 5)"
+    # Back to the chain: the chain's own trainer, its own numbers.
+    state.push(state.layers_command((1, 1, 1, 1), "xavier", 0))
+    assert state.spec().is_reference_shape and isinstance(state.edited_values()["W1"], float)
+
+
+def test_a_bad_shape_is_refused_and_changes_nothing(state):
+    before = state.undo_stack.count()
+    with pytest.raises(InputError, match="layers"):
+        state.layers_command((2, 9, 1))
+    assert state.undo_stack.count() == before
+
+
+def test_element_edits_merge_and_undo_takes_them_back(state):
+    state.push(state.example_command("mazur"))
+    state.train(2)
+    state.move_to(1)
+    state.push(state.element_command("W2[1,2]", 0.7))
+    state.push(state.element_command("W2[1,2]", 0.75))
+    assert state.undo_stack.text(state.undo_stack.index() - 1) == "Set W₂[1,2] = 0.75"
+    assert state.edited_values()["W2"][0, 1] == 0.75 and state.last == 1
+    state.undo_stack.undo()
+    assert state.last == 2 and state.edited_values(1)["W2"][0, 1] == _engine_mazur_params(1)["W2"][0, 1]
+    with pytest.raises(InputError):
+        state.element_command("W2[1,2]", 1e6)
+    with pytest.raises(KeyError):
+        state.element_command("W3[1,1]", 0.1)
+    # α is still a number of the panel's.
+    state.push(state.value_command("alpha", 0.1))
+    assert state.edited_values()["alpha"] == 0.1
+
+
+def _engine_mazur_params(step):
+    fresh = _engine_mazur()
+    fresh.run(step)
+    return fresh.params(step)
+
+
+def test_a_pick_sets_two_elements_as_one_change(state):
+    state.push(state.example_command("mazur"))
+    count = state.undo_stack.count()
+    state.push(state.elements_command({"W1[2,1]": 0.5, "b2[2]": -0.25}, "Move"))
+    values = state.edited_values()
+    assert (values["W1"][1, 0], values["b2"][1, 0]) == (0.5, -0.25)
+    assert state.undo_stack.count() == count + 1
