@@ -157,6 +157,31 @@ def measure_batch(samples=BATCH_SAMPLES, rounds=BATCH_ROUNDS):
                        target=TARGET, ours=ours, reference=reference, check=check)
 
 
+TARGET_CURVE_UPDATES = 2000
+
+
+def measure_curve(limit=20_000):
+    """The curve-fitting example (1-8-8-1 tanh, Adam, y = sin x): updates until
+    L < 0.01, a count (absolute target), or the limit if it never gets there."""
+    from engine.examples import EXAMPLES, samples
+    example = EXAMPLES["curve"]
+    spec = Spec(**example["network"], **example["update"])
+    x, y = samples("curve")
+    trainer = NetworkTrainer(spec, initialize_network(*example["init"], spec.layers), x, y, example["alpha"])
+    column, checked, updates = trainer.row.index("L"), 0, limit
+    while checked < limit:
+        below = np.flatnonzero(trainer.history.rows(checked, len(trainer))[:, column] < 0.01)
+        if len(below):
+            updates = checked + int(below[0])
+            break
+        checked = len(trainer)
+        if trainer.run(100) is not None:
+            break
+    return {"name": "curve example (1-8-8-1 tanh, Adam, sine): updates until L < 0.01", "ours": float(updates),
+            "reference": None, "unit": "updates", "ratio": None, "target": TARGET_CURVE_UPDATES,
+            "met": updates <= TARGET_CURVE_UPDATES}
+
+
 def measurements(**sizes):
     found = [measure_single(sizes.get("steps", SINGLE_STEPS), sizes.get("single_rounds", SINGLE_ROUNDS)),
              measure_torch(max(1, sizes.get("steps", SINGLE_STEPS) // 4), sizes.get("single_rounds", SINGLE_ROUNDS)),
@@ -165,13 +190,13 @@ def measurements(**sizes):
 
 
 def results(**sizes):
-    return [m.record() for m in measurements(**sizes)]
+    return [m.record() for m in measurements(**sizes)] + [measure_curve()]
 
 
 def main():
     def measure():
         found = measurements()
-        return found, [m.record() for m in found]
+        return found, [m.record() for m in found] + [measure_curve()]
 
     def details(found):
         lines = [f"{m.name}: {m.check}" for m in found]

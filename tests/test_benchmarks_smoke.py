@@ -62,3 +62,9 @@ def test_the_network_figures_at_a_tiny_size():
     for measurement in found:
         assert_well_formed(measurement.record())
         assert "agree" in measurement.check and "DISAGREE" not in measurement.check
+
+
+def test_the_curve_example_reaches_the_loss_it_is_measured_at():
+    record = network.measure_curve(limit=2000)
+    assert_well_formed(record)
+    assert record["met"] and record["ours"] < 2000
