@@ -9,6 +9,8 @@ that a segment of a line does not keep is an empty cell.
 
 import csv
 
+import numpy as np
+
 from .atomic import AtomicFile, write_atomically  # noqa: F401 -- the writer every file goes through
 from .compiled import ROW
 from .history import History
@@ -20,7 +22,6 @@ from .terms import GRADIENTS
 DERIVATION_COLUMNS = ("step", "layer", "quantity", "symbol", "formula", "substitution", "value",
                       "numerical", "relative_error")
 HISTORY_COLUMNS = ("step",) + PARAMS + ("loss",) + GRADIENTS
-_HISTORY_ORDER = [ROW.index(c) for c in PARAMS + ("L",) + GRADIENTS]
 _BLOCK = 512         # states per piece: about 8 ms of writing, so a window can interleave its events
 
 
@@ -68,9 +69,14 @@ def history_columns(history):
     return HISTORY_COLUMNS + columns[len(ROW):]
 
 
-def _cells(row, extra):
-    """A row's values with an absent state (NaN) as an empty cell."""
-    return row[:-extra] + ["" if v != v else v for v in row[-extra:]]
+def _cells(block):
+    """Rows of values with an absent value (NaN: a state an optimizer does not
+    keep, an element a segment of another shape has not) as an empty cell.
+    A recorded value itself is never NaN: training stops before one."""
+    rows = block.tolist()
+    if not np.isnan(block).any():
+        return rows
+    return [["" if v != v else v for v in row] for row in rows]
 
 
 def history_chunks(stream, history, every=1):
@@ -79,13 +85,11 @@ def history_chunks(stream, history, every=1):
     out = csv.writer(stream)
     header = history_columns(history)
     out.writerow(header)
-    extra = len(header) - len(HISTORY_COLUMNS)
-    order = _HISTORY_ORDER + list(range(len(ROW), len(ROW) + extra))
+    columns = list(getattr(history, "columns", ROW))
+    order = [columns.index("L" if c == "loss" else c) for c in header[1:]]
     if every == 1:
         for start in range(0, len(history), _BLOCK):
-            block = history.rows(start, start + _BLOCK)[:, order].tolist()
-            if extra:
-                block = [_cells(row, extra) for row in block]
+            block = _cells(history.rows(start, start + _BLOCK)[:, order])
             out.writerows([start + i, *row] for i, row in enumerate(block))
             yield
     else:
@@ -94,8 +98,7 @@ def history_chunks(stream, history, every=1):
         steps = history_steps(len(history), every)
         for start in range(0, len(steps), _BLOCK):
             for step in steps[start:start + _BLOCK]:
-                row = read(step)[order].tolist()
-                out.writerow([step, *(_cells(row, extra) if extra else row)])
+                out.writerow([step, *_cells(read(step)[order][np.newaxis])[0]])
             yield
 
 

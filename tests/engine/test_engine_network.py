@@ -400,3 +400,26 @@ def test_a_batch_substitutes_only_what_holds_for_the_batch(tmp_path, capsys):
     assert rows["z1[1]"]["substitution"] == "per sample; the mean of 3 values is shown"
     # The update reads only batch means: its arithmetic is shown.
     assert " − 0.01 × " in rows["W1_next[1,2]"]["substitution"]
+
+
+def test_the_history_of_a_line_that_changes_shape_leaves_absent_values_empty():
+    from engine import Trainer, csvio
+    from engine.limits import DEFAULTS, PARAMS
+    from engine.timeline import Timeline
+    line = Timeline(Trainer({p: DEFAULTS[p] for p in PARAMS}, 2.0, 4.0, 0.01))
+    line.run(3)
+    example = oracle.MAZUR
+    line.branch(2, NetworkTrainer(MAZUR_SPEC, _ours(example["params"]), example["x"], example["y"], 0.5))
+    line.run(2)
+    stream = io.StringIO()
+    csvio.write_history(stream, line)
+    rows = _rows(stream.getvalue())
+    assert [r["step"] for r in rows] == ["0", "1", "2", "3", "4"]
+    assert rows[0]["W1"] == repr(DEFAULTS["W1"]) and rows[0]["W1[1,1]"] == ""
+    assert rows[2]["W1"] == "" and rows[2]["W1[1,1]"] == "0.15"
+    expected = oracle.gradients(example["params"], example["x"], example["y"], example["activations"],
+                                example["output_activation"], example["loss_kind"])["L"]
+    assert float(rows[2]["loss"]) == pytest.approx(float(expected), rel=1e-14)
+    every = io.StringIO()
+    csvio.write_history(every, line, every=3)
+    assert [r["step"] for r in _rows(every.getvalue())] == ["0", "3", "4"]
