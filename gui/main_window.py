@@ -4,6 +4,8 @@ changes the engine, the views show the state."""
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
@@ -530,7 +532,10 @@ class MainWindow(QMainWindow):
     def show_breakdown(self, term):
         """A batch term's value for each sample, beside the sample."""
         x, y = self.state.samples()[:2]
-        lines = [f"sample {i}: x = {number(float(x[i]), 6)}, y = {number(float(y[i]), 6)}:  "
+
+        def shown(sample):   # a number, or a wider network's vector
+            return ", ".join(number(float(v), 6) for v in np.ravel(sample))
+        lines = [f"sample {i}: x = {shown(x[i])}, y = {shown(y[i])}:  "
                  f"{term.symbol} = {number(v, 6)}" for i, v in enumerate(term.samples)]
         QMessageBox.information(self, f"{term.symbol} per sample",
                                 f"{term.symbol} = {term.formula}, for each of the {len(lines)} samples "

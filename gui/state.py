@@ -31,6 +31,13 @@ from .commands import EditCommand, ResetCommand, RunCommand
 from .shown import Shown
 
 
+def _checks(trainer, index):
+    """The gradient checks of a state: the chain's six, or a network's per element."""
+    if isinstance(trainer, NetworkTrainer):
+        return trainer.checks(index)
+    return trainer_checks(trainer, index)
+
+
 def _element_symbol(element):
     """``W2[1,2]`` as W₂[1,2]."""
     name, _, index = element.partition("[")
@@ -164,11 +171,11 @@ class ExplorerState(QObject):
         if self._checks is None:
             trainer, index = self.timeline.locate(self._cursor)
             if wait or len(trainer.batch(index)) < self.background_checks_from:
-                self._checks = trainer_checks(trainer, index)
+                self._checks = _checks(trainer, index)
             elif self._checking != self._cache[0]:
                 self._checking = key = self._cache[0]
                 # A frozen view: training may go on while the worker reads this state.
-                job = self._worker.submit(trainer_checks, trainer.frozen(index + 1), index)
+                job = self._worker.submit(_checks, trainer.frozen(index + 1), index)
                 job.add_done_callback(lambda done: self._announce(key, done))
         return self._checks
 

@@ -107,3 +107,13 @@ def test_a_pick_sets_two_elements_as_one_change(state):
     values = state.edited_values()
     assert (values["W1"][1, 0], values["b2"][1, 0]) == (0.5, -0.25)
     assert state.undo_stack.count() == count + 1
+
+
+def test_the_checks_of_a_wider_network_are_per_element_and_agree(state):
+    state.push(state.example_command("mazur"))
+    checks = state.gradient_checks()
+    assert len(checks) == 12 and checks[0].param == "W1[1,1]"
+    assert all(c.relative_error < 1e-6 for c in checks)
+    # And they are the engine's, of the shown state.
+    fresh = _engine_mazur()
+    assert [c.numeric for c in checks] == [c.numeric for c in fresh.checks(0)]
