@@ -2,6 +2,8 @@
 a new shape, element edits, undo and redo, checked against fresh engine runs."""
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import pytest
 
 from engine import DEFAULTS, InputError, Spec
@@ -117,3 +119,48 @@ def test_the_checks_of_a_wider_network_are_per_element_and_agree(state):
     # And they are the engine's, of the shown state.
     fresh = _engine_mazur()
     assert [c.numeric for c in checks] == [c.numeric for c in fresh.checks(0)]
+
+
+def _snapshot(state):
+    return (state.cursor, len(state.timeline), state.timeline.rows().tobytes(), state.timeline.trainer.spec)
+
+
+OPERATIONS = st.lists(st.one_of(
+    st.tuples(st.just("example"), st.sampled_from(sorted(EXAMPLES))),
+    st.tuples(st.just("layers"), st.sampled_from([(1, 1, 1, 1), (2, 2, 2), (1, 3, 1), (2, 4, 1), (1, 2, 2, 1)])),
+    st.tuples(st.just("element"), st.floats(-2, 2, allow_nan=False)),
+    st.tuples(st.just("run"), st.integers(1, 5)),
+    st.tuples(st.just("back"), st.integers(0, 3)),
+), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(OPERATIONS)
+def test_any_changes_of_shape_and_element_undo_and_redo_exactly(state, operations):
+    state.replace(None, 0)
+    snapshots = [_snapshot(state)]
+    for op, arg in operations:
+        if op == "example":
+            state.push(state.example_command(arg))
+        elif op == "layers":
+            state.push(state.layers_command(arg, "xavier", 3))
+        elif op == "element":
+            first = "W1[1,1]" if not state.spec().is_reference_shape else None
+            state.push(state.element_command(first, arg) if first else state.value_command("W1", arg))
+        elif op == "run":
+            state.train(arg)
+        else:
+            state.move_to(max(0, state.cursor - arg))
+            continue
+        if state.undo_stack.index() == len(snapshots):
+            snapshots.append(_snapshot(state))
+        else:   # nothing changed (an edit to the same value, a shape it already has)
+            snapshots[-1] = _snapshot(state)
+    final = _snapshot(state)
+    for expected in reversed(snapshots[:-1]):
+        state.undo_stack.undo()
+        got = _snapshot(state)
+        assert got[1:] == expected[1:]
+    while state.undo_stack.canRedo():
+        state.undo_stack.redo()
+    assert _snapshot(state)[1:] == final[1:]
