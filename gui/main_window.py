@@ -508,6 +508,11 @@ class MainWindow(QMainWindow):
     def set_value(self, name, value):
         self._apply(symbol(name), lambda: self.state.value_command(name, value))
 
+    def set_element(self, element, value):
+        """One element of a wider network's parameter, x or y typed (``W2[1,2]``)."""
+        name, _, index = element.partition("[")
+        self._apply(f"{symbol(name)}[{index}", lambda: self.state.element_command(element, value))
+
     def set_spec(self, field, value):
         self._apply(field_text(field), lambda: self.state.spec_command(field, value))
 
