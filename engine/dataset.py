@@ -1,7 +1,9 @@
 """Datasets of (x, y) samples: CSV files, presets and mini-batches.
 
 A dataset is two 1-d float64 arrays of the same non-zero length.  On file it
-is a CSV with the header ``x,y`` and one sample a row; floats are written as
+is a CSV with the header ``x,y`` and one sample a row.  A network of other
+widths than one input and one output has (n, inputs) and (n, outputs) arrays,
+and the header ``x1,…,xn,y1,…,ym`` (:func:`columns_header`).  Floats are written as
 ``repr`` (the shortest text that reads back as the identical float64), so a
 save and a read give back exactly the same arrays.
 
@@ -252,8 +254,35 @@ def check_dataset(x, y):
         low, high = LIMITS[name]
         bad = np.flatnonzero(~(np.isfinite(values) & (values >= low) & (values <= high)))
         if len(bad):
-            raise InputError(name, f"sample {bad[0]}: {values[bad[0]]!r} is not a finite number "
+            raise InputError(name, f"sample {bad[0]}: {float(values[bad[0]])!r} is not a finite number "
                                    f"in [{low:g}, {high:g}]")
+    return x, y
+
+
+def check_columns(x, y):
+    """The samples of a network of any width as two (n, inputs) and
+    (n, outputs) float64 arrays (copies): x and y each a list of samples, a
+    sample a list of numbers (a 1-d array is one number a sample), the same
+    non-zero number of samples, every number finite and within the limits.
+    InputError otherwise; the message names the first bad sample (0-based)
+    and its column (``x2``)."""
+    try:
+        x, y = np.array(x, dtype=float, ndmin=1), np.array(y, dtype=float, ndmin=1)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError("dataset", "the samples must be numbers") from None
+    x, y = (a.reshape(-1, 1) if a.ndim == 1 else a for a in (x, y))
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0 or 0 in x.shape + y.shape:
+        raise InputError("dataset", "x and y must be two tables of the same, non-zero number of samples")
+    if len(x) > MAX_SAMPLES:
+        raise InputError("dataset", f"more than {MAX_SAMPLES:,} samples")
+    names = columns_header(x.shape[1], y.shape[1])
+    for name, values, offset in (("x", x, 0), ("y", y, x.shape[1])):
+        low, high = LIMITS[name]
+        bad = np.argwhere(~(np.isfinite(values) & (values >= low) & (values <= high)))
+        if len(bad):
+            row, column = (int(i) for i in bad[0])
+            raise InputError(names[offset + column], f"sample {row}: {float(values[row, column])!r} is not a "
+                                                     f"finite number in [{low:g}, {high:g}]")
     return x, y
 
 
@@ -261,8 +290,28 @@ def csv_chunks(stream, x, y):
     """Write the samples to a text stream: the header ``x,y``, then one row a
     sample, floats as ``repr`` (read back exactly by :func:`read_csv`);
     yielding after each block of samples (a window writes a million of them
-    between its events).  Refuses bad samples before writing."""
-    x, y = check_dataset(x, y)
+    between its events).  Refuses bad samples before writing.
+
+    Two-dimensional x or y, (n, inputs) and (n, outputs), are the samples of a
+    wider network: the header is then :func:`columns_header` of those widths
+    (``x1,x2,y``), read back by ``read_csv(source, inputs, outputs)``."""
+    if np.ndim(x) == 2 or np.ndim(y) == 2:
+        x, y = check_columns(x, y)
+        header = columns_header(x.shape[1], y.shape[1])
+        yield from _wide_chunks(stream, np.hstack((x, y)), header)
+    else:
+        yield from _chunks(stream, *check_dataset(x, y))
+
+
+def _wide_chunks(stream, rows, header):
+    out = csv.writer(stream, lineterminator="\n")
+    out.writerow(header)
+    for start in range(0, len(rows), _WRITE_BLOCK):
+        out.writerows(rows[start:start + _WRITE_BLOCK].tolist())
+        yield
+
+
+def _chunks(stream, x, y):
     out = csv.writer(stream, lineterminator="\n")
     out.writerow(HEADER)
     for start in range(0, len(x), _WRITE_BLOCK):
@@ -274,9 +323,9 @@ def csv_chunks(stream, x, y):
 
 # --- presets ---------------------------------------------------------------
 
-def _count(n):
+def _count(n, default=DEFAULT_N):
     if n is None:
-        return DEFAULT_N
+        return default
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_SAMPLES:
         raise InputError("n", f"the number of samples must be a whole number from 1 to "
                               f"{MAX_SAMPLES:,}, got {n!r}")
@@ -335,15 +384,88 @@ PRESET_TEXT = {
 }
 
 
-def preset(name, n=DEFAULT_N, seed=0):
-    """``(x, y)`` of the preset ``name`` (a key of PRESETS) with ``n`` samples
-    (None: DEFAULT_N); ``seed`` only matters for the noisy line.  "reference" is always its one
-    sample."""
+# --- presets of two inputs ------------------------------------------------------
+# Each gives x as (n, 2) and y as (n, 1): the samples of a network of two inputs and
+# one output, with y = 0 or 1 (a sigmoid output's range; its 0.5 contour is the
+# boundary the network draws between the two).
+
+DEFAULT_N_2D = 100       # samples of a two-input preset that has more than four
+XOR_CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+CIRCLE_RADIUS = 1.6      # of the circle preset, about the origin: half the area of [−2, 2]²
+BLOB_CENTRES = np.array([[-1.0, -1.0], [1.0, 1.0]])
+BLOB_SIGMA = 0.5
+
+
+def _xor(n=None, seed=None):
+    """The truth table of XOR: the four corners (0, 0), (0, 1), (1, 0), (1, 1) of
+    the unit square, y = x₁ XOR x₂ = 0, 1, 1, 0 (``n`` and ``seed`` are ignored)."""
+    x = XOR_CORNERS.copy()
+    return x, (x[:, :1] != x[:, 1:]).astype(float)
+
+
+def _circle(n=None, seed=0):
+    """``n`` points drawn uniformly from the square [−2, 2]² by
+    ``np.random.default_rng(seed)``; y = 1 inside the circle of radius
+    CIRCLE_RADIUS about the origin, 0 outside (on it: outside)."""
+    x = np.random.default_rng(seed).uniform(-2.0, 2.0, (_count(n, DEFAULT_N_2D), 2))
+    return x, (np.hypot(x[:, 0], x[:, 1]) < CIRCLE_RADIUS).astype(float).reshape(-1, 1)
+
+
+def _two_blobs(n=None, seed=0):
+    """``n`` points in two Gaussian clouds (σ = BLOB_SIGMA in each direction)
+    about (−1, −1), y = 0, and (1, 1), y = 1, taken in turn (sample 0 from the
+    first, 1 from the second, …: consecutive mini-batches hold both); the
+    noise is drawn by ``np.random.default_rng(seed)``."""
+    count = _count(n, DEFAULT_N_2D)
+    label = np.arange(count) % 2
+    x = BLOB_CENTRES[label] + np.random.default_rng(seed).normal(0.0, BLOB_SIGMA, (count, 2))
+    return x, label.astype(float).reshape(-1, 1)
+
+
+PRESETS_2D = {"xor": _xor, "circle": _circle, "two blobs": _two_blobs}
+PRESET_TEXT_2D = {
+    "xor": "XOR's truth table: the four corners of the unit square, y = 1 where exactly one of "
+           "x₁, x₂ is 1. No straight line parts the 1s from the 0s, so a network without a hidden "
+           "layer cannot fit it; try 2-4-1 with a sigmoid output (α = 0.5) and watch the 0.5 "
+           "contour bend around the corners on the data tab.",
+    "circle": f"{DEFAULT_N_2D} points drawn uniformly from the square [−2, 2]², y = 1 inside the circle "
+              f"of radius {CIRCLE_RADIUS:g} about the origin and 0 outside. The boundary is closed: a "
+              "network needs at least three hidden units to surround the inside: try 2-4-1 with a "
+              "sigmoid output and Adam (α = 0.05), then 2-2-1, whose two units draw only two lines "
+              "and leave some points on the wrong side.",
+    "two blobs": f"Two clouds of {DEFAULT_N_2D // 2} points each, Gaussian noise (σ = {BLOB_SIGMA:g}) about "
+                 "(−1, −1) with y = 0 and about (1, 1) with y = 1. A straight line parts them (up to "
+                 "the few noisy points that stray across), so even a network without a hidden layer "
+                 "learns it: try 2-1 with a sigmoid output, then see how the boundary barely moves "
+                 "as hidden units are added.",
+}
+
+
+def presets_for(inputs):
+    """The presets of a network of ``inputs`` inputs, by name (empty if none):
+    PRESETS for one, PRESETS_2D for two."""
+    return {1: PRESETS, 2: PRESETS_2D}.get(inputs, {})
+
+
+def preset_text(name, inputs=1):
+    """What the preset ``name`` of ``inputs`` inputs can teach (PRESET_TEXT, PRESET_TEXT_2D)."""
+    return (PRESET_TEXT_2D if inputs == 2 else PRESET_TEXT)[name]
+
+
+def preset(name, n=None, seed=0, inputs=1):
+    """``(x, y)`` of the preset ``name`` with ``n`` samples (None: the
+    preset's own number, DEFAULT_N or DEFAULT_N_2D); ``seed`` only matters for
+    the noisy line, the circle and the two blobs.  "reference" is always its one
+    sample, "xor" its four.  With ``inputs=1`` (a key of PRESETS) x and y are
+    1-d; with ``inputs=2`` (a key of PRESETS_2D) x is (n, 2) and y (n, 1)."""
+    presets = presets_for(inputs)
+    if not presets:
+        raise InputError("preset", f"no preset has {inputs!r} inputs: only one or two")
     try:
-        make = PRESETS[name]
+        make = presets[name]
     except (KeyError, TypeError):
-        raise InputError("preset", f"unknown preset {name!r}; choose one of "
-                                   f"{', '.join(PRESETS)}") from None
+        raise InputError("preset", f"unknown preset {name!r}{' of two inputs' if inputs == 2 else ''}; "
+                                   f"choose one of {', '.join(presets)}") from None
     return make(n, seed)
 
 
