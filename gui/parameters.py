@@ -1,18 +1,27 @@
 """A spinbox for every number a learner sets (W₁…b₃, x, y and α), and a
 choice for each part of the network (the activations, the loss convention).
 The optimizer, the rate schedule and clipping fold away; a number the chosen
-network or update does not use is shown disabled, saying why."""
+network or update does not use is shown disabled, saying why.
 
+A wider network (any shape but the reference's 1-1-1-1) gets one group per
+layer instead of the chain's: a layer whose W is one number keeps its
+spinboxes, a wider one gets a compact table of W and b (gui/matrix_editor.py),
+with the layer's activation; x and y become vectors where they are wider than
+one.  An element edited there is said as ``elementEdited("W2[1,2]", 0.5)``."""
+
+import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
 from engine import LIMITS
 from engine.dataset import parse_number
 from engine.expr import symbol
 from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DECAY_EVERY_RANGE, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE,
-                          LOSSES, OPTIMIZERS, RATE_RANGES, SCHEDULES)
+                          LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, RATE_RANGES, SCHEDULES)
+
+from .matrix_editor import ElementTable, limit_name
 
 # What a learner sets most comes first and always shows (at 1280×800 without
 # scrolling); the update's finer numbers fold away under ADVANCED_TITLE.
@@ -20,6 +29,8 @@ GROUPS = (("Layer 1", ("W1", "b1", "activation1")), ("Layer 2", ("W2", "b2", "ac
           ("Layer 3", ("W3", "b3")), ("Sample", ("x", "y")),
           ("Training", ("alpha", "loss", "leak")))
 ADVANCED_TITLE = "Optimizer, rate and clipping"
+# The chain's groups: a wider network shows its own per layer in their place.
+CHAIN_GROUPS = ("Layer 1", "Layer 2", "Layer 3", "Sample")
 ADVANCED_GROUPS = (("Optimizer", ("optimizer", "momentum", "rho", "beta1", "beta2", "eps")),
                    ("Rate and clipping", ("schedule", "decay", "decay_every", "clip", "clip_c")))
 CHOICES = {"activation1": ACTIVATIONS, "activation2": ACTIVATIONS, "loss": LOSSES,
@@ -101,6 +112,7 @@ class ScientificSpinBox(QDoubleSpinBox):
 class ParameterPanel(QWidget):
     edited = Signal(str, float)         # a learner changed one value
     specEdited = Signal(str, object)  # ... or a field of the Spec: the network or its update rule
+    elementEdited = Signal(str, float)  # ... or one element of a wider network's W, b, x or y ("W2[1,2]")
     advancedShownChanged = Signal(bool)  # the optimizer, rate and clipping section unfolded or folded
 
     def __init__(self, parent=None):
@@ -113,11 +125,18 @@ class ParameterPanel(QWidget):
         self._used = {}       # whether the shown spec uses each number of the Spec
         self._groups = {}     # title -> its group box
         self._samples = 1     # how many samples the shown state trains on
+        # A wider network's own section (None for the chain) and its widths.
+        self._network = None
+        self._network_layers = None
+        self._network_sample = None   # its Sample group
+        self.elements = {}        # W2, b2, x, y -> its ElementTable, or a spinbox where it is one number
+        self.layer_choices = {}   # activation1 … activation4, output_activation -> a wider network's combo
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         for title, names in GROUPS:
             layout.addWidget(self._group(title, names))
+        self._layout = layout
         self._toggle = QToolButton()
         self._toggle.setObjectName("advancedToggle")
         self._toggle.setText(ADVANCED_TITLE)
@@ -221,6 +240,10 @@ class ParameterPanel(QWidget):
 
     def show_spec(self, spec):
         """Show the Spec (network and update rule) of the shown state; a number it does not use is disabled."""
+        self._show_shape(None if spec.is_reference_shape else spec.layers)
+        for name, box in self.layer_choices.items():
+            with QSignalBlocker(box):
+                box.setCurrentIndex(box.findData(getattr(spec, name)))
         for name, box in self.choices.items():
             with QSignalBlocker(box):
                 if name in NUMBERS:
@@ -255,20 +278,213 @@ class ParameterPanel(QWidget):
         for name in ("x", "y"):
             self.spinboxes[name].setEnabled(count == 1)
             self.spinboxes[name].setToolTip(self._tip(name))
+        self._show_network_samples()
 
     def show_values(self, values):
-        """Show the state's values without echoing them back as edits."""
+        """Show the state's values without echoing them back as edits: the
+        chain's numbers, or a wider network's arrays (its editors are rebuilt
+        only when the widths change, never while the values merely do)."""
+        layers = value_layers(values)
+        self._show_shape(layers)
         for name, box in self.spinboxes.items():
-            value = values[name]
-            if self._shown.get(name) == (value, box.value()):
-                continue        # repainting nine spinboxes for one change costs milliseconds
-            with QSignalBlocker(box):
-                box.setValue(value)
-            self._shown[name] = (value, box.value())
-            low, high = LIMITS[name]
-            outside = not low <= value <= high
-            if outside != self._outside.get(name, False):
-                self._outside[name] = outside
-                box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
-            box.setToolTip(f"{symbol(name)} = {value!r}: training took it outside the "
-                           f"editable range {low:g} to {high:g}" if outside else self._tip(name))
+            if layers is None or name == "alpha":
+                self._show_number(name, box, values[name], name, self._tip)
+        for name, editor in self.elements.items():
+            if isinstance(editor, ElementTable):
+                editor.set_values(values[name])
+            else:
+                self._show_number(editor.objectName(), editor, float(np.ravel(values[name])[0]), name,
+                                  lambda _, name=name: self._element_tip(name))
+
+    def _show_number(self, key, box, value, name, tip):
+        if self._shown.get(key) == (value, box.value()):
+            return        # repainting nine spinboxes for one change costs milliseconds
+        with QSignalBlocker(box):
+            box.setValue(value)
+        self._shown[key] = (value, box.value())
+        low, high = LIMITS[limit_name(name)]
+        outside = not low <= value <= high
+        if outside != self._outside.get(key, False):
+            self._outside[key] = outside
+            box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
+        box.setToolTip(f"{symbol(name)} = {value!r}: training took it outside the "
+                       f"editable range {low:g} to {high:g}" if outside else tip(name))
+
+    # --- a wider network --------------------------------------------------
+    def network_layers(self):
+        """The widths of the wider network the panel shows, or None for the chain."""
+        return self._network_layers
+
+    def editor(self, name):
+        """The editor of ``name`` (W2, b2, x, y) of the wider network shown: its
+        ElementTable, or its spinbox where it is one number."""
+        return self.elements[name]
+
+    def _show_shape(self, layers):
+        """The chain's groups for the chain (``layers`` None), else a wider
+        network's, rebuilt only when its widths change."""
+        if layers == self._network_layers:
+            return
+        self._network_layers = layers
+        for title in CHAIN_GROUPS:
+            self._groups[title].setVisible(layers is None)
+        if self._network is not None:
+            self._layout.removeWidget(self._network)
+            self._network.hide()
+            self._network.deleteLater()
+            for editor in self.elements.values():
+                self._shown.pop(editor.objectName(), None)
+                self._outside.pop(editor.objectName(), None)
+            self._network, self._network_sample = None, None
+            self.elements, self.layer_choices = {}, {}
+        if layers is not None:
+            self._network = self._network_section(layers)
+            self._layout.insertWidget(len(CHAIN_GROUPS), self._network)
+            self._network.show()   # at once in a shown panel, not after the next pass of the event loop
+            self._show_network_samples()
+
+    def _network_section(self, layers):
+        section = QWidget()
+        section.setObjectName("networkSection")
+        column = QVBoxLayout(section)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        last = len(layers) - 1
+        for layer in range(1, last + 1):
+            group = QGroupBox(f"Layer {layer}" + (" (output)" if layer == last else ""))
+            group.setObjectName(f"layer{layer}Group")
+            box = QVBoxLayout(group)
+            box.setContentsMargins(6, 4, 6, 4)
+            box.setSpacing(3)
+            units, inputs = layers[layer], layers[layer - 1]
+            form = QFormLayout()
+            form.setVerticalSpacing(3)
+            if units == inputs == 1:
+                form.addRow(symbol(f"W{layer}"), self._element_spinbox(f"W{layer}", f"W{layer}[1,1]"))
+                form.addRow(symbol(f"b{layer}"), self._element_spinbox(f"b{layer}", f"b{layer}[1]"))
+            else:
+                box.addWidget(self._layer_tables(layer, layer == last, units, inputs))
+            field = "output_activation" if layer == last else f"activation{layer}"
+            form.addRow("act.", self._layer_choice(field, layer))
+            box.addLayout(form)
+            column.addWidget(group)
+        self._network_sample = QGroupBox("Sample")
+        self._network_sample.setObjectName("networkSampleGroup")
+        # x and y side by side where both are vectors, else one above the other as the chain's.
+        row = QHBoxLayout() if layers[0] > 1 and layers[-1] > 1 else QFormLayout()
+        row.setContentsMargins(6, 4, 6, 4)
+        self._network_sample.setLayout(row)
+        for name, width in (("x", layers[0]), ("y", layers[-1])):
+            if width == 1:
+                row.addRow(symbol(name), self._element_spinbox(name, f"{name}[1]"))
+                continue
+            table = self._table(name, width, 1, lambda i, _, name=name: self._vector_tip(name, i))
+            if isinstance(row, QFormLayout):
+                row.addRow("", table)
+            else:
+                row.addWidget(table, 0, Qt.AlignmentFlag.AlignTop)
+        if isinstance(row, QHBoxLayout):
+            row.addStretch(1)
+        column.addWidget(self._network_sample)
+        return section
+
+    def _layer_tables(self, layer, output, units, inputs):
+        """W of the layer as a table (row i: unit i; column j: unit j of the
+        layer before) with b beside it, sharing its row numbers."""
+        unit = symbol("yhat") if output else symbol(f"h{layer}")
+        source = symbol("x") if layer == 1 else symbol(f"h{layer - 1}")
+        tables = QWidget()
+        column = QVBoxLayout(tables)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        caption = QLabel(f"{symbol(f'W{layer}')} ({units}×{inputs}): row i → {unit}[i]")
+        caption.setToolTip(f"Row i of {symbol(f'W{layer}')} holds the weights into {unit}[i]; column j those "
+                           f"from {source}[j]. {symbol(f'b{layer}')} beside it holds the biases.")
+        caption.setObjectName(f"caption{layer}")
+        column.addWidget(caption)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        weights = self._table(f"W{layer}", units, inputs,
+                              lambda i, j: f"the weight from {source}[{j + 1}] to {unit}[{i + 1}]",
+                              [f"{source}[{j}]" for j in range(1, inputs + 1)])
+        biases = self._table(f"b{layer}", units, 1, lambda i, _: f"the bias of {unit}[{i + 1}]")
+        biases.hide_row_numbers()
+        row.addWidget(weights, 1, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(biases, 0, Qt.AlignmentFlag.AlignTop)
+        row.addStretch(0)
+        column.addLayout(row)
+        return tables
+
+    def _table(self, name, rows, cols, tips, columns=None):
+        table = ElementTable(name, rows, cols, tips, columns)
+        table.elementEdited.connect(self.elementEdited)
+        self.elements[name] = table
+        return table
+
+    def _element_spinbox(self, name, element):
+        box = QDoubleSpinBox()
+        box.setObjectName(f"scalar{name}")
+        box.setDecimals(DECIMALS)
+        box.setRange(*LIMITS[limit_name(name)])
+        box.setSingleStep(0.1)
+        box.setKeyboardTracking(False)
+        box.setAccelerated(True)
+        box.setToolTip(self._element_tip(name))
+        box.valueChanged.connect(lambda value, element=element: self.elementEdited.emit(element, value))
+        self.elements[name] = box
+        return box
+
+    def _layer_choice(self, field, layer):
+        box = QComboBox()
+        box.setObjectName("outputActivation" if field == "output_activation" else f"layerActivation{layer}")
+        for choice in OUTPUT_ACTIVATIONS if field == "output_activation" else ACTIVATIONS:
+            box.addItem(CHOICE_TEXT[choice], choice)
+        box.setToolTip("the activation of the output layer" if field == "output_activation"
+                       else f"the activation of hidden layer {layer}")
+        box.activated.connect(lambda _, box=box, field=field: self.specEdited.emit(field, box.currentData()))
+        self.layer_choices[field] = box
+        return box
+
+    def _element_tip(self, name):
+        """The tooltip of a wider network's number shown in a spinbox (W₂ of a 1×1 layer, x of width 1)."""
+        if name in ("x", "y"):
+            return self._vector_tip(name, 0)
+        low, high = LIMITS[limit_name(name)]
+        kind = "weight" if name[0] == "W" else "bias"
+        return f"{symbol(name)}: the {kind} of layer {name[1:]} (range {low:g} to {high:g})"
+
+    def _vector_tip(self, name, index):
+        what = f"input {index + 1}" if name == "x" else f"the target of output {index + 1}"
+        if self._samples > 1:
+            return (f"{what}: the mean over the dataset's {self._samples} samples. The samples are changed "
+                    "in the Dataset panel (View → Dataset).")
+        low, high = LIMITS[name]
+        return f"{what} (range {low:g} to {high:g})"
+
+    def _show_network_samples(self):
+        """With a dataset, a wider network's x and y show the means, read-only (as the chain's)."""
+        if self._network_sample is None:
+            return
+        count = self._samples
+        self._network_sample.setTitle("Sample" if count == 1 else f"Sample: mean of {count:,}")
+        for name in ("x", "y"):
+            editor = self.elements[name]
+            if isinstance(editor, ElementTable):
+                editor.set_editable(count == 1)
+            else:
+                editor.setEnabled(count == 1)
+                if not self._outside.get(editor.objectName()):
+                    editor.setToolTip(self._element_tip(name))
+
+
+def value_layers(values):
+    """The widths of the network whose values these are, or None for the chain's numbers."""
+    if np.ndim(values["W1"]) == 0:
+        return None
+    layers = [np.shape(values["W1"])[1]]
+    layer = 1
+    while f"W{layer}" in values:
+        layers.append(np.shape(values[f"W{layer}"])[0])
+        layer += 1
+    return tuple(layers)
