@@ -1,6 +1,14 @@
 """Vanishing gradients: |∂L/∂W₁|, |∂L/∂W₂|, |∂L/∂W₃| and the activation
 factors ∂h₁/∂z₁, ∂h₂/∂z₂ over the iterations, on a log axis.
 
+A network of another shape than the chain's shows each layer's
+‖∂L/∂W_l‖ (the Euclidean norm of the matrix: the square root of the sum of
+its elements' squares, the history's columns ``dL/dWl[i,j]``), one curve per
+layer, and the activation factors of each hidden unit when there are few
+(``dh1/dz1[2]``), else each hidden layer's mean over its units
+(``dh1/dz1``).  Its factors are evaluated at fewer states (NETWORK_FACTOR_LIMIT),
+a network's evaluation costing more than the chain's.
+
 The curves are made once and updated in place.  A long history is thinned to
 evenly spaced states: every ``stride``-th state (a power of two, so that at
 most LIMIT states are drawn) and the newest.  The thinned values are kept per
@@ -11,9 +19,12 @@ factors are not history columns: engine.factors evaluates them for the drawn
 states (each state once).
 """
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 
+from engine.expr import symbol
 from engine.factors import FACTORS, FactorCache
 from engine.saturation import SATURATED_BELOW
 
@@ -28,6 +39,36 @@ NAMES = {"dL/dW1": "|∂L/∂W₁|", "dL/dW2": "|∂L/∂W₂|", "dL/dW3": "|∂
          "dh1/dz1": "∂h₁/∂z₁", "dh2/dz2": "∂h₂/∂z₂"}
 _COLOURS = {"dL/dW1": (33, 102, 172), "dL/dW2": (27, 158, 119), "dL/dW3": (217, 95, 2),
             "dh1/dz1": (33, 102, 172), "dh2/dz2": (27, 158, 119)}
+
+
+NETWORK_FACTOR_LIMIT = 256   # a network's factors: at most this many evenly spaced states, and the newest
+NETWORK_FLOOR = 1e-20        # a network's curves: a smaller value (an exact 0 once fitted) drawn at the view's floor
+UNIT_CURVES = 4              # a network's factors are drawn per unit up to this many units, else per layer
+READ_BLOCK = 1 << 16         # grid states read at once from a column (a network's norms)
+_MORE_COLOURS = [(117, 112, 179), (231, 41, 138), (102, 102, 102), (166, 118, 29)]
+_UNIT_STYLES = (pg.QtCore.Qt.PenStyle.DashLine, pg.QtCore.Qt.PenStyle.DotLine,
+                pg.QtCore.Qt.PenStyle.DashDotLine, pg.QtCore.Qt.PenStyle.DashDotDotLine)
+_GRADIENT_COLUMN = re.compile(r"dL/dW(\d+)(\[\d+,\d+\])?")
+_FACTOR_ID = re.compile(r"dh(\d+)/dz\d+(?:\[(\d+)\])?")
+
+
+def layer_colour(layer):
+    """The colour of layer ``layer`` (1-based): the chain's three, then more."""
+    chain = (_COLOURS["dL/dW1"], _COLOURS["dL/dW2"], _COLOURS["dL/dW3"])
+    colours = chain + tuple(_MORE_COLOURS)
+    return colours[(layer - 1) % len(colours)]
+
+
+def gradient_groups(columns):
+    """{layer: the columns of ∂L/∂W_l} among a line's ``columns``: a network's
+    elements ``dL/dW2[1,2]`` and the chain's ``dL/dW2`` alike (the norm of a
+    1×1 matrix is its element's magnitude), layers in order."""
+    groups = {}
+    for name in columns:
+        match = _GRADIENT_COLUMN.fullmatch(name)
+        if match:
+            groups.setdefault(int(match[1]), []).append(name)
+    return {layer: tuple(groups[layer]) for layer in sorted(groups)}
 
 
 def stride_for(length, limit=LIMIT):
@@ -66,17 +107,63 @@ class _Thinned:
             self.stride = stride
         first = len(self.grid[self.names[0]]) * self.stride   # the next grid state to read
         if first < n:
+            new = self.read(timeline, first, n, self.stride)
             for name in self.names:
-                new = timeline.column(name, first, n)[::self.stride]
-                self.grid[name] = np.concatenate([self.grid[name], new])
+                self.grid[name] = np.concatenate([self.grid[name], new[name]])
         self.length = n
         steps = np.arange(len(self.grid[self.names[0]]), dtype=np.int64) * self.stride
         values = dict(self.grid)
         if n and (len(steps) == 0 or steps[-1] != n - 1):
             steps = np.append(steps, n - 1)
+            last = self.read(timeline, n - 1, n, 1)
             for name in self.names:
-                values[name] = np.append(values[name], timeline.column(name, n - 1, n))
+                values[name] = np.append(values[name], last[name])
         return steps, values
+
+    def read(self, timeline, start, stop, stride):
+        """{name: values of the states start, start + stride, … before stop}."""
+        return {name: timeline.column(name, start, stop)[::stride] for name in self.names}
+
+
+class _Norms(_Thinned):
+    """‖∂L/∂W_l‖ of each layer at the grid states, from the columns of its
+    elements (:func:`gradient_groups`), read a block of states at a time.
+    A state whose segment keeps none of a layer's columns gives NaN."""
+
+    def __init__(self, limit):
+        self.groups = {}
+        super().__init__((), limit)
+
+    def set_groups(self, groups):
+        """The layers and their columns: another set starts again."""
+        if groups != self.groups:
+            self.groups = groups
+            self.names = tuple(f"dL/dW{layer}" for layer in groups)
+            self.reset(None)
+
+    def update(self, timeline):
+        if not self.names:
+            n = len(timeline)
+            return np.arange(0, n, stride_for(n, self.limit), dtype=np.int64), {}
+        return super().update(timeline)
+
+    def read(self, timeline, start, stop, stride):
+        out = {}
+        for layer, columns in self.groups.items():
+            parts = []
+            for low in range(start, stop, READ_BLOCK * stride):
+                high = min(stop, low + READ_BLOCK * stride)
+                total = None
+                kept = None
+                for name in columns:
+                    values = timeline.column(name, low, high)[::stride]
+                    finite = ~np.isnan(values)
+                    square = np.where(finite, values * values, 0.0)
+                    total = square if total is None else total + square
+                    kept = finite if kept is None else kept | finite
+                parts.append(np.where(kept, np.sqrt(total), np.nan))
+            out[f"dL/dW{layer}"] = np.concatenate(parts) if parts else np.empty(0)
+        return out
 
 
 class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
@@ -100,17 +187,8 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         item.setLogMode(y=True)
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(40, 40, 40))
         self.curves = {}
-        for name in GRADIENTS + FACTORS:
-            dashed = name in FACTORS
-            pen = pg.mkPen(*_COLOURS[name], width=2 if not dashed else 1.5,
-                           style=pg.QtCore.Qt.PenStyle.DashLine if dashed
-                           else pg.QtCore.Qt.PenStyle.SolidLine)
-            # About one min/max pair a pixel column, as the loss plot: LIMIT states
-            # drawn with wide or dashed pens would take most of a repaint.
-            curve = item.plot(pen=pen, name=NAMES[name], autoDownsampleFactor=1.0)
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
-            self.curves[name] = curve
+        self._curve_set = None    # the (id, label, colour, style) of every curve made
+        self._build(self._chain_curves())
         # The view's y is log10 of the value on a log axis.
         self.saturation = pg.InfiniteLine(
             pos=np.log10(SATURATED_BELOW), angle=0, movable=False,
@@ -123,12 +201,54 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         self.marker.setZValue(10)
         item.addItem(self.marker, ignoreBounds=True)
         self._thinned = _Thinned(GRADIENTS, limit)
+        self._norms = _Norms(limit)
         self._factors = FactorCache()
-        self.steps = np.empty(0, dtype=np.int64)   # the states the curves hold
+        self.steps = np.empty(0, dtype=np.int64)   # the states the gradient curves hold
+        self.factor_steps = np.empty(0, dtype=np.int64)   # the states the factor curves hold
+        self.network = False      # the curves are a network's (per layer norms)
+
+    # --- the curves -----------------------------------------------------------
+    @staticmethod
+    def _chain_curves():
+        solid, dashed = pg.QtCore.Qt.PenStyle.SolidLine, pg.QtCore.Qt.PenStyle.DashLine
+        return tuple((name, NAMES[name], _COLOURS[name], dashed if name in FACTORS else solid)
+                     for name in GRADIENTS + FACTORS)
+
+    def _build(self, curves):
+        """Make the curves ``curves`` ((id, label, colour, pen style), in legend
+        order) unless they are the ones there; the old ones go."""
+        if curves == self._curve_set:
+            return
+        item = self.getPlotItem()
+        for curve in self.curves.values():
+            item.removeItem(curve)
+        self.curves = {}
+        for name, label, colour, style in curves:
+            solid = style == pg.QtCore.Qt.PenStyle.SolidLine
+            pen = pg.mkPen(*colour, width=2 if solid else 1.5, style=style)
+            # About one min/max pair a pixel column, as the loss plot: LIMIT states
+            # drawn with wide or dashed pens would take most of a repaint.
+            curve = item.plot(pen=pen, name=label, autoDownsampleFactor=1.0)
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            self.curves[name] = curve
+        self.legend.setColumnCount(2 if len(curves) > 6 else 1)
+        self._curve_set = curves
 
     # --- drawing --------------------------------------------------------
     def draw(self, shown):
         """The curves of the shown line, the marker at the shown state."""
+        if getattr(shown, "spec", None) is not None and not shown.spec.is_reference_shape:
+            self._draw_network(shown)
+        else:
+            self._draw_chain(shown)
+        self.marker.setValue(shown.step)
+
+    def _draw_chain(self, shown):
+        if self.network:
+            self.network = False
+            self._build(self._chain_curves())
+            self._network_look(False)
         timeline = shown.line
         steps, gradients = self._thinned.update(timeline)
         factors = self._factors(timeline, steps) if len(steps) else {f: np.empty(0) for f in FACTORS}
@@ -141,11 +261,84 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
             # |·|: leaky ReLU's factor is positive, the others are >= 0; NaN stays NaN.
             self.curves[name].setData(x, np.maximum(np.abs(factors[name]), LOG_FLOOR))
         self.steps = steps
-        self.marker.setValue(shown.step)
+        self.factor_steps = steps
+
+    def _network_look(self, network):
+        """The title, the axis and the legend of a network's curves, or the chain's as they were."""
+        item = self.getPlotItem()
+        item.setTitle("Vanishing gradients: ‖∂L/∂Wₗ‖ of each layer" if network else "Vanishing gradients",
+                      color=(40, 40, 40))
+        # Plain decades: "(x0.001)" after the label is a puzzle to a learner.
+        item.getAxis("left").enableAutoSIPrefix(not network)
+        # Many entries: the curves stay visible under them.
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210) if network else None)
+
+    def _draw_network(self, shown):
+        """‖∂L/∂W_l‖ per layer; the factors per unit, or per layer's mean."""
+        if not self.network:
+            self.network = True
+            self._network_look(True)
+        timeline = shown.line
+        self._norms.set_groups(gradient_groups(timeline.columns))
+        steps, norms = self._norms.update(timeline)
+        n = len(timeline)
+        factor_steps = np.arange(0, n, stride_for(n, NETWORK_FACTOR_LIMIT), dtype=np.int64)
+        if n and factor_steps[-1] != n - 1:
+            factor_steps = np.append(factor_steps, n - 1)
+        factors = self._factors(timeline, factor_steps) if n else {}
+        factors = factor_curves(factors)
+        solid = pg.QtCore.Qt.PenStyle.SolidLine
+        curves = tuple((name, f"‖{symbol('dL_d' + name[4:])}‖", layer_colour(int(name[5:])), solid)
+                       for name in norms)
+        curves += tuple((name, label, layer_colour(layer), _UNIT_STYLES[(unit - 1) % len(_UNIT_STYLES)])
+                        for name, (label, layer, unit, _) in factors.items())
+        self._build(curves)
+        x = steps.astype(float)
+        for name, values in norms.items():
+            # NaN (a state of a network without the layer) leaves a gap.
+            self.curves[name].setData(x, np.maximum(values, NETWORK_FLOOR), connect="finite")
+        fx = factor_steps.astype(float)
+        for name, (_, _, _, values) in factors.items():
+            self.curves[name].setData(fx, np.maximum(values, NETWORK_FLOOR), connect="finite")
+        self.steps = steps
+        self.factor_steps = factor_steps
 
     def shown(self, name):
-        """(x, y) a curve holds: ``name`` is a gradient id ("dL/dW1") or a factor id ("dh1/dz1")."""
+        """(x, y) a curve holds: ``name`` is a gradient id ("dL/dW1": a
+        network's is the layer's norm) or a factor id ("dh1/dz1"; a network's
+        unit "dh1/dz1[2]", or "dh1/dz1" the layer's mean when its units are
+        too many to draw each)."""
         curve = self.curves[name]
         if curve.xData is None:
             return np.empty(0), np.empty(0)
         return np.array(curve.xData, dtype=float), np.array(curve.yData, dtype=float)
+
+
+def factor_curves(factors):
+    """{curve id: (label, layer, unit, |values|)} of a network's factors
+    ({factor id: values}, FactorCache's): each unit's when there are at most
+    UNIT_CURVES, else each hidden layer's mean over its units (unit 1 for
+    the pen).  A mean leaves out the units a state's network lacks (NaN)."""
+    places = {}
+    for factor_id in factors:
+        match = _FACTOR_ID.fullmatch(factor_id)
+        if match:
+            places[factor_id] = (int(match[1]), int(match[2] or 1))
+    if len(places) <= UNIT_CURVES:
+        out = {}
+        for factor_id, (layer, unit) in places.items():
+            index = factor_id[factor_id.index("["):] if "[" in factor_id else ""
+            out[factor_id] = (symbol(f"dh{layer}_dz{layer}") + index, layer, unit, np.abs(factors[factor_id]))
+        return out
+    layers = {}
+    for factor_id, (layer, _) in places.items():
+        layers.setdefault(layer, []).append(np.abs(factors[factor_id]))
+    out = {}
+    for layer in sorted(layers):
+        stack = np.vstack(layers[layer])
+        kept = ~np.isnan(stack)
+        count = kept.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, np.where(kept, stack, 0.0).sum(axis=0) / count, np.nan)
+        out[f"dh{layer}/dz{layer}"] = (f"{symbol(f'dh{layer}_dz{layer}')} (mean)", layer, 1, mean)
+    return out
