@@ -315,6 +315,7 @@ class MainWindow(QMainWindow):
         prefs.recentChanged.connect(self.update_recent_menu)
         self.parameters.edited.connect(self.set_value)
         self.parameters.specEdited.connect(self.set_spec)
+        self.parameters.elementEdited.connect(self.set_element)
         self.network_bar.layersEntered.connect(self.set_layers)
         self.network_bar.exampleChosen.connect(self.choose_example)
         self.state.changed.connect(self._on_state_changed)
