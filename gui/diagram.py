@@ -6,21 +6,28 @@ widest label any value can give (``−8.888e−308``), wrapped to a fixed width.
 So the layout is fixed whatever the values (a running training does not make
 the drawing jump), no two labels can overlap, and the view's minimum size is
 the size at which that smallest text is as large as the table's.
+
+A network of any other shape (``spec.layers`` not 1-1-1-1) is drawn by
+:mod:`gui.diagram_layers` in a scene of its own, laid out in the pane's pixels:
+every unit and connection, a tooltip for each, and a click selects a weight or
+a bias to type its value in a small box beside it.
 """
 
 import math
 import re
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen,
                            QTransform)
 from PySide6.QtWidgets import (QApplication, QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
                                QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
-                               QGraphicsSimpleTextItem, QGraphicsView)
+                               QGraphicsSimpleTextItem, QGraphicsView, QToolTip)
 
 from engine.expr import number, symbol
 from engine.saturation import UNIT_FACTORS, UNIT_LAYERS, flag_explanation, flag_words, saturated_units
 from engine.terms import DEFAULT_SPEC
+
+from .diagram_layers import ElementEditor, LayeredScene
 
 POSITIVE, NEGATIVE = QColor(33, 102, 172), QColor(214, 96, 77)   # blue and red, colour-blind safe
 # Text in the sign's colour, dark enough for WCAG AA (4.5:1) on a label's backing.
@@ -173,9 +180,15 @@ class Label(QGraphicsItem):
 
 
 class NetworkDiagram(QGraphicsView):
-    """Shows a state's values; announces the element under the mouse."""
+    """Shows a state's values; announces the element under the mouse, and
+    (for a network of another shape than the chain) the weight or bias clicked
+    and the value typed for it."""
 
     elementHovered = Signal(str)   # "" when the mouse leaves every element
+    # A wider network's weight or bias chosen by a click ("W2[1,2]", "b2[1]"; "" when
+    # the choice is dropped), and a value typed for it (on Enter).
+    elementSelected = Signal(str)
+    elementEdited = Signal(str, float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -196,6 +209,13 @@ class NetworkDiagram(QGraphicsView):
         self._saturated = {}   # hidden unit -> its activation factor, when below the threshold
         self._measure()
         self._build()
+        self._chain_scene = self.scene()
+        self.network = None        # a LayeredScene while a network of another shape is shown
+        self._caption_text = ""
+        self._selected = ""
+        self.editor = ElementEditor(self.viewport())
+        self.editor.valueChanged.connect(self._on_editor_value)
+        self.editor.escaped.connect(lambda: self._select("", announce=True))
 
     # --- construction ---------------------------------------------------
     def _measure(self):
@@ -365,6 +385,11 @@ class NetworkDiagram(QGraphicsView):
         if concealed:
             hidden = frozenset(t.id for t in derivation)
         spec = spec or DEFAULT_SPEC
+        if not spec.is_reference_shape:
+            self._show_network(values, derivation, hidden, spec)
+            return
+        if self.network is not None:
+            self._leave_network()
 
         def term(term_id):
             if term_id in hidden:
@@ -404,22 +429,124 @@ class NetworkDiagram(QGraphicsView):
         self._arrange()
         self._paint()
 
+    def display(self, shown):
+        """The views' common entry (gui/shown.py): the record's state."""
+        self.show_state(shown.values, shown.derivation, shown.hidden, shown.spec)
+
     def highlight(self, element):
-        """Mark one element (a node, a weight or a bias), or none with ""."""
+        """Mark one element (a node, a weight or a bias), or none with "".
+        A wider network's element is named by an element id (W2[1,2], b2[1],
+        h1[2]) or any term id of it (dL/dW2[1,2], z1[2]); a vector's id (dL/dW2)
+        marks all its elements."""
         self._highlighted = element
-        self._paint()
+        self._repaint()
 
     def highlight_chain(self, elements):
         """Light a whole path, e.g. ("yhat", "W3", "h2", "W2", "h1", "W1", "x"):
         a translucent amber halo under its edges and around its nodes and
         boxes, beside the solid amber of :meth:`highlight`; () clears it."""
         self._chain = tuple(elements)
-        self._paint()
+        self._repaint()
 
     def show_sample(self, text):
         """A caption in the top-left corner: which sample the values are of
         ("sample 3 of 20", "batch mean of 20 samples"); "" hides it."""
         self.caption.setText(text)
+        self._caption_text = text
+        if self.network is not None:
+            self.network.set_caption(text)
+
+    def _repaint(self):
+        if self.network is None:
+            self._paint()
+            return
+        shape = self.network.shape
+        chain = set().union(*(shape.drawn(e) for e in self._chain)) if self._chain else set()
+        self.network.paint(shape.drawn(self._highlighted), chain, self._selected)
+
+    # --- a network of another shape -----------------------------------------
+    def _show_network(self, values, derivation, hidden, spec):
+        if self.network is None or self.network.shape.layers != tuple(spec.layers):
+            if self.network is not None:
+                self.network.deleteLater()
+            self.network = LayeredScene(spec.layers, self.fonts, self)
+            self.network.caption_text = self._caption_text
+            self.setScene(self.network)
+            self._hovered = ""
+            self.network.show(values, derivation, hidden, spec)
+            if self._selected and self._selected not in self.network.shape.elements:
+                self._select("", announce=True)
+            self._fit()
+        else:
+            self.network.show(values, derivation, hidden, spec)
+        self._repaint()
+        self._place_editor()
+
+    def _leave_network(self):
+        if self._selected:
+            self._select("", announce=True)
+        self.setScene(self._chain_scene)
+        self.network.deleteLater()
+        self.network = None
+        self._hovered = ""
+        self._fit()
+
+    def selected_element(self):
+        return self._selected
+
+    def select_element(self, element):
+        """Select a wider network's weight or bias (W2[1,2], b2[1]) as a click
+        on it does, without announcing it: lit, with the box to type its value
+        beside it; "" drops the selection.  Returns whether it is selected
+        (the chain's diagram selects nothing: it has its spinboxes)."""
+        if self.network is None or (element and (element not in self.network.edges
+                                                 and element not in self.network.biases)):
+            return False
+        self._select(element, announce=False)
+        return bool(element)
+
+    def _select(self, element, announce):
+        if element == self._selected:
+            return
+        self._selected = element
+        if self.network is not None:
+            self._repaint()
+        self._place_editor()
+        if announce:
+            self.elementSelected.emit(element)
+
+    def _place_editor(self):
+        editor, network, element = self.editor, self.network, self._selected
+        if network is None or not element:
+            editor.hide()
+            return
+        if not editor.lineEdit().isModified() or not editor.hasFocus():
+            with QSignalBlocker(editor):
+                editor.setValue(network.parameter(element))
+            editor.lineEdit().setModified(False)
+        editor.setToolTip(network.tooltip(element).split("\n")[0])
+        editor.adjustSize()
+        point = self.mapFromScene(network.anchor(element))
+        size, port = editor.sizeHint(), self.viewport().rect()
+        offset = round(0.6 * self._unit)
+        if element in network.biases:
+            # Left of the unit, over its incoming edges: its label on the right stays in view.
+            x = point.x() - round(network.geometry.radius) - offset - size.width()
+            y = point.y() - size.height() // 2
+            if x < 0:
+                x, y = point.x() + offset, point.y() + offset
+        else:   # below the edge's middle
+            x, y = point.x() - size.width() // 2, point.y() + offset
+        x = min(max(x, 0), port.width() - size.width())
+        if y + size.height() > port.height():
+            y = point.y() - offset - size.height()
+        editor.setGeometry(x, max(0, y), size.width(), size.height())
+        editor.show()
+        editor.raise_()
+
+    def _on_editor_value(self, value):
+        if self._selected:
+            self.elementEdited.emit(self._selected, value)
 
     def _paint(self):
         """Pens from the shown values: colour is the sign, width the magnitude;
@@ -455,7 +582,7 @@ class NetworkDiagram(QGraphicsView):
 
     def minimumSizeHint(self):
         scale, frame = self._minimum_scale(), 2 * self.frameWidth()
-        rect = self.sceneRect()
+        rect = self._chain_scene.sceneRect()   # a wider network fits the same room
         return QSize(math.ceil(rect.width() * scale) + frame, math.ceil(rect.height() * scale) + frame)
 
     def sizeHint(self):
@@ -471,6 +598,13 @@ class NetworkDiagram(QGraphicsView):
         rect, port = self.sceneRect(), self.viewport().size()
         if port.width() <= 0 or port.height() <= 0:
             return
+        if self.network is not None:   # laid out again in the pane's pixels
+            self.setTransform(QTransform())
+            self.network.arrange(port.width(), port.height())
+            self.centerOn(self.network.sceneRect().center())
+            self._repaint()
+            self._place_editor()
+            return
         scale = min(port.width() / rect.width(), port.height() / rect.height())
         self.setTransform(QTransform.fromScale(scale, scale))
         self.centerOn(rect.center())
@@ -484,6 +618,8 @@ class NetworkDiagram(QGraphicsView):
         self._fit()
 
     def element_at(self, pos):
+        if self.network is not None:
+            return self.network.element_at(self.mapToScene(pos))
         for item in self.items(pos):
             element = item.data(0)
             if element:
@@ -493,6 +629,36 @@ class NetworkDiagram(QGraphicsView):
     def mouseMoveEvent(self, event):
         super().mouseMoveEvent(event)
         self._set_hovered(self.element_at(event.position().toPoint()))
+
+    def mousePressEvent(self, event):
+        if self.network is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        element = self.element_at(event.position().toPoint())
+        if element in self.network.units:
+            element = self.network.shape.bias_of(element)
+        elif element not in self.network.edges and element not in self.network.biases:
+            element = ""
+        self._select(element, announce=True)
+        if element:
+            self.editor.setFocus(Qt.FocusReason.MouseFocusReason)
+            self.editor.selectAll()
+        event.accept()
+
+    def viewportEvent(self, event):
+        if getattr(self, "network", None) is not None and event.type() == QEvent.Type.ToolTip:
+            text = self.network.tooltip(self.element_at(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
+    def tooltip_at(self, pos):
+        """The text hovering ``pos`` (viewport pixels) shows, for a wider network."""
+        return self.network.tooltip(self.element_at(pos)) if self.network is not None else ""
 
     def leaveEvent(self, event):
         super().leaveEvent(event)
