@@ -125,7 +125,7 @@ class Shape:
         return f"b{column}[{rest}" if column else ""
 
     def ends(self, edge):
-        """W2[1,2] -> (h1[2], yhat[1]) in a network of two hidden layers' … the units it joins."""
+        """The units an edge joins: W2[1,2] -> (h1[2], h2[1]), or (h1[2], yhat[1]) with one hidden layer."""
         layer = int(edge[1:edge.index("[")])
         match = _INDEX.search(edge)
         return f"{self.names[layer - 1]}[{match[2]}]", f"{self.names[layer]}[{match[1]}]"
