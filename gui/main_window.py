@@ -334,6 +334,8 @@ class MainWindow(QMainWindow):
         self.table.chainChanged.connect(self.diagram.highlight_chain)
         self.table.elementSelected.connect(self.diagram.highlight)
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
+        self.diagram.elementEdited.connect(self.set_element)
+        self.diagram.elementSelected.connect(self.table.derivation_model.set_highlight)
 
     def _guard_inputs(self):
         """A number box turns only under the wheel when focused, and the training
