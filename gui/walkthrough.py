@@ -1,7 +1,16 @@
 """Walk one update stop by stop (a stop per term): "Explain this step" shows
 what each link of the chain rule does, with this state's numbers; "Predict,
 then reveal" hides each value until the learner has predicted it.  The last
-stop offers to apply the update, and the walk follows to the next one."""
+stop offers to apply the update, and the walk follows to the next one.
+
+A wider network's stops are its vector and matrix terms (∂L/∂W₂ = ∂L/∂z₂ h₁ᵀ,
+derivation.vectors): each says its matrix formula and value and the first
+elements' arithmetic; the table's row of the stop expands (→) into every
+element.  A prediction there is the whole vector or matrix, its elements row
+by row ("[0.1, 0.2; 0.3, 0.4]" or "0.1 0.2 0.3 0.4"), each within the tolerance.
+"""
+
+import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
@@ -16,9 +25,58 @@ from .preferences import Preferences
 EXPLAIN, PREDICT = "explain", "predict"
 
 
+ELEMENTS_SAID = 4    # a vector stop's caption writes out this many elements' arithmetic
+LONG = 160           # a caption leaves out a substitution this long, and shortens a value
+
+
 def parse_number(text):
     """A typed number; a true minus sign and a decimal comma are accepted."""
     return float(text.strip().replace("−", "-").replace(",", "."))
+
+
+def parse_numbers(text, count):
+    """``count`` typed numbers, row by row: brackets optional, separated by
+    ';', ',' or spaces (one number alone may have a decimal comma)."""
+    if count == 1:
+        return [parse_number(text.strip().strip("[]"))]
+    parts = [p for p in re.split(r"[;,\s]+", text.strip().strip("[]").replace("−", "-")) if p]
+    if len(parts) != count:
+        raise ValueError(f"{len(parts)} numbers, not {count}")
+    return [float(p) for p in parts]
+
+
+def _is_vector(stop):
+    return isinstance(stop.value, str)
+
+
+def vector_stop_text(stop, n_samples, reveal=True):
+    """What the walk says at a vector stop: its matrix formula with the
+    arrays in, its value (``?`` when not revealed), then the first elements'
+    scalar arithmetic."""
+    value = stop.value if reveal else "?"
+    if len(value) > LONG:
+        value = f"{value[:LONG // 2].rsplit(',', 1)[0]}, … " \
+                f"(its {len(stop.elements)} values: expand its row in the table)"
+    if stop.substitution.startswith("per sample"):
+        said = f"{stop.symbol} = {stop.formula}, computed per sample; the mean over the {n_samples} samples " \
+               f"is {value}"
+    elif stop.substitution.startswith("(1/"):
+        said = f"{stop.symbol} = {stop.formula}, the mean over the {n_samples} samples: {value}"
+    elif stop.substitution == stop.value or len(stop.substitution) > LONG:
+        said = f"{stop.symbol} = {stop.formula} = {value}"
+    else:
+        said = f"{stop.symbol} = {stop.formula} = {stop.substitution} = {value}"
+    lines = [said + "."]
+    for e in stop.elements[:ELEMENTS_SAID]:
+        element_value = number(e.value, 6) if reveal else "?"
+        sub = "" if e.per_sample or e.substitution.startswith("(1/") or e.substitution == number(e.value) \
+            else f" = {e.substitution}"
+        lines.append(f"  {e.symbol} = {e.formula}{sub} = {element_value}")
+    more = len(stop.elements) - ELEMENTS_SAID
+    if more > 0:
+        lines.append(f"  … and {more} more: press → on its row in the table (or click its arrow) "
+                     "for every element.")
+    return "\n".join(lines)
 
 
 class WalkPanel(QWidget):
@@ -35,6 +93,8 @@ class WalkPanel(QWidget):
         self.revealed = False
         self.correct = self.attempts = 0
         self._derivation = None
+        self._stops = ()        # the chain's terms, or a wider network's vector terms
+        self._starts = ()       # a wider network: each stop's first element's position in the derivation
         self._step = None       # the shown state's step, to notice an update being applied
 
         self.title = QLabel()
@@ -93,8 +153,23 @@ class WalkPanel(QWidget):
         self.hide()
 
     # --- the walk -------------------------------------------------------
+    def _set_stops(self, derivation):
+        self._derivation = derivation
+        vectors = getattr(derivation, "vectors", None)
+        self._stops = tuple(derivation) if vectors is None else tuple(vectors)
+        starts, position = [], 0
+        for v in vectors or ():
+            starts.append(position)
+            position += len(v.elements)
+        self._starts = tuple(starts)
+
+    @property
+    def stop_count(self):
+        return len(self._stops)
+
     def start(self, mode, derivation):
-        self.mode, self.index, self._derivation = mode, 0, derivation
+        self.mode, self.index = mode, 0
+        self._set_stops(derivation)
         self.quiz.setVisible(mode == PREDICT)
         self.show()
         self._show()
@@ -110,11 +185,11 @@ class WalkPanel(QWidget):
         over at stop 1 of the new state's update; otherwise it stays at the
         same stop."""
         at_last = self.mode and self._derivation is not None \
-            and self.index >= len(self._derivation) - 1
+            and self.index >= len(self._stops) - 1
         moved = step is not None and self._step is not None and step != self._step
         if step is not None:
             self._step = step
-        self._derivation = derivation
+        self._set_stops(derivation)
         if not self.mode:
             return
         if at_last and moved:
@@ -122,22 +197,29 @@ class WalkPanel(QWidget):
             self._show()
         else:
             # Another spec may have fewer update terms than the last one.
-            self.index = min(self.index, len(derivation) - 1)
+            self.index = min(self.index, len(self._stops) - 1)
             self._show(announce=False)
 
     @property
     def term(self):
-        return self._derivation[self.index] if self.mode else None
+        """The stop's term: a Term of the chain, or a wider network's
+        engine.network.VectorTerm (its value the matrix's text, its
+        ``elements`` the Terms)."""
+        return self._stops[self.index] if self.mode else None
 
     @property
     def hidden_from(self):
-        """In predict mode, the first term whose value is not yet revealed."""
+        """In predict mode, the position in the derivation (its terms, a wider
+        network's elements) of the first term whose value is not yet revealed."""
         if self.mode != PREDICT:
             return None
-        return self.index + (1 if self.revealed else 0)
+        stop = self.index + (1 if self.revealed else 0)
+        if not self._starts:
+            return stop
+        return self._starts[stop] if stop < len(self._starts) else len(self._derivation)
 
     def next(self):
-        if self.mode and self.index < len(self._derivation) - 1:
+        if self.mode and self.index < len(self._stops) - 1:
             self.index += 1
             self._show()
 
@@ -155,19 +237,33 @@ class WalkPanel(QWidget):
             self.next()
             return
         term = self.term
-        try:
-            guess = parse_number(self.prediction.text())
-        except ValueError:
-            self.verdict.setText("Type a number, e.g. −6.41")
-            return
         tolerance = self.tolerance.value() / 100
-        good = relative_error(guess, term.value) <= tolerance
+        if _is_vector(term):
+            count = len(term.elements)
+            try:
+                guesses = parse_numbers(self.prediction.text(), count)
+            except ValueError:
+                self.verdict.setText(_asked(term))
+                return
+            close = sum(relative_error(g, e.value) <= tolerance for g, e in zip(guesses, term.elements))
+            good = close == count
+            shown = term.value
+            result = "✓ Right" if good else f"✗ Not quite ({close} of {count} elements within)"
+            caption = vector_stop_text(term, self._derivation.n_samples)
+        else:
+            try:
+                guess = parse_number(self.prediction.text())
+            except ValueError:
+                self.verdict.setText("Type a number, e.g. −6.41")
+                return
+            good = relative_error(guess, term.value) <= tolerance
+            shown, result = number(term.value, 6), "✓ Right" if good else "✗ Not quite"
+            caption = stop_text(self._derivation, term.id)
         self.attempts += 1
         self.correct += good
         self.revealed = True
-        self.verdict.setText(("✓ Right" if good else "✗ Not quite") + f": {term.symbol} = "
-                             f"{number(term.value, 6)}. Check again to go on.")
-        self.caption.setText(stop_text(self._derivation, term.id))
+        self.verdict.setText(f"{result}: {term.symbol} = {shown}. Check again to go on.")
+        self.caption.setText(caption)
         self._show_score()
         self.termChanged.emit(term.id)
 
@@ -177,15 +273,38 @@ class WalkPanel(QWidget):
     def _show(self, announce=True):
         term = self.term
         self.revealed = False
-        count = len(self._derivation)
+        count = len(self._stops)
         heading = "Explain this step" if self.mode == EXPLAIN else "Predict, then reveal"
         # "Stop", never "step": a step is an update of the parameters.
         self.title.setText(f"{heading} — Stop {self.index + 1} of {count}: {term.symbol} = {term.formula}")
-        self.caption.setText(stop_text(self._derivation, term.id, reveal=self.mode != PREDICT))
+        reveal = self.mode != PREDICT
+        self.caption.setText(vector_stop_text(term, self._derivation.n_samples, reveal) if _is_vector(term)
+                             else stop_text(self._derivation, term.id, reveal=reveal))
         self.apply_button.setVisible(self.index == count - 1)
         if self.mode == PREDICT:
             self.prediction.clear()
-            self.verdict.setText(f"What is {term.symbol}? The substitution shows the numbers to use.")
+            if _is_vector(term):
+                self.verdict.setText(f"What is {term.symbol}? {_asked(term)}; the substitution shows "
+                                     "the numbers to use.")
+            else:
+                self.verdict.setText(f"What is {term.symbol}? The substitution shows the numbers to use.")
             self._show_score()
         if announce:
             self.termChanged.emit(term.id)
+
+
+def _example(stop):
+    """How a prediction of ``stop``'s shape is typed: [a, b; c, d], [a; b; …]."""
+    index = [e.id[len(stop.id):][1:-1].split(",") for e in stop.elements]
+    rows = max(int(i[0]) for i in index)
+    cols = max(int(i[1]) if len(i) > 1 else 1 for i in index)
+    letters = iter("abcd")
+    lines = [", ".join(next(letters) for _ in range(min(cols, 2))) + (", …" if cols > 2 else "")
+             for _ in range(min(rows, 2))]
+    return "[" + "; ".join(lines) + ("; …" if rows > 2 else "") + "]"
+
+
+def _asked(stop):
+    """What a vector stop's prediction asks for."""
+    count = len(stop.elements)
+    return "Type a number" if count == 1 else f"Type its {count} elements row by row, e.g. {_example(stop)}"
