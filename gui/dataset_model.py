@@ -1,8 +1,13 @@
-"""The dataset panel's rows as a Qt table model over two float64 arrays.
+"""The dataset panel's rows as a Qt table model over float64 arrays, one a column.
 
 A table widget kept an item object per cell: a million samples took 1.7 GB
 and seconds for every redraw of the panel.  Here a million samples cost their
 two arrays (16 MB), and the view asks only for the cells it paints.
+
+The chain's samples are two 1-d arrays, the columns ``x, y``.  A wider
+network's are (n, inputs) and (n, outputs) arrays, the columns
+``x1 … xn, y1 … ym`` (engine.dataset.columns_header: ``x, y`` for one and
+one); the model then gives them back as such tables.
 
 A cell is a finite float64 within the engine's limits, or blank (NaN, a row
 just added): typed text that is no such number is refused, the cell kept.
@@ -14,9 +19,9 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
 from engine import LIMITS
-from engine.dataset import parse_number
+from engine.dataset import columns_header, parse_number
 
-COLUMNS = ("x", "y")
+COLUMNS = ("x", "y")      # the chain's
 BLANK = math.nan      # a cell not typed yet: typed numbers are finite, so NaN is never one
 _MANY_RUNS = 8        # removing more separate runs of rows than this: one reset, not a copy per run
 
@@ -28,46 +33,76 @@ def cell_text(value):
 
 
 class DatasetModel(QAbstractTableModel):
-    """Rows of (x, y).  ``refused(message)`` when typed text is not taken."""
+    """Rows of (x, y), or of (x1 … xn, y1 … ym) for a wider network.
+    ``refused(message)`` when typed text is not taken."""
 
     refused = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._columns = [np.empty(0), np.empty(0)]
+        self._names = COLUMNS
+        self._widths = None      # (inputs, outputs) of a wider network's tables; None: the chain's 1-d arrays
         # The arrays given to set_arrays may be the engine's own: they are copied
         # at the first edit, not before (showing a segment's samples costs nothing).
         self._owned = True
 
     # --- the data -------------------------------------------------------
     def set_arrays(self, x, y):
-        x, y = np.asarray(x, dtype=np.float64).reshape(-1), np.asarray(y, dtype=np.float64).reshape(-1)
-        if x.shape != y.shape:
-            raise ValueError(f"x and y differ in length ({len(x)} and {len(y)})")
+        """Rows of the samples: two 1-d arrays (the chain's), or two 2-d
+        (n, inputs) and (n, outputs) arrays (a wider network's, the columns
+        x1 … xn, y1 … ym; a 1-d one of them is one column)."""
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if x.ndim < 2 and y.ndim < 2:
+            x, y = x.reshape(-1), y.reshape(-1)
+            if x.shape != y.shape:
+                raise ValueError(f"x and y differ in length ({len(x)} and {len(y)})")
+            columns, widths = [x, y], None
+        else:
+            x, y = (a.reshape(-1, 1) if a.ndim < 2 else a for a in (x, y))
+            if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or 0 in (x.shape[1], y.shape[1]):
+                raise ValueError(f"x and y must be tables of as many rows, got {x.shape} and {y.shape}")
+            widths = (x.shape[1], y.shape[1])
+            columns = [x[:, i] for i in range(widths[0])] + [y[:, k] for k in range(widths[1])]
         self.beginResetModel()
-        self._columns, self._owned = [x, y], False
+        self._columns, self._owned, self._widths = columns, False, widths
+        self._names = COLUMNS if widths is None else columns_header(*widths)
         self.endResetModel()
 
+    def widths(self):
+        """(inputs, outputs) of a wider network's rows, or None for the chain's."""
+        return self._widths
+
     def arrays(self):
-        """Copies of x and y (NaN for blank cells)."""
-        return self._columns[0].copy(), self._columns[1].copy()
+        """Copies of x and y (NaN for blank cells): 1-d for the chain, else
+        (n, inputs) and (n, outputs) arrays."""
+        if self._widths is None:
+            return self._columns[0].copy(), self._columns[1].copy()
+        inputs = self._widths[0]
+        n = self.rowCount()
+        return (np.column_stack(self._columns[:inputs]).reshape(n, inputs),
+                np.column_stack(self._columns[inputs:]).reshape(n, len(self._columns) - inputs))
 
     def texts(self):
-        """x and y as the cells show them: lists of text, "" for a blank cell."""
-        return [cell_text(v) for v in self._columns[0].tolist()], [cell_text(v) for v in self._columns[1].tolist()]
+        """Each column as the cells show it, a list of text ("" for a blank cell):
+        x and y for the chain, x1 … xn, y1 … ym for a wider network."""
+        return tuple([cell_text(v) for v in column.tolist()] for column in self._columns)
 
     def _own(self):
         if not self._owned:
-            self._columns, self._owned = [c.copy() for c in self._columns], True
+            # A column of a table given is a strided view: copied, each column is contiguous.
+            self._columns, self._owned = [np.array(c) for c in self._columns], True
 
     # --- QAbstractTableModel -----------------------------------------------
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self._columns[0])
 
     def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.ToolTipRole and self._widths is not None and index.isValid():
+            return cell_text(float(self._columns[index.column()][index.row()])) or None   # a narrow column's whole number
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return None
         return cell_text(float(self._columns[index.column()][index.row()]))
@@ -76,7 +111,7 @@ class DatasetModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole or section < 0:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section] if section < len(COLUMNS) else None
+            return self._names[section] if section < len(self._names) else None
         return str(section + 1) if section < self.rowCount() else None   # rows counted from 1, as before
 
     def flags(self, index):
@@ -88,8 +123,8 @@ class DatasetModel(QAbstractTableModel):
         if not index.isValid() or role != Qt.ItemDataRole.EditRole:
             return False
         row, column = index.row(), index.column()
-        name = COLUMNS[column]
-        number, why = self._number(name, value)
+        name = self._names[column]
+        number, why = self._number(name[0], value)   # x2 has the limits of x
         if why:
             self.refused.emit(f"Row {row + 1}, {name}: {why}; the cell keeps "
                               f"{cell_text(float(self._columns[column][row])) or 'its blank'}.")

@@ -1,23 +1,26 @@
 """The dataset: (x, y) rows to edit, import or export, presets, and how the
-updates use them (full batch, mini-batches, one sample at a time); beside it,
-the data and the network's ŷ(x) curve."""
+updates use them (full batch, mini-batches, one sample at a time).  The Data
+tab beside it (DataPlot) is gui/data_plot.py, imported here for the window.
+
+For a wider network the rows are x1 … xn, y1 … ym (the header of its CSV
+files, engine.dataset.columns_header), the presets those of its input width
+(one input: today's; two: xor, circle, two blobs), and Apply sends (n, inputs)
+and (n, outputs) arrays.  The panel learns the widths from the samples it is
+shown (show_samples, set_rows): the chain's are 1-d, a wider network's 2-d."""
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractItemView, QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QTableView, QVBoxLayout, QWidget)
 
-from engine.dataset import PRESET_TEXT, PRESETS, preset
-from engine.derivation import evaluate
+from engine.dataset import PRESET_TEXT, PRESETS, check_columns, check_dataset, preset, preset_text, presets_for
 
+from .data_plot import MIN_RANGE, DataPlot  # noqa: F401  (the window takes the Data tab from here)
 from .dataset_model import DatasetModel
-from .shown import DrawnWhenVisible
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
 SEED_DIGITS = 30     # a shuffle seed as long as a session file's whole numbers may be
-MIN_RANGE = 1e-100   # the narrowest range the data plot shows
 
 
 class SeedBox(QAbstractSpinBox):
@@ -80,16 +83,18 @@ class DatasetPanel(QWidget):
         # Every row as high as the others: the header then never measures a row (a million of them).
         self.table.verticalHeader().setSectionResizeMode(self.table.verticalHeader().ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self._minimum_section = self.table.horizontalHeader().minimumSectionSize()
         self.preset = QComboBox()
         self.preset.setObjectName("datasetPreset")
         self.preset.addItems(list(PRESETS))
         for index, name in enumerate(PRESETS):
             self.preset.setItemData(index, PRESET_TEXT[name], Qt.ItemDataRole.ToolTipRole)
+        self._offered = None   # the widths whose presets are offered; None: the chain's
         # What the chosen preset can teach, before it is loaded: one cannot be fitted at all.
         self.preset_text = QLabel()
         self.preset_text.setObjectName("presetText")
         self.preset_text.setWordWrap(True)
-        self.preset.currentTextChanged.connect(lambda name: self.preset_text.setText(PRESET_TEXT[name]))
+        self.preset.currentTextChanged.connect(self._describe)
         self.preset_text.setText(PRESET_TEXT[self.preset.currentText()])
         buttons = {}
         for name, text, slot in (("add", "Add row", self.add_row), ("remove", "Remove rows", self.remove_rows),
@@ -98,6 +103,8 @@ class DatasetPanel(QWidget):
                                  ("export", "Export CSV…", self.exportRequested.emit)):
             buttons[name] = QPushButton(text)
             buttons[name].clicked.connect(slot)
+        self.load_button = buttons["preset"]
+        self.load_button.setObjectName("loadPreset")
         self.mode = QComboBox()
         self.mode.setObjectName("batchMode")
         self.mode.addItems([FULL, MINI, ONE])
@@ -153,16 +160,86 @@ class DatasetPanel(QWidget):
         self.shuffle.setEnabled(self.mode.currentText() != FULL)
         self.seed.setEnabled(self.mode.currentText() != FULL)
 
+    # --- the network's widths -----------------------------------------------
+    def widths(self):
+        """(inputs, outputs) of the rows: (1, 1) for the chain's.  A CSV file
+        of them is ``engine.dataset.read_csv(path, *panel.widths())``."""
+        return self.model.widths() or (1, 1)
+
+    def _follow_widths(self):
+        """Columns and presets for the rows' widths, after the model took new rows."""
+        header = self.table.horizontalHeader()
+        if self.model.widths() is None:
+            if header.sectionResizeMode(0) != header.ResizeMode.Interactive:
+                header.setSectionResizeMode(header.ResizeMode.Interactive)
+                header.setMinimumSectionSize(self._minimum_section)
+        else:
+            # Every column of a wider table shares the width (each cell's tooltip is its whole
+            # number); with too many to fit at ten characters each, the table scrolls sideways.
+            header.setMinimumSectionSize(self.table.fontMetrics().horizontalAdvance("-0.12345678") + 12)
+            header.setSectionResizeMode(header.ResizeMode.Stretch)
+        self._offer_presets()
+
+    def _offer_presets(self):
+        """The presets of the shown network's input width (and one output)."""
+        widths = self.model.widths()
+        if widths == self._offered:
+            return
+        self._offered = widths
+        inputs, outputs = widths or (1, 1)
+        presets = presets_for(inputs) if outputs == 1 else {}
+        with QSignalBlocker(self.preset):
+            self.preset.clear()
+            self.preset.addItems(list(presets))
+            for index, name in enumerate(presets):
+                self.preset.setItemData(index, preset_text(name, inputs), Qt.ItemDataRole.ToolTipRole)
+        self.preset.setEnabled(bool(presets))
+        self.load_button.setEnabled(bool(presets))
+        self._describe(self.preset.currentText())
+
+    def _describe(self, name):
+        inputs, outputs = self.widths()
+        if name:
+            self.preset_text.setText(preset_text(name, inputs))
+        elif outputs != 1:
+            self.preset_text.setText(f"No preset: the presets have one output, and this network has {outputs}. "
+                                     f"Type the rows, or import a CSV file whose header is "
+                                     f"{','.join(self._header())}.")
+        else:
+            self.preset_text.setText(f"No preset: the presets have one or two inputs, and this network has "
+                                     f"{inputs}. Type the rows, or import a CSV file whose header is "
+                                     f"{','.join(self._header())}.")
+
+    def _header(self):
+        model = self.model
+        return [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+
     # --- rows -----------------------------------------------------------
     def set_rows(self, x, y):
-        """Show the samples x and y (numbers; arrays are not copied until edited)."""
+        """Show the samples x and y (numbers; arrays are not copied until edited):
+        two 1-d arrays are the chain's, two 2-d ones, (n, inputs) and
+        (n, outputs), a wider network's; 1-d arrays shown to a wider network of
+        one input and one output (as read_csv gives them) are its one column each."""
+        if self.model.widths() == (1, 1) and np.ndim(x) < 2 and np.ndim(y) < 2:
+            x, y = np.reshape(x, (-1, 1)), np.reshape(y, (-1, 1))
         self.model.set_arrays(x, y)
+        self._follow_widths()
         self.message.clear()
 
     def rows(self):
-        """The rows as two lists of text, as the cells show them ("" for a
-        blank one): what export and the engine's checks read."""
+        """The rows as lists of text, one a column, as the cells show them ("" for a
+        blank one): what export and the engine's checks read.  The chain's are
+        (x, y); a wider network's (x1, …, xn, y1, …, ym)."""
         return self.model.texts()
+
+    def dataset(self):
+        """The rows as the engine's checked arrays, what an export writes: 1-d
+        for the chain, (n, inputs) and (n, outputs) for a wider network
+        (engine.dataset.csv_chunks writes either).  InputError naming the first
+        bad sample if the rows are not a dataset yet (a blank cell)."""
+        if self.model.widths() is None:
+            return check_dataset(*self.rows())
+        return check_columns(*self.model.arrays())
 
     def add_row(self):
         """A blank row at the end, its x cell ready to be typed in."""
@@ -177,11 +254,22 @@ class DatasetPanel(QWidget):
         self.model.remove_row_ranges(ranges)
 
     def load_preset(self):
-        self.set_rows(*preset(self.preset.currentText()))
+        name = self.preset.currentText()
+        if not name:
+            return
+        widths = self.model.widths()
+        x, y = preset(name, inputs=(widths or (1, 1))[0])
+        if widths is not None:
+            x, y = x.reshape(len(x), -1), y.reshape(len(y), -1)
+        self.set_rows(x, y)
 
     def show_samples(self, x, y, batch_size, seed):
-        """Show the shown segment's samples and how its updates use them."""
-        self.set_rows(x, y)
+        """Show the shown segment's samples and how its updates use them: the
+        chain's 1-d arrays, or a wider network's (n, width) arrays, whose widths
+        the panel then takes (its columns, its presets)."""
+        self.model.set_arrays(x, y)
+        self._follow_widths()
+        self.message.clear()
         if batch_size is None or batch_size >= len(x):
             self.mode.setCurrentText(FULL)
         else:
@@ -199,42 +287,8 @@ class DatasetPanel(QWidget):
 
     def apply(self):
         """Ask to train on the rows: arrays, a blank cell NaN (the engine refuses
-        it, naming the sample), never a text per cell."""
+        it, naming the sample), never a text per cell; 1-d for the chain, (n,
+        inputs) and (n, outputs) for a wider network."""
         x, y = self.model.arrays()
         size, seed = self.batching()
         self.applied.emit(x, y, size, seed)
-
-
-class DataPlot(DrawnWhenVisible, pg.PlotWidget):
-    """The samples and the network's ŷ(x) over their range."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent, background="w")
-        self.setObjectName("dataPlot")
-        item = self.getPlotItem()
-        item.setTitle("Data and the network's ŷ(x)", color=(40, 40, 40))
-        item.setLabel("bottom", "x")
-        item.setLabel("left", "y")
-        item.showGrid(x=True, y=True, alpha=0.25)
-        # Samples and ŷ within a few denormals of each other (5e−324, 3e−323) would make
-        # the view's scale overflow: pyqtgraph then fails in every paint.  No range is narrower.
-        item.setLimits(minXRange=MIN_RANGE, minYRange=MIN_RANGE)
-        self.points = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(214, 96, 77), pen=None)
-        item.addItem(self.points)
-        self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2))
-        self._key = None
-
-    def draw(self, shown):
-        params = shown.params
-        key = (shown.segment, tuple(params.values()))   # the segment itself: a new one may reuse an id
-        if key == self._key:
-            return
-        self._key = key
-        self.points.setData(shown.x, shown.y)
-        low, high = float(shown.x.min()), float(shown.x.max())
-        pad = max(0.5, 0.1 * (high - low))
-        xs = np.linspace(low - pad, high + pad, 200)
-        # ŷ of each x, by the state's own compiled formulas (y plays no part in ŷ)
-        yhat = evaluate(params, xs, np.zeros_like(xs), shown.alpha, shown.spec)["yhat"]
-        self.curve.setData(xs, yhat)
-
