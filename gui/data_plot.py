@@ -114,7 +114,7 @@ class DataPlot(DrawnWhenVisible, QWidget):
         self.bar.axis.setTextPen(pg.mkPen(TEXT))
         self.bar.axis.setPen(pg.mkPen(TEXT))
         self.bar_view.addItem(self.bar)
-        self.bar_view.setFixedWidth(70)
+        self.bar_view.setFixedWidth(58)
         self.output = QComboBox()
         self.output.setObjectName("dataOutput")
         self.output.setToolTip("Which output the heat map shows")
@@ -201,6 +201,8 @@ class DataPlot(DrawnWhenVisible, QWidget):
         self.pages.setCurrentIndex(1 if mode == TOO_MANY else 0)
         self.chooser.setVisible(heat and self.output.count() > 1)
         self.caption.setVisible(heat)
+        if not heat:
+            self.plot.setToolTip("")
         for axis in ("bottom", "left"):   # x₁ (x0.001) would read as a product
             item.getAxis(axis).enableAutoSIPrefix(not heat)
         item.getViewBox().setAspectLocked(heat)
@@ -314,15 +316,17 @@ class DataPlot(DrawnWhenVisible, QWidget):
         if sigmoid:
             self.contour.setData(yhat)
         self.bar.setLevels(levels)
-        self.bar.setLabel("left", _sub("y", k + 1) + " and " + _sub("yhat", k + 1))
         name, target = _sub("yhat", k + 1), _sub("y", k + 1)
-        caption = f"Colour: {name}. Dots: the samples, filled with the colour of their {target}"
-        caption += "; where the network fits a sample, its fill melts into the map."
+        caption = f"Dots: the samples, filled with their {target}."
+        about = (f"The colour is {name} over the plane of x₁ and x₂. The dots are the samples, each filled "
+                 f"with the colour of its {target}: where the network fits a sample, its fill melts into "
+                 f"the map around it.")
         if sigmoid:
-            caption += (f" White line: {name} = 0.5, the boundary between the two classes."
-                        if yhat.min() < 0.5 < yhat.max() else
-                        f" No boundary: {name} is {'above' if yhat.min() >= 0.5 else 'below'} 0.5 "
-                        f"everywhere shown.")
+            boundary = yhat.min() < 0.5 < yhat.max()
+            caption += (f" White line: {name} = 0.5." if boundary else
+                        f" No boundary: {name} {'>' if yhat.min() >= 0.5 else '<'} 0.5 everywhere shown.")
+            about += (f" The white line is where {name} = 0.5: the boundary the network draws between the "
+                      f"two classes.")
         samples_key = (shown.segment, k, levels)
         if samples_key != self._samples_key:
             self._samples_key = samples_key
@@ -334,3 +338,5 @@ class DataPlot(DrawnWhenVisible, QWidget):
             self._thinned = "" if step == 1 else f" (Every {step:,}th of the {len(x):,} samples is drawn.)"
         self.getPlotItem().setTitle(f"{name}(x₁, x₂) and the samples", color=TEXT)
         self.caption.setText(caption + self._thinned)
+        self.caption.setToolTip(about)
+        self.plot.setToolTip(about)

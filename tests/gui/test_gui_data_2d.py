@@ -111,7 +111,7 @@ def test_the_half_contour_of_a_sigmoid_output_lies_where_yhat_is_one_half(qtbot)
         around = [_oracle_yhat(shown, [at.x() + a * near[0], at.y() + b * near[1]])[0]
                   for a in (-1, 0, 1) for b in (-1, 0, 1)]
         assert min(around) < 0.5 < max(around)
-    assert "0.5" in plot.caption.text() and "boundary" in plot.caption.text()
+    assert "White line: ŷ₁ = 0.5" in plot.caption.text() and "boundary" in plot.caption.toolTip()
 
 
 def test_the_samples_are_drawn_on_the_map_filled_with_their_y(qtbot):
@@ -243,6 +243,7 @@ def test_back_to_the_chain_the_plot_is_todays(qtbot):
     xs, yhat = plot.curve.getData()
     assert len(xs) == 200 and yhat[50] == pytest.approx(_oracle_yhat(chain, [xs[50]])[0], rel=1e-12)
     assert plot.getPlotItem().getAxis("bottom").labelText == "x"
+    assert plot.plot.toolTip() == ""
 
 
 def test_hidden_it_draws_when_shown(qtbot):
