@@ -20,6 +20,7 @@ The diagram's id of a row (what ``elementSelected`` announces and
   read by a chain is ``x[2]``.
 """
 
+import ast
 import functools
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, Qt
@@ -120,6 +121,34 @@ def network_kinds(derivation):
     return kinds
 
 
+def _ordered_names(source):
+    """The names an expression reads (not the functions it calls), in the order written."""
+    node = expr.parse(source)
+    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    found = [n for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in called]
+    return [n.id for n in sorted(found, key=lambda n: n.col_offset)]
+
+
+def _follow(start, read, known):
+    """A gradient's chain: (the gradients followed from ``start``, every
+    name they read), following each ``∂L/∂…`` read that is ``known``; None
+    when ``start`` is not a gradient or reads no other one."""
+    if not _is_gradient(start) or not any(_is_gradient(n) and n in known for n in read(start)):
+        return None
+    followed, factors, todo = [], [], [start]
+    while todo:
+        current = todo.pop(0)
+        if current in followed:
+            continue
+        followed.append(current)
+        for name in read(current):
+            if name not in factors and name != current:
+                factors.append(name)
+            if _is_gradient(name) and name in known and name not in followed:
+                todo.append(name)
+    return tuple(followed), tuple(factors)
+
+
 def _input_diagram_id(element_id):
     """The diagram's id of an input element a chain reads (W2[1,2], b1[1],
     x[2]); None for what the diagram does not draw (y, α)."""
@@ -159,72 +188,37 @@ class NetworkIndex:
                 self.diagram[e.id] = place
                 self.by_diagram.setdefault(place, []).append(e.id)
             position += len(v.elements)
-        self._derivation_kinds = derivation
+        self._derivation = derivation   # until the reads are made
+        self._by_id = {t.id: t for t in self.definitions}
         self._reads = None
 
     @property
     def reads(self):
         """{element id: (element ids its scalar formula reads, in order)}."""
         if self._reads is None:
-            derivation, self._derivation_kinds = self._derivation_kinds, None
-            kinds = network_kinds(derivation)
-            key = tuple(sorted(kinds.items()))
-            by_id = {t.id: t for t in self.definitions}
+            derivation, self._derivation = self._derivation, None
+            key = tuple(sorted(network_kinds(derivation).items()))
             self._reads = {}
             for v in derivation.vectors:
-                sources = elements.element_sources(by_id[v.id].source, key)
+                sources = elements.element_sources(self._by_id[v.id].source, key)
                 for e, source in zip(v.elements, sources):
-                    names = sorted(expr.names(expr.parse(source)), key=source.index)
-                    self._reads[e.id] = tuple(dict.fromkeys(_element_id(n) for n in names))
+                    self._reads[e.id] = tuple(dict.fromkeys(_element_id(n) for n in _ordered_names(source)))
         return self._reads
 
     def element_chain(self, gradient_id):
         """The chain of a gradient element: every name its formula reads,
         the gradients among them followed back (∂L/∂W₂[1,2] = ∂L/∂z₂[1] ×
         h₁[2], ∂L/∂z₂[1] = ∂L/∂ŷ[1] × ∂ŷ/∂z₂[1], …).  Returns (the gradients
-        followed, in order, the first the element itself; every term read) or
-        None for an element that reads no other gradient."""
+        followed, in order, the first the element itself; every name read)
+        or None for an element that reads no other gradient."""
         reads = self.reads
-        first = reads.get(gradient_id, ())
-        if not _is_gradient(gradient_id) or not any(_is_gradient(r) and r in reads for r in first):
-            return None
-        followed, factors, todo = [], [], [gradient_id]
-        while todo:
-            current = todo.pop(0)
-            if current in followed:
-                continue
-            followed.append(current)
-            for name in reads[current]:
-                if name not in factors and name != current:
-                    factors.append(name)
-                if _is_gradient(name) and name in reads and name not in followed:
-                    todo.append(name)
-        return tuple(followed), tuple(factors)
+        return _follow(gradient_id, lambda term_id: reads.get(term_id, ()), reads)
 
     def vector_chain(self, vector_id):
-        """The same at the level of the matrix formulas: (gradients followed,
-        every term read), or None."""
-        by_id = {t.id: t for t in self.definitions}
-        if vector_id not in by_id:
-            return None
-
-        def read(term_id):
-            names = sorted(expr.source_names(by_id[term_id].source), key=by_id[term_id].source.index)
-            return [expr.term_id(n) for n in names]
-        if not _is_gradient(vector_id) or not any(_is_gradient(n) and n in by_id for n in read(vector_id)):
-            return None
-        followed, factors, todo = [], [], [vector_id]
-        while todo:
-            current = todo.pop(0)
-            if current in followed:
-                continue
-            followed.append(current)
-            for name in read(current):
-                if name not in factors and name != current:
-                    factors.append(name)
-                if _is_gradient(name) and name in by_id and name not in followed:
-                    todo.append(name)
-        return tuple(followed), tuple(factors)
+        """The same at the level of the matrix formulas (∂L/∂W₂ = ∂L/∂z₂ h₁ᵀ)."""
+        by_id = self._by_id
+        return _follow(vector_id, lambda term_id: [expr.term_id(n) for n in _ordered_names(by_id[term_id].source)]
+                       if term_id in by_id else (), by_id)
 
     def place_of(self, name):
         """The diagram's id of a term or an input element read by a chain."""

@@ -284,8 +284,8 @@ class WalkPanel(QWidget):
         if self.mode == PREDICT:
             self.prediction.clear()
             if _is_vector(term):
-                self.verdict.setText(f"What is {term.symbol}? {_asked(term)}; the substitution shows "
-                                     "the numbers to use.")
+                self.verdict.setText(f"What is {term.symbol}? " + ("A number." if len(term.elements) == 1
+                                     else f"Its {len(term.elements)} elements: {_example(term)}, row by row."))
             else:
                 self.verdict.setText(f"What is {term.symbol}? The substitution shows the numbers to use.")
             self._show_score()
