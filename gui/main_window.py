@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
                                QUndoView, QVBoxLayout, QWidget)
 
 from engine import PARAMS, InputError, csvio
-from engine.dataset import check_dataset, csv_chunks, read_csv
+from engine.dataset import csv_chunks, read_csv
 from engine.expr import number, symbol
 from engine.init import (SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, initialize_network,
                          random_seed)
@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            x, y = read_csv(path)
+            x, y = read_csv(path, *self.dataset_panel.widths())
         except (InputError, OSError) as error:
             QMessageBox.critical(self, "Import Dataset", f"Could not import {path}:\n{error}\n\n"
                                                          "The rows shown are unchanged.")
@@ -564,7 +564,7 @@ class MainWindow(QMainWindow):
 
     def export_dataset(self):
         try:
-            x, y = check_dataset(*self.dataset_panel.rows())
+            x, y = self.dataset_panel.dataset()
         except InputError as error:
             QMessageBox.critical(self, "Export Dataset", f"These rows are not a dataset yet:\n{error}")
             return None

@@ -367,9 +367,11 @@ def test_every_update_rule_follows_the_hand_written_one(case, optimizer, schedul
     # A run that overflows stops early (its divergence is tested elsewhere): the states it kept.
     for step in range(len(trainer)):
         ours = trainer.params(step)
+        # Adam and RMSprop divide by √v: where a gradient is ~0 they magnify its last-bit
+        # rounding (the oracle sums exactly, the engine does not); a wrong rule is off by O(1).
         for l, (W, b) in enumerate(theirs, 1):
-            np.testing.assert_allclose(ours[f"W{l}"], W, rtol=1e-9, atol=1e-11)
-            np.testing.assert_allclose(ours[f"b{l}"].ravel(), b, rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(ours[f"W{l}"], W, rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(ours[f"b{l}"].ravel(), b, rtol=1e-6, atol=1e-9)
         grads = oracle.batch_gradients(theirs, X, Y, acts or "tanh", out, loss)[1]
         flat = {f"{k}{l}": v for l, (dW, db) in enumerate(grads, 1) for k, v in (("W", dW), ("b", db))}
         current = {f"{k}{l}": v for l, (W, b) in enumerate(theirs, 1) for k, v in (("W", W), ("b", b))}
