@@ -155,9 +155,10 @@ def _display(node, kinds):
     return ast.fix_missing_locations(_Display(kinds).visit(copy.deepcopy(node)))
 
 
-def matrix_formula(source, kinds):
-    """``dL_dz2 @ h1.T`` as ∂L/∂z₂ h₁ᵀ."""
-    return expr.render(_display(expr.parse(source), kinds), lambda n: (expr.symbol(n), False))
+@functools.lru_cache(maxsize=None)
+def matrix_formula(source, kinds_key):
+    """``dL_dz2 @ h1.T`` as ∂L/∂z₂ h₁ᵀ (``kinds_key``: the kinds as sorted items, hashable)."""
+    return expr.render(_display(expr.parse(source), dict(kinds_key)), lambda n: (expr.symbol(n), False))
 
 
 def matrix_text(value, kind, digits=5):
@@ -169,9 +170,23 @@ def matrix_text(value, kind, digits=5):
     return "[" + "; ".join(", ".join(expr.number(float(v), digits) for v in row) for row in array) + "]"
 
 
-def matrix_substitution(source, kinds, values):
+@functools.lru_cache(maxsize=None)
+def _substitution_node(source, kinds_key):
+    """The line as :func:`matrix_substitution` renders it: a transposed name as one name ``h1__T``."""
+    class _Turn(ast.NodeTransformer):
+        def visit_Attribute(self, n):
+            return _name(n.value.id + "__T") if isinstance(n.value, ast.Name) else n
+    return ast.fix_missing_locations(_Turn().visit(_display(expr.parse(source), dict(kinds_key))))
+
+
+@functools.lru_cache(maxsize=None)
+def _kinds(kinds_key):
+    return dict(kinds_key)
+
+
+def matrix_substitution(source, kinds_key, values):
     """The line with each name's array in brackets (a transposed one already turned)."""
-    node = _display(expr.parse(source), kinds)
+    node, kinds = _substitution_node(source, kinds_key), _kinds(kinds_key)
 
     def leaf(text):
         base, turned = (text[:-3], True) if text.endswith("__T") else (text, False)
@@ -181,11 +196,6 @@ def matrix_substitution(source, kinds, values):
             kind, value = Kind({VECTOR: ROW, MATRIX: MATRIX}.get(kind.form, kind.form), kind.cols, kind.rows), value.T
         shown = matrix_text(value, kind)
         return shown, kind.form == SCALAR and shown.startswith("−")
-
-    class _Turn(ast.NodeTransformer):
-        def visit_Attribute(self, n):
-            return _name(n.value.id + "__T") if isinstance(n.value, ast.Name) else n
-    node = ast.fix_missing_locations(_Turn().visit(node))
     return expr.render(node, leaf)
 
 

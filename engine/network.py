@@ -47,6 +47,7 @@ class Table:
     params: tuple
     state: tuple
     kinds: dict
+    kinds_key: tuple   # the kinds as sorted items: a cache key of the texts made from them
 
     @property
     def inputs(self):
@@ -64,7 +65,7 @@ def table(spec):
     kinds.update((s, kinds[s.split("_", 1)[1]]) for s in state if s != "t")
     for t in terms:
         kinds[t.var] = elements.infer(expr.parse(t.source), kinds)
-    return Table(spec, terms, params, state, kinds)
+    return Table(spec, terms, params, state, kinds, tuple(sorted(kinds.items())))
 
 
 class _Stacked(ast.NodeTransformer):
@@ -141,17 +142,16 @@ def source_of(spec):
 def _functions(spec):
     namespace = dict(_NAMESPACE)
     exec(compile(source_of(spec), f"<engine.network {'-'.join(map(str, spec.layers))}>", "exec"), namespace)
-    return namespace["derive"], namespace["gradient"], namespace["advance"], namespace["advance_one"]
+    return (namespace["derive"], namespace["gradient"], namespace["advance"], namespace["advance_one"],
+            namespace["loss"])
 
 
+@functools.lru_cache(maxsize=None)
 def loss_function(spec):
     """``loss(W1, b1, …, x, y)``: each sample's loss (the last axis), from the
     table's forward lines; the parameters may carry leading axes (a grid of
     networks, as the landscape evaluates), the samples are columns."""
-    _functions(spec)
-    namespace = dict(_NAMESPACE)
-    exec(compile(source_of(spec), "<engine.network loss>", "exec"), namespace)
-    return namespace["loss"]
+    return _functions(spec)[4]
 
 
 def columns(samples, width):
@@ -233,7 +233,7 @@ def derive(spec, params, x, y, alpha, state=None):
     n = values["x"].shape[1]
     flat = _element_values(tab, values)
     shown_all = {k: _shown(v, tab.kinds.get(k, Kind(SCALAR))) for k, v in values.items()}
-    key = tuple(sorted(tab.kinds.items()))
+    key = tab.kinds_key
     # A batch's term that reads a sample's values: its arithmetic is per sample,
     # so the means shown cannot be substituted into it (as the chain says too).
     sampled = {name for name, value in values.items()
@@ -254,8 +254,8 @@ def derive(spec, params, x, y, alpha, state=None):
                               _element_formula(source), text, flat[name], t.section, t.node,
                               per_sample=per_sample and not t.mean))
         records.extend(parts)
-        vectors.append(VectorTerm(t.id, t.symbol, elements.matrix_formula(t.source, tab.kinds),
-                                  batch_text or elements.matrix_substitution(t.source, tab.kinds, shown_all),
+        vectors.append(VectorTerm(t.id, t.symbol, elements.matrix_formula(t.source, key),
+                                  batch_text or elements.matrix_substitution(t.source, key, shown_all),
                                   elements.matrix_text(shown, kind), t.section, tuple(parts)))
     derivation = Derivation(records, n, section_titles(spec), tab.terms)
     derivation.vectors = tuple(vectors)

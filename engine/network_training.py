@@ -76,6 +76,9 @@ def check_samples(spec, x, y):
     return samples
 
 
+_STACK_ELEMENTS = 1 << 20   # networks × units × samples a gradient check evaluates at once
+
+
 class NetworkTrainer:
     """A training run of a network of any shape (``spec.layers``): fixed
     samples (``x``, ``y``: (n, width) arrays, one sample a row) and
@@ -97,7 +100,7 @@ class NetworkTrainer:
         self._columns = (self.x.T.copy(), self.y.T.copy())
         self.row = row_columns(spec)
         self.history = History(columns=self.row)
-        _, self._gradient, advance, advance_one = _functions(spec)
+        _, self._gradient, advance, advance_one, self._loss = _functions(spec)
         self._advance = advance_one if batch_size_of(len(self.x), self.batch_size) == 1 else advance
         given = dict(state or {})
         unknown = sorted(set(given) - set(tab.state))
@@ -236,34 +239,49 @@ class NetworkTrainer:
         state, on its update's batch, against the recorded gradient, judged by
         engine.gradcheck.CHECK_RULE: its floor is the rounding of the two
         losses over 2h and, for a gradient that this would flag, the same at
-        2h and the quotient's truncation (how far the quotient of step 2h is)."""
+        2h and the quotient's truncation (how far the quotient of step 2h is).
+        Every moved network is one of a stack the generated loss evaluates
+        at once (:func:`engine.network.loss_function`), in blocks that bound
+        the memory."""
         step %= len(self.history)
         params, _, grads, _ = self._split(self.history.row(step))
+        places = [(p, i - 1, j - 1) for p in self.table.params for i, j in elements.indices(self.table.kinds[p])]
+        steps = np.array([STEP * max(1.0, abs(params[p][i, j])) for p, i, j in places])
 
-        def quotient(p, i, j, h):
-            losses = []
-            for sign in (1, -1):
-                moved = dict(params)
-                moved[p] = params[p].copy()
-                moved[p][i - 1, j - 1] += sign * h
-                losses.append(float(np.ravel(self._loss_and_gradient(moved, step)[0])[0]))
-            return (losses[0] - losses[1]) / (2 * h), 16 * EPSILON * (abs(losses[0]) + abs(losses[1])) / (2 * h)
+        def quotients(chosen, scale):
+            """(quotient, rounding floor) of the elements ``chosen`` (indices into places)."""
+            moves = [(k, sign) for k in chosen for sign in (1.0, -1.0)]
+            losses = np.empty(len(moves))
+            x, y = self._batch_columns(step)
+            block = max(2, _STACK_ELEMENTS // (max(self.spec.layers) * x.shape[1]))
+            for start in range(0, len(moves), block):
+                part = moves[start:start + block]
+                stacked = {p: np.repeat(params[p][np.newaxis], len(part), axis=0) for p in self.table.params}
+                for row, (k, sign) in enumerate(part):
+                    p, i, j = places[k]
+                    stacked[p][row, i, j] += sign * scale * steps[k]
+                with np.errstate(all="ignore"):
+                    per_sample = self._loss(*(stacked[p] for p in self.table.params), x, y)
+                    losses[start:start + len(part)] = np.sum(per_sample, axis=-1).ravel() / x.shape[1]
+            up, down, h = losses[0::2], losses[1::2], scale * steps[list(chosen)]
+            return (up - down) / (2 * h), 16 * EPSILON * (np.abs(up) + np.abs(down)) / (2 * h)
 
+        numeric, noise = quotients(range(len(places)), 1.0)
         found = []
-        for p in self.table.params:
-            kind = self.table.kinds[p]
-            for i, j in elements.indices(kind):
-                h = STEP * max(1.0, abs(params[p][i - 1, j - 1]))
-                numeric, noise = quotient(p, i, j, h)
-                analytic = float(grads[p][i - 1, j - 1])
-                parts = (("the rounding of L(θ ± h) (16ε relative) over 2h", noise),)
-                check = Check(elements.element_id(p, kind, i, j), analytic, numeric,
-                              relative_error(analytic, numeric), noise, parts)
-                if check.suspect:
-                    wider, wider_noise = quotient(p, i, j, 2 * h)
-                    parts += (("the same rounding at θ ± 2h", wider_noise),
-                              ("the truncation error: how far the quotient of step 2h is from this one",
-                               abs(wider - numeric)))
-                    check = replace(check, noise=noise + wider_noise + abs(wider - numeric), floor_parts=parts)
-                found.append(check)
+        for k, (p, i, j) in enumerate(places):
+            analytic = float(grads[p][i, j])
+            parts = (("the rounding of L(θ ± h) (16ε relative) over 2h", float(noise[k])),)
+            found.append(Check(elements.element_id(p, self.table.kinds[p], i + 1, j + 1), analytic,
+                               float(numeric[k]), relative_error(analytic, float(numeric[k])), float(noise[k]),
+                               parts))
+        suspect = [k for k, check in enumerate(found) if check.suspect]
+        if suspect:
+            wider, wider_noise = quotients(suspect, 2.0)
+            for n, k in enumerate(suspect):
+                check, truncation = found[k], abs(float(wider[n]) - found[k].numeric)
+                parts = check.floor_parts + (("the same rounding at θ ± 2h", float(wider_noise[n])),
+                                             ("the truncation error: how far the quotient of step 2h is "
+                                              "from this one", truncation))
+                found[k] = replace(check, noise=check.noise + float(wider_noise[n]) + truncation,
+                                   floor_parts=parts)
         return found

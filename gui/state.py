@@ -38,6 +38,12 @@ def _checks(trainer, index):
     return trainer_checks(trainer, index)
 
 
+def _parameter_count(trainer):
+    if isinstance(trainer, NetworkTrainer):
+        return sum(trainer.table.kinds[p].rows * trainer.table.kinds[p].cols for p in trainer.table.params)
+    return len(PARAMS)
+
+
 def _element_symbol(element):
     """``W2[1,2]`` as W₂[1,2]."""
     name, _, index = element.partition("[")
@@ -59,6 +65,7 @@ class Goal:
 
 MEMORY_BUDGET = 500 * 2 ** 20   # the states undo may keep alive, beyond what is shown
 BACKGROUND_CHECKS_FROM = 20_000   # samples in a batch from which its gradient check runs in a worker
+NETWORK_BACKGROUND_CHECKS_FROM = 2_000   # a wider network's: samples × parameter elements
 
 
 class ExplorerState(QObject):
@@ -170,7 +177,7 @@ class ExplorerState(QObject):
         self.derivation()   # the same cache key
         if self._checks is None:
             trainer, index = self.timeline.locate(self._cursor)
-            if wait or len(trainer.batch(index)) < self.background_checks_from:
+            if wait or not self._checks_in_background(trainer, index):
                 self._checks = _checks(trainer, index)
             elif self._checking != self._cache[0]:
                 self._checking = key = self._cache[0]
@@ -178,6 +185,15 @@ class ExplorerState(QObject):
                 job = self._worker.submit(_checks, trainer.frozen(index + 1), index)
                 job.add_done_callback(lambda done: self._announce(key, done))
         return self._checks
+
+    def _checks_in_background(self, trainer, index):
+        """Whether a state's checks take long enough to keep off the window's
+        thread: a large batch for the chain; for a wider network, two passes
+        per element over the batch, which a redraw must not wait for."""
+        samples = len(trainer.batch(index))
+        if isinstance(trainer, NetworkTrainer):
+            return samples * _parameter_count(trainer) >= NETWORK_BACKGROUND_CHECKS_FROM
+        return samples >= self.background_checks_from
 
     def _announce(self, key, done):
         # In the worker's thread: the window may have gone meanwhile.
