@@ -18,6 +18,7 @@ bench: $(STAMP)
 
 screenshot: $(STAMP)
 	$(PY) -m resources.screenshot
+	$(PY) -m resources.screenshot --example mazur
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

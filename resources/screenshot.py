@@ -1,10 +1,12 @@
 """Render the window on a virtual X screen (Xvfb) to resources/screenshot.png.
 
-    python -m resources.screenshot [--size 1280x800] [--out resources/screenshot.png]
+    python -m resources.screenshot [--size 1280x800] [--out resources/screenshot.png] [--example mazur]
 
 Needs Debian's xvfb, libxcb-icccm4 and libxcb-keysyms1.  The window is shown
 as a learner would have it a little way into training: 150 updates, with the
-row of ∂L/∂W₂ selected so that its edge lights up in the diagram.
+row of ∂L/∂W₂ selected so that its edge lights up in the diagram.  With
+``--example mazur``: Mazur's 2-2-2 network at its first state, the rows of
+∂L/∂W₂ unfolded into their elements (make screenshot writes both pictures).
 """
 
 import argparse
@@ -36,7 +38,7 @@ def start_xvfb(size):
     sys.exit("screenshot: Xvfb did not start")
 
 
-def render(out, width, height):
+def render(out, width, height, example=None):
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -46,7 +48,11 @@ def render(out, width, height):
     window = MainWindow()
     window.resize(width, height)
     window.show()
-    window.state.train(150)
+    if example:
+        window.choose_example(example)
+        window.table.set_expanded("dL/dW2", True)
+    else:
+        window.state.train(150)
     window.table.select_term("dL/dW2")
     window.flush()
 
@@ -61,15 +67,18 @@ def render(out, width, height):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="1280x800")
-    parser.add_argument("--out", default=str(ROOT / "resources" / "screenshot.png"))
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--example", default=None, help="a worked example to show (engine.examples)")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = str(ROOT / "resources" / (f"screenshot-{args.example}.png" if args.example else "screenshot.png"))
     width, height = map(int, args.size.split("x"))
     server, display = start_xvfb(f"{width}x{height}")
     private = tempfile.mkdtemp(prefix="backprop-screenshot-")   # the learner's settings stay out of it
     try:
         os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=private,
                           XDG_DATA_HOME=private)
-        render(Path(args.out), width, height)
+        render(Path(args.out), width, height, args.example)
     finally:
         server.terminate()
         shutil.rmtree(private, ignore_errors=True)
