@@ -737,23 +737,31 @@ def _segment(header, last, offset):
 
 def _start(header):
     """A format-2 segment's "start": (parameters, optimizer state)."""
-    where, raw = header.where, header.raw
-    start = _get(raw, "start", where)
+    where = header.where
+    names = PARAMS + state_columns(terms_for(header.spec))
+    start = _start_entries(header, names, "numbers")
+    values = {}
+    for name in names:
+        values[name] = _number(start[name], f"{where}: {field_text(name)} of its first state")
+    return ({p: values[p] for p in PARAMS}, {n: values[n] for n in names[len(PARAMS):]})
+
+
+def _start_entries(header, names, kind):
+    """The segment's "start": an object with exactly the entries ``names``."""
+    where = header.where
+    start = _get(header.raw, "start", where)
     if not isinstance(start, dict):
         raise SessionError(f"{where}: its first state (\"start\") must be an object of names and "
-                           f"numbers, not {_kind(start)}")
-    names = PARAMS + state_columns(terms_for(header.spec))
+                           f"{kind}, not {_kind(start)}")
     for name in start:
         if name not in names:
             raise SessionError(f"{where}: its first state (\"start\") has an entry {name[:40]!r} "
                                f"its network does not keep; it keeps {', '.join(names)}")
-    values = {}
     for name in names:
         if name not in start:
             raise SessionError(f"{where}: its first state (\"start\") has no \"{name}\"; "
                                f"the file is damaged or incomplete")
-        values[name] = _number(start[name], f"{where}: {field_text(name)} of its first state")
-    return ({p: values[p] for p in PARAMS}, {n: values[n] for n in names[len(PARAMS):]})
+    return start
 
 
 def _trained(header, last, offset):
@@ -797,22 +805,12 @@ def _trained_to(trainer, header, offset):
 def _network_start(header):
     """A format-3 network segment's "start": (parameters, optimizer state), as
     nested lists (a matrix by its rows, a vector by its entries)."""
-    where, raw = header.where, header.raw
+    where = header.where
     tab = table(header.spec)
-    start = _get(raw, "start", where)
-    if not isinstance(start, dict):
-        raise SessionError(f"{where}: its first state (\"start\") must be an object of names and "
-                           f"values, not {_kind(start)}")
     names = tab.params + tab.state
-    for name in start:
-        if name not in names:
-            raise SessionError(f"{where}: its first state (\"start\") has an entry {name[:40]!r} "
-                               f"its network does not keep; it keeps {', '.join(names)}")
+    start = _start_entries(header, names, "values")
     values = {}
     for name in names:
-        if name not in start:
-            raise SessionError(f"{where}: its first state (\"start\") has no \"{name}\"; "
-                               f"the file is damaged or incomplete")
         what = f"{where}: {field_text(name)} of its first state"
         values[name] = _number(start[name], what) if name == "t" else \
             _array(start[name], tab.kinds[name], what)
