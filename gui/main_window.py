@@ -362,9 +362,11 @@ class MainWindow(QMainWindow):
 
     def refresh(self):
         """Every view displays one record (gui/shown.py)."""
+        # The walk first: the terms predict mode hides follow its stop, which the
+        # new state may move, and every view must hide the same ones.
+        self.walk.set_derivation(self.state.derivation(), step=self.state.cursor)
         shown = self.shown()
         self._display_inputs(shown)
-        self.walk.set_derivation(shown.derivation, step=shown.step)
         self._display_hidden(shown)
         # Not while training runs: each redraw would check a state already gone.
         checks = None if shown.running else self.state.gradient_checks()

@@ -184,6 +184,8 @@ class WalkPanel(QWidget):
         was at its last stop (the learner applied the update), the walk starts
         over at stop 1 of the new state's update; otherwise it stays at the
         same stop."""
+        if derivation is self._derivation and (step is None or step == self._step):
+            return   # a redraw of the same state: the prediction being typed stays
         at_last = self.mode and self._derivation is not None \
             and self.index >= len(self._stops) - 1
         moved = step is not None and self._step is not None and step != self._step

@@ -151,3 +151,18 @@ def test_a_wider_network_is_saved_and_reopened_exactly(window, qtbot, tmp_path, 
     window.sessions.open(str(path))
     qtbot.waitUntil(lambda: window.state.spec().layers == (2, 4, 1), timeout=10_000)
     assert np.array_equal(window.state.timeline.rows(), rows, equal_nan=True)
+
+
+def test_a_redraw_keeps_the_prediction_being_typed(window, qtbot):
+    """A redraw of the same state (the background checks arriving, any refresh)
+    must not clear what the learner is typing nor hide a revealed answer."""
+    _choose(window, "Mazur's 2-2-2 example")
+    window.actionPredict.trigger()
+    walk = window.walk
+    walk.prediction.setText("0.3, 0.4")   # the first stop, z₁: two numbers
+    window.refresh()
+    assert walk.prediction.text() == "0.3, 0.4"
+    walk.check()
+    assert walk.revealed, walk.verdict.text()
+    window.refresh()
+    assert walk.revealed

@@ -592,29 +592,9 @@ class Walk:
         self.outcome("done")
 
     # --- after each action ---------------------------------------------------
-    def _resync_predict(self):
-        """A known bug (the two xfail tests at the end): a redraw that changes
-        which terms predict mode hides (another shape's stops, or an answer
-        revealed and hidden again by the redraw) leaves the diagram and the
-        loss plot hiding what was hidden before it, while the table hides the
-        new set.  After such an action the walk moves to another stop and
-        back, as a learner might, so that the rest stays checked."""
-        window, walk = self.window, self.window.walk
-        hidden_from, before = walk.hidden_from, getattr(self, "hidden_from", None)
-        if walk.mode == PREDICT and hidden_from != before and self.action not in ("walk", "walk_move"):
-            self.log[-1] += " (predict: another stop and back, see the xfail tests)"
-            if walk.index > 0:
-                window.actionPreviousTerm.trigger()
-                window.actionNextTerm.trigger()
-            else:
-                window.actionNextTerm.trigger()
-                window.actionPreviousTerm.trigger()
-        self.hidden_from = walk.hidden_from
-
     def check(self):
         window, state = self.window, self.state
         window.flush()
-        self._resync_predict()
         window.flush()
         assert not window.runner.running
         stack = state.undo_stack
@@ -867,10 +847,6 @@ def test_random_actions_on_networks_keep_every_view_on_a_fresh_derivation(window
           *(f"{n:5} {what}" for what, n in sorted(walk.tally.items())), sep="\n")
 
 
-@pytest.mark.xfail(strict=True, reason="found by the walk: MainWindow.refresh (gui/main_window.py) builds the "
-                   "shown record, whose hidden terms come from walk.hidden_from, before walk.set_derivation "
-                   "gives the walk the new derivation's stops; the walk then stays at its stop without "
-                   "announcing it, so the diagram and the loss plot keep the hidden set of the old shape")
 def test_predict_mode_hides_the_same_terms_everywhere_after_the_shape_changes(window, qtbot):
     window.choose_example("mazur")
     window.flush()
@@ -889,10 +865,6 @@ def test_predict_mode_hides_the_same_terms_everywhere_after_the_shape_changes(wi
     assert window.diagram.texts["h1.value"].text() == "h₁ = ?"   # ... and so must the diagram
 
 
-@pytest.mark.xfail(strict=True, reason="found by the walk: an answer revealed in predict mode is hidden again by "
-                   "the next redraw (WalkPanel.set_derivation -> _show(announce=False) resets revealed), but "
-                   "MainWindow.refresh built the shown record, hence the diagram's hidden terms, before that: "
-                   "the diagram keeps showing what the table hides again")
 def test_predict_mode_hides_the_same_terms_everywhere_after_an_edit_following_a_reveal(window, qtbot):
     window.choose_example("mazur")
     window.flush()
