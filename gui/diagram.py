@@ -544,6 +544,11 @@ class NetworkDiagram(QGraphicsView):
         editor.show()
         editor.raise_()
 
+    def revert_editor(self):
+        """The selected element's box shows the state's value again (an edit was refused)."""
+        self.editor.lineEdit().setModified(False)
+        self._place_editor()
+
     def _on_editor_value(self, value):
         if self._selected:
             self.elementEdited.emit(self._selected, value)

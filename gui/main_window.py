@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
         if built is None or not applied:
             # No change to redraw for: a refused, empty or declined edit shows the state's value again.
             self._display_inputs(self.shown())
+            self.diagram.revert_editor()
         return applied
 
     def initialize(self, scheme):
