@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import DEFAULTS, INPUTS, PARAMS, InputError, Spec, Trainer
@@ -181,10 +181,17 @@ class ExplorerState(QObject):
                 self._checks = _checks(trainer, index)
             elif self._checking != self._cache[0]:
                 self._checking = key = self._cache[0]
-                # A frozen view: training may go on while the worker reads this state.
-                job = self._worker.submit(_checks, trainer.frozen(index + 1), index)
-                job.add_done_callback(lambda done: self._announce(key, done))
+                # A frozen view: training may go on while the worker reads this state.  Started
+                # once the views have painted: the worker holds the interpreter for much of it.
+                frozen = trainer.frozen(index + 1)
+                QTimer.singleShot(0, self, lambda: self._submit(key, frozen, index))
         return self._checks
+
+    def _submit(self, key, trainer, index):
+        if key != self._checking:
+            return   # another state is shown already: its own check was asked for
+        job = self._worker.submit(_checks, trainer, index)
+        job.add_done_callback(lambda done: self._announce(key, done))
 
     def _checks_in_background(self, trainer, index):
         """Whether a state's checks take long enough to keep off the window's
