@@ -186,6 +186,23 @@ def evaluate(spec, params, x, y, alpha, state=None):
     return values
 
 
+class _LazyTerm(Term):
+    """An element's record whose substitution is written when first read: a
+    window shows a few rows of the hundreds a wide network has (the CSV reads
+    them all, and gets the same text)."""
+
+    @property
+    def substitution(self):
+        text = self.__dict__["_substitution"]
+        if callable(text):
+            text = self.__dict__["_substitution"] = text()
+        return text
+
+    @substitution.setter
+    def substitution(self, text):   # the dataclass's __init__ sets it so
+        self.__dict__["_substitution"] = text
+
+
 @dataclass(frozen=True)
 class VectorTerm:
     """A term as the matrix form shows it, with the records of its elements."""
@@ -249,10 +266,10 @@ def derive(spec, params, x, y, alpha, state=None):
         parts = []
         for (i, j), source in zip(elements.indices(kind), elements.element_sources(t.source, key)):
             name = elements.name(t.var, kind, i, j)
-            text = batch_text or substitution(source, flat)
-            parts.append(Term(elements.element_id(t.id, kind, i, j), expr.symbol(name),
-                              _element_formula(source), text, flat[name], t.section, t.node,
-                              per_sample=per_sample and not t.mean))
+            text = batch_text or functools.partial(substitution, source, flat)
+            parts.append(_LazyTerm(elements.element_id(t.id, kind, i, j), expr.symbol(name),
+                                   _element_formula(source), text, flat[name], t.section, t.node,
+                                   per_sample=per_sample and not t.mean))
         records.extend(parts)
         vectors.append(VectorTerm(t.id, t.symbol, elements.matrix_formula(t.source, key),
                                   batch_text or elements.matrix_substitution(t.source, key, shown_all),
