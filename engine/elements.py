@@ -11,6 +11,7 @@ chain; :func:`matrix_formula` renders the line itself (``∂L/∂z₂ h₁ᵀ``)
 """
 
 import ast
+import copy
 import functools
 from dataclasses import dataclass
 
@@ -151,7 +152,6 @@ class _Display(ast.NodeTransformer):
 
 
 def _display(node, kinds):
-    import copy
     return ast.fix_missing_locations(_Display(kinds).visit(copy.deepcopy(node)))
 
 
