@@ -364,9 +364,9 @@ class ExplorerState(QObject):
                           y=DEFAULTS["y"] if chain else np.full(layers[-1], 0.5))
         elif tuple(layers) == REFERENCE_LAYERS or old == REFERENCE_LAYERS:
             # The chain keeps its samples as numbers, a network as (n, 1) columns.
-            x, y, batch_size, seed_ = samples
+            x, y, batch_size, shuffle = samples
             shape = (-1,) if tuple(layers) == REFERENCE_LAYERS else (-1, 1)
-            samples = (np.reshape(x, shape), np.reshape(y, shape), batch_size, seed_)
+            samples = (np.reshape(x, shape), np.reshape(y, shape), batch_size, shuffle)
         values = dict(values, **params)
         text = f"Layers {'-'.join(map(str, layers))} ({SCHEME_NAMES[scheme]}, seed {seed})"
         return self.network_command(spec, values, samples, text)
