@@ -11,6 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks import table  # noqa: E402
+
 TARGET_MS = 8.0
 ROUNDS = 60
 PANE = (632, 351)   # the diagram's viewport in the window at 1280×800
@@ -51,13 +53,11 @@ def measure(rounds=ROUNDS):
 
 def results():
     median = statistics.median(measure())
-    return [{"name": "diagram repaint, 8 units a layer", "ours": median, "reference": None,
-             "unit": "ms", "ratio": None, "target": TARGET_MS, "met": median <= TARGET_MS}]
+    return [table.absolute("diagram repaint, 8 units a layer", median, "ms", TARGET_MS)]
 
 
 def main():
-    for r in results():
-        print(f"{r['name']}: {r['ours']:.2f} ms (target ≤ {r['target']:g} ms): {'met' if r['met'] else 'MISSED'}")
+    table.print_absolute(results())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import time
 from engine.landscape import grid
 from engine.limits import DEFAULTS, PARAMS
 
+from benchmarks import table
+
 TARGET_MS = 100.0
 ROUNDS = 15
 
@@ -20,13 +22,11 @@ def results():
         grid(params, [2.0], [4.0], "W1", "W2", (-2.0, 3.0), (-2.0, 3.0))
         times.append((time.perf_counter() - start) * 1e3)
     median = statistics.median(times)
-    return [{"name": "loss landscape, 200×200 grid, 1 sample", "ours": median, "reference": None,
-             "unit": "ms", "ratio": None, "target": TARGET_MS, "met": median <= TARGET_MS}]
+    return [table.absolute("loss landscape, 200×200 grid, 1 sample", median, "ms", TARGET_MS)]
 
 
 def main():
-    for r in results():
-        print(f"{r['name']}: {r['ours']:.2f} ms (target ≤ {r['target']:g} ms): {'met' if r['met'] else 'MISSED'}")
+    table.print_absolute(results())
 
 
 if __name__ == "__main__":

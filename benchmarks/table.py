@@ -75,3 +75,16 @@ def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def absolute(name, ours, unit, target):
+    """The record of a figure with an absolute target (no reference), met at or below it."""
+    return {"name": name, "ours": ours, "reference": None, "unit": unit, "ratio": None, "target": target,
+            "met": ours <= target}
+
+
+def print_absolute(records):
+    """A small benchmark module's own main: each absolute figure on one line."""
+    for r in records:
+        print(f"{r['name']}: {r['ours']:.2f} {r['unit']} (target ≤ {r['target']:g} {r['unit']}): "
+              f"{'met' if r['met'] else 'MISSED'}")

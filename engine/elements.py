@@ -13,6 +13,7 @@ chain; :func:`matrix_formula` renders the line itself (``∂L/∂z₂ h₁ᵀ``)
 import ast
 import copy
 import functools
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,25 @@ def element_id(term_id, kind, i, j):
     if kind.form == SCALAR:
         return term_id
     return f"{term_id}[{i}]" if kind.form == VECTOR else f"{term_id}[{i},{j}]"
+
+
+_PLACE = re.compile(r"(.+?)\[(\d+)(?:,(\d+))?\]")
+
+
+def place(element):
+    """``(name, row, column)`` of an element's id, 0-based (a vector's column 0):
+    ``W2[1,2]`` -> ("W2", 0, 1), ``b1[3]`` -> ("b1", 2, 0); None for an id without an index."""
+    match = _PLACE.fullmatch(element)
+    if match is None:
+        return None
+    return match[1], int(match[2]) - 1, int(match[3] or 1) - 1
+
+
+def element_symbol(element):
+    """An element's id as a learner reads it: ``dL/dW2[1,2]`` -> ∂L/∂W₂[1,2]
+    (a term's id without an index, its symbol)."""
+    base, bracket, index = element.partition("[")
+    return expr.symbol(base) + bracket + index
 
 
 def indices(kind):

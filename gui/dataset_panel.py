@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QAbstractSpinBox, QCheckBox, Q
 
 from engine.dataset import PRESET_TEXT, PRESETS, check_columns, check_dataset, preset, preset_text, presets_for
 
-from .data_plot import MIN_RANGE, DataPlot  # noqa: F401  (the window takes the Data tab from here)
 from .dataset_model import DatasetModel
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"

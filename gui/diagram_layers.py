@@ -21,11 +21,12 @@ import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import (QDoubleSpinBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
                                QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem)
 
 from engine import LIMITS
+from engine.elements import element_symbol, place
 from engine.expr import number, symbol
 from engine.saturation import flag_explanation, flag_words, saturated_units
 
@@ -58,12 +59,6 @@ def sign_colour(value):
 
 def text_colour(value):
     return POSITIVE_TEXT if value >= 0 else NEGATIVE_TEXT
-
-
-def element_symbol(element):
-    """``dL/dW2[1,2]`` as ∂L/∂W₂[1,2]: the name as the chain writes it, the index as typed."""
-    base, bracket, index = element.partition("[")
-    return symbol(base) + (bracket + index)
 
 
 def column_names(layers):
@@ -474,9 +469,8 @@ class LayeredScene(QGraphicsScene):
 
     def parameter(self, element):
         """A weight's or bias's value: W2[1,2] -> values["W2"][0, 1]."""
-        name, _, index = element.partition("[")
-        i, _, j = index[:-1].partition(",")
-        return float(self._values[name][int(i) - 1, int(j or 1) - 1])
+        name, row, column = place(element)
+        return float(self._values[name][row, column])
 
     def _write(self):
         g = self.geometry

@@ -20,7 +20,6 @@ Orientation: the image holds ``L`` exactly as ``grid`` returns it,
 pixel.  A loss that overflowed (inf) is held as NaN (drawn transparent).
 """
 
-import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,8 +27,9 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import LIMITS, PARAMS
-from engine.expr import number, symbol
+from engine.expr import number
 from engine import landscape
+from engine.elements import element_symbol, place
 
 from .shown import DrawnWhenVisible
 
@@ -40,7 +40,6 @@ COLOUR_TOP_QUANTILE = 0.95   # losses above it saturate, so a few huge ones do n
 NETWORK_BUDGET = 8_000_000   # a network's grid: at most about this many points × samples × widest layer
 MIN_SIZE = 41                # … but never fewer points a side than this
 RUNNING_BUDGET = 2_000_000   # while training runs, a network's map costlier than this is kept
-_ELEMENT = re.compile(r"([Wb]\d+)\[(\d+)(?:,(\d+))?\]")
 
 
 def axis_range(name, value):
@@ -64,17 +63,10 @@ def grid_size(spec, samples):
 def element_value(params, name):
     """The value of parameter ``name`` in ``params``: the chain's number, or
     a network's element (``W2[1,2]``: row 1, column 2 of W2; ``b1[3]``)."""
-    match = _ELEMENT.fullmatch(name)
-    if match is None:
+    where = place(name)
+    if where is None:
         return params[name]
-    row, column = int(match[2]) - 1, int(match[3] or 1) - 1
-    return float(np.asarray(params[match[1]])[row, column])
-
-
-def element_symbol(name):
-    """``W₂[1,2]`` for ``W2[1,2]``, the chain's ``W1`` as it is."""
-    match = _ELEMENT.fullmatch(name)
-    return name if match is None else symbol(match[1]) + name[len(match[1]):]
+    return float(np.asarray(params[where[0]])[where[1], where[2]])
 
 
 def thin(count, limit=MAX_PATH_POINTS):

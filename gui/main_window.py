@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
 
 from engine import PARAMS, InputError, csvio
 from engine.dataset import csv_chunks, read_csv
+from engine.elements import element_symbol
 from engine.expr import number, symbol
 from engine.init import (SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, initialize, initialize_network,
                          random_seed)
@@ -22,7 +23,8 @@ from engine.terms import field_text
 
 from . import run_until
 from .compare_view import CompareView
-from .dataset_panel import DataPlot, DatasetPanel
+from .data_plot import DataPlot
+from .dataset_panel import DatasetPanel
 from .derivation_table import DerivationTable
 from .diagram import NetworkDiagram
 from .gradient_plot import GradientPlot
@@ -516,8 +518,7 @@ class MainWindow(QMainWindow):
 
     def set_element(self, element, value):
         """One element of a wider network's parameter, x or y typed (``W2[1,2]``)."""
-        name, _, index = element.partition("[")
-        self._apply(f"{symbol(name)}[{index}", lambda: self.state.element_command(element, value))
+        self._apply(element_symbol(element), lambda: self.state.element_command(element, value))
 
     def set_spec(self, field, value):
         self._apply(field_text(field), lambda: self.state.spec_command(field, value))

@@ -4,7 +4,6 @@ when something changed.  No arithmetic of its own."""
 
 import concurrent.futures
 import dataclasses
-import re
 import weakref
 
 import numpy as np
@@ -17,7 +16,7 @@ from engine import DEFAULTS, INPUTS, PARAMS, InputError, Spec, Trainer
 from engine.compiled import row_for
 from engine.dataset import check_dataset
 from engine.examples import EXAMPLES, EXAMPLE_TEXT, samples as example_samples
-from engine.expr import symbol
+from engine.elements import element_symbol, place
 from engine.gradcheck import trainer_checks
 from engine.init import SCHEME_NAMES, initialize, initialize_network
 from engine.layers import params_of
@@ -42,12 +41,6 @@ def _parameter_count(trainer):
     if isinstance(trainer, NetworkTrainer):
         return sum(trainer.table.kinds[p].rows * trainer.table.kinds[p].cols for p in trainer.table.params)
     return len(PARAMS)
-
-
-def _element_symbol(element):
-    """``W2[1,2]`` as W₂[1,2]."""
-    name, _, index = element.partition("[")
-    return f"{symbol(name)}[{index}"
 
 
 def _row(spec):
@@ -314,7 +307,7 @@ class ExplorerState(QObject):
         """A hand edit of one element of a wider network's parameter, x or y
         (``"W2[1,2]"``, ``"b1[3]"``, ``"x[2]"``; 1-based): consecutive ones merge."""
         changed, number = self._set_elements({element: value})
-        return self._edit_command(changed, element, text=f"Set {_element_symbol(element)} = {number:g}")
+        return self._edit_command(changed, element, text=f"Set {element_symbol(element)} = {number:g}")
 
     def elements_command(self, values, text):
         """Several elements set at once (a pick on the landscape): one change named ``text``."""
@@ -324,16 +317,16 @@ class ExplorerState(QObject):
         """({name: its array with the elements set}, the last number set), each checked."""
         shown, changed, number = self.edited_values(), {}, None
         for element, value in values.items():
-            match = re.fullmatch(r"(W[1-9]|b[1-9]|x|y)\[(\d+)(?:,(\d+))?\]", element)
-            if match is None or match[1] not in shown or np.ndim(shown[match[1]]) == 0:
+            where = place(element)
+            if where is None or where[0] not in shown or where[0] == "alpha" or np.ndim(shown[where[0]]) == 0:
                 raise KeyError(element)
-            name, row = match[1], int(match[2]) - 1
+            name = where[0]
             array = changed.setdefault(name, np.array(shown[name], dtype=float))
-            place = (row, int(match[3]) - 1) if match[3] else (row,) + (0,) * (array.ndim - 1)
-            if not all(0 <= i < n for i, n in zip(place, array.shape)):
+            at = where[1:1 + array.ndim]   # x and y are 1-d: their row only
+            if not all(0 <= i < n for i, n in zip(at, array.shape)) or (array.ndim == 1 and where[2]):
                 raise KeyError(element)
             number = check("W1" if name[0] in "Wb" else name, value)   # the parameters' range, x's, y's
-            array[place] = number
+            array[at] = number
         return changed, number
 
     def network_command(self, spec, values, samples=None, text="Change the network"):

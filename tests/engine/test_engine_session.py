@@ -1,7 +1,6 @@
 """The session file: a whole timeline, the shown step and the settings."""
 
 import base64
-import copy
 import io
 import json
 import os
@@ -18,6 +17,7 @@ from engine.compiled import ROW
 from engine.session import FORMAT, VERSION, Session, SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
+from session_damage import JSON_VALUES, assert_opens_or_refuses, assert_random_damage_is_refused, paths, setter
 from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y
 from tests.session_format1 import format1_document, format1_text, rows_of, set_rows
 
@@ -259,17 +259,6 @@ def _set_row_value(index, state, column, value):
     return change
 
 
-def _set(*path_and_value):
-    *path, value = path_and_value
-
-    def change(d):
-        target = d
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return change
-
-
 def _drop(*path):
     def change(d):
         target = d
@@ -289,73 +278,73 @@ def _both(*changes):
 # Wrong in a file of either format.
 BAD_DOCUMENTS = {
     "format missing": (_drop("format"), "not a Backprop Explorer session"),
-    "format different": (_set("format", "spreadsheet"), "not a Backprop Explorer session"),
-    "format not text": (_set("format", 1), "not a Backprop Explorer session"),
+    "format different": (setter("format", "spreadsheet"), "not a Backprop Explorer session"),
+    "format not text": (setter("format", 1), "not a Backprop Explorer session"),
     "version missing": (_drop("version"), 'has no "version"'),
-    "version as text": (_set("version", "1"), "version.*whole number, not text"),
-    "version as bool": (_set("version", True), "version.*whole number, not true/false"),
-    "version as float": (_set("version", 1.0), "version.*whole number"),
-    "future version": (_set("version", 4), r"made by a newer version of Backprop Explorer "
+    "version as text": (setter("version", "1"), "version.*whole number, not text"),
+    "version as bool": (setter("version", True), "version.*whole number, not true/false"),
+    "version as float": (setter("version", 1.0), "version.*whole number"),
+    "future version": (setter("version", 4), r"made by a newer version of Backprop Explorer "
                                            r"\(format 4\); this version reads formats 1 to 3"),
-    "version zero": (_set("version", 0), "version 0 is unknown"),
+    "version zero": (setter("version", 0), "version 0 is unknown"),
     "saved_at missing": (_drop("saved_at"), 'has no "saved_at"'),
-    "saved_at number": (_set("saved_at", 5), "saving.*must be text"),
-    "saved_at not a date": (_set("saved_at", "yesterday"), "not a date and time"),
-    "saved_at overflowing": (_set("saved_at", "9999-12-31T23:59:59-23:59"), "not a date and time"),
+    "saved_at number": (setter("saved_at", 5), "saving.*must be text"),
+    "saved_at not a date": (setter("saved_at", "yesterday"), "not a date and time"),
+    "saved_at overflowing": (setter("saved_at", "9999-12-31T23:59:59-23:59"), "not a date and time"),
     "cursor missing": (_drop("cursor"), 'has no "cursor"'),
-    "cursor as text": (_set("cursor", "12"), "shown step.*whole number, not text"),
-    "cursor as float": (_set("cursor", 12.0), "shown step.*whole number"),
-    "cursor as bool": (_set("cursor", True), "shown step.*true/false"),
-    "cursor negative": (_set("cursor", -1), "shown step.*is -1"),
-    "cursor past the end": (_set("cursor", 33), "shown step.*is 33.*0 to 32"),
+    "cursor as text": (setter("cursor", "12"), "shown step.*whole number, not text"),
+    "cursor as float": (setter("cursor", 12.0), "shown step.*whole number"),
+    "cursor as bool": (setter("cursor", True), "shown step.*true/false"),
+    "cursor negative": (setter("cursor", -1), "shown step.*is -1"),
+    "cursor past the end": (setter("cursor", 33), "shown step.*is 33.*0 to 32"),
     "settings missing": (_drop("settings"), 'has no "settings"'),
-    "settings a list": (_set("settings", [1, 2]), "settings must be an object"),
-    "settings nested": (_set("settings", "speed", {"value": 1}), "setting 'speed'.*not an object"),
-    "settings list value": (_set("settings", "speed", [1]), "setting 'speed'.*not a list"),
-    "settings null value": (_set("settings", "speed", None), "setting 'speed'.*not null"),
-    "settings huge int": (_set("settings", "speed", 10 ** 25), "setting 'speed'.*too large"),
+    "settings a list": (setter("settings", [1, 2]), "settings must be an object"),
+    "settings nested": (setter("settings", "speed", {"value": 1}), "setting 'speed'.*not an object"),
+    "settings list value": (setter("settings", "speed", [1]), "setting 'speed'.*not a list"),
+    "settings null value": (setter("settings", "speed", None), "setting 'speed'.*not null"),
+    "settings huge int": (setter("settings", "speed", 10 ** 25), "setting 'speed'.*too large"),
     "segments missing": (_drop("segments"), 'has no "segments"'),
-    "segments empty": (_set("segments", []), "no segments"),
-    "segments an object": (_set("segments", {}), "segments.*must be a list"),
-    "segment a number": (_set("segments", 1, 7), "segment 2 must be an object"),
+    "segments empty": (setter("segments", []), "no segments"),
+    "segments an object": (setter("segments", {}), "segments.*must be a list"),
+    "segment a number": (setter("segments", 1, 7), "segment 2 must be an object"),
     "segment x missing": (_drop("segments", 0, "x"), 'segment 1 has no "x"'),
     "segment y missing": (_drop("segments", 1, "y"), 'segment 2 has no "y"'),
     "segment alpha missing": (_drop("segments", 2, "alpha"), 'segment 3 has no "alpha"'),
     "segment length missing": (_drop("segments", 0, "length"), 'segment 1 has no "length"'),
-    "x as text": (_set("segments", 0, "x", "2.0"), "segment 1: the samples x must be a list"),
-    "x sample as text": (_set("segments", 1, "x", 1, "2.0"),
+    "x as text": (setter("segments", 0, "x", "2.0"), "segment 1: the samples x must be a list"),
+    "x sample as text": (setter("segments", 1, "x", 1, "2.0"),
                          "segment 2: sample 2 of x must be a number, not text"),
-    "y sample as bool": (_set("segments", 0, "y", 0, False), "sample 1 of y.*true/false"),
-    "y sample as null": (_set("segments", 0, "y", 0, None), "sample 1 of y.*null"),
-    "x and y lengths differ": (_set("segments", 1, "y", [1.0]), "segment 2: x and y.*same"),
-    "x and y empty": (_both(_set("segments", 0, "x", []), _set("segments", 0, "y", [])),
+    "y sample as bool": (setter("segments", 0, "y", 0, False), "sample 1 of y.*true/false"),
+    "y sample as null": (setter("segments", 0, "y", 0, None), "sample 1 of y.*null"),
+    "x and y lengths differ": (setter("segments", 1, "y", [1.0]), "segment 2: x and y.*same"),
+    "x and y empty": (_both(setter("segments", 0, "x", []), setter("segments", 0, "y", [])),
                       "segment 1: x and y.*non-zero length"),
-    "x out of range": (_set("segments", 0, "x", 0, 1e308), "segment 1: x: 1e\\+308 is outside"),
-    "y out of range": (_set("segments", 1, "y", 2, -5000.0), "segment 2: y: -5000 is outside"),
-    "alpha as text": (_set("segments", 0, "alpha", "0.01"), "segment 1: the learning rate alpha "
+    "x out of range": (setter("segments", 0, "x", 0, 1e308), "segment 1: x: 1e\\+308 is outside"),
+    "y out of range": (setter("segments", 1, "y", 2, -5000.0), "segment 2: y: -5000 is outside"),
+    "alpha as text": (setter("segments", 0, "alpha", "0.01"), "segment 1: the learning rate alpha "
                                                            "must be a number, not text"),
-    "alpha as bool": (_set("segments", 0, "alpha", True), "alpha.*true/false"),
-    "alpha negative": (_set("segments", 0, "alpha", -0.5), "segment 1: alpha: -0.5 is outside"),
-    "alpha huge": (_set("segments", 2, "alpha", 1e308), "segment 3: alpha.*outside"),
-    "length as text": (_set("segments", 0, "length", "10"), "length.*whole number, not text"),
-    "length as bool": (_set("segments", 0, "length", True), "length.*true/false"),
-    "length zero": (_set("segments", 0, "length", 0), "at least 1"),
+    "alpha as bool": (setter("segments", 0, "alpha", True), "alpha.*true/false"),
+    "alpha negative": (setter("segments", 0, "alpha", -0.5), "segment 1: alpha: -0.5 is outside"),
+    "alpha huge": (setter("segments", 2, "alpha", 1e308), "segment 3: alpha.*outside"),
+    "length as text": (setter("segments", 0, "length", "10"), "length.*whole number, not text"),
+    "length as bool": (setter("segments", 0, "length", True), "length.*true/false"),
+    "length zero": (setter("segments", 0, "length", 0), "at least 1"),
 }
 
 # Wrong only in a file of format 1, which holds every state.
 BAD_FORMAT1_DOCUMENTS = {
     "columns missing": (_drop("columns"), 'has no "columns"'),
-    "columns reordered": (_set("columns", list(ROW[::-1])), "columns"),
-    "columns short": (_set("columns", list(ROW[:-1])), "columns"),
+    "columns reordered": (setter("columns", list(ROW[::-1])), "columns"),
+    "columns short": (setter("columns", list(ROW[:-1])), "columns"),
     "segment rows missing": (_drop("segments", 0, "rows"), 'segment 1 has no "rows"'),
-    "length differs from rows": (_set("segments", 0, "length", 9), "hold 10 states.*says 9"),
-    "rows as number": (_set("segments", 0, "rows", 5), "must be base64 text, not a number"),
-    "rows not base64": (_set("segments", 0, "rows", "@@not base64@@"), "not valid base64"),
-    "rows non-ascii": (_set("segments", 0, "rows", "ÄÖÜ="), "not valid base64"),
-    "rows bad padding": (_set("segments", 0, "rows", "QUJ"), "not valid base64"),
-    "rows partial state": (_set("segments", 0, "rows", base64.b64encode(bytes(100)).decode()),
+    "length differs from rows": (setter("segments", 0, "length", 9), "hold 10 states.*says 9"),
+    "rows as number": (setter("segments", 0, "rows", 5), "must be base64 text, not a number"),
+    "rows not base64": (setter("segments", 0, "rows", "@@not base64@@"), "not valid base64"),
+    "rows non-ascii": (setter("segments", 0, "rows", "ÄÖÜ="), "not valid base64"),
+    "rows bad padding": (setter("segments", 0, "rows", "QUJ"), "not valid base64"),
+    "rows partial state": (setter("segments", 0, "rows", base64.b64encode(bytes(100)).decode()),
                            "100 bytes, not a whole number of states of 104 bytes"),
-    "rows empty": (_set("segments", 0, "rows", ""), "hold 0 states"),
+    "rows empty": (setter("segments", 0, "rows", ""), "hold 0 states"),
     "rows with nan": (_set_row_value(1, 4, 7, float("nan")),
                       r"segment 2: rows contain a non-finite value \(dL/dW1 of state 4 is nan\)"),
     "rows with inf": (_set_row_value(0, 0, 6, float("-inf")),
@@ -366,23 +355,23 @@ BAD_FORMAT1_DOCUMENTS = {
 # Wrong only in a file of format 2, which holds each segment's first state.
 BAD_FORMAT2_DOCUMENTS = {
     "start missing": (_drop("segments", 1, "start"), 'segment 2 has no "start"'),
-    "start a list": (_set("segments", 0, "start", [0.5] * 6), r'segment 1: its first state \("start"\) '
+    "start a list": (setter("segments", 0, "start", [0.5] * 6), r'segment 1: its first state \("start"\) '
                                                               r'must be an object.*not a list'),
     "start without W2": (_drop("segments", 2, "start", "W2"), r'segment 3: its first state \("start"\) '
                                                              r'has no "W2"'),
-    "start with an unknown entry": (_set("segments", 0, "start", "W4", 1.0), "entry 'W4'.*it keeps W1, b1"),
-    "start with an optimizer's state": (_set("segments", 0, "start", "m_W1", 0.0),
+    "start with an unknown entry": (setter("segments", 0, "start", "W4", 1.0), "entry 'W4'.*it keeps W1, b1"),
+    "start with an optimizer's state": (setter("segments", 0, "start", "m_W1", 0.0),
                                         "entry 'm_W1' its network does not keep"),
-    "start value as text": (_set("segments", 1, "start", "b2", "0.05"),
+    "start value as text": (setter("segments", 1, "start", "b2", "0.05"),
                             "segment 2: b₂ of its first state must be a number, not text"),
-    "start value as null": (_set("segments", 1, "start", "b2", None), "must be a number, not null"),
-    "start value as bool": (_set("segments", 1, "start", "b2", True), "must be a number, not true/false"),
-    "start out of range": (_set("segments", 2, "start", "W1", 1e308), "segment 3: W1: 1e\\+308 is outside"),
-    "start a huge whole number": (_set("segments", 2, "start", "W1", 10 ** 25),
+    "start value as null": (setter("segments", 1, "start", "b2", None), "must be a number, not null"),
+    "start value as bool": (setter("segments", 1, "start", "b2", True), "must be a number, not true/false"),
+    "start out of range": (setter("segments", 2, "start", "W1", 1e308), "segment 3: W1: 1e\\+308 is outside"),
+    "start a huge whole number": (setter("segments", 2, "start", "W1", 10 ** 25),
                                   "segment 3: W1: 1e\\+25 is outside"),
-    "length far too long": (_set("segments", 0, "length", 10 ** 15),
+    "length far too long": (setter("segments", 0, "length", 10 ** 15),
                             r'segment 1: the "length" is 1,000,000,000,000,000 states'),
-    "length past a divergence": (_both(_set("segments", 0, "alpha", 50.0), _set("segments", 0, "length", 1000)),
+    "length past a divergence": (_both(setter("segments", 0, "alpha", 50.0), setter("segments", 0, "length", 1000)),
                                  "segment 1: training stops at state"),
 }
 
@@ -452,52 +441,19 @@ def test_garbage_bytes_are_refused(tmp_path):
 
 
 def test_random_damage_raises_only_session_error():
-    text = _text(_timeline())
-    rng = random.Random(3)
-    opened = 0
-    for _ in range(300):
-        chars = list(text)
-        for _ in range(rng.randint(1, 4)):
-            at = rng.randrange(len(chars))
-            chars[at] = rng.choice('0123456789.-eE"{}[],: tfnaN' + chr(rng.randrange(32, 0x2FF)))
-        try:
-            _load("".join(chars))
-            opened += 1
-        except SessionError as error:
-            assert str(error)
-    assert opened < 300
+    assert_random_damage_is_refused(_text(_timeline()), random.Random(3), 300)
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-10 ** 20, 10 ** 20) | st.floats(allow_nan=False)
-    | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
-    max_leaves=6)
-
-
-def _paths(value, path=()):
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, path + (key,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value[:3]):
-            yield from _paths(item, path + (i,))
 
 
 _SMALL = json.loads(_text(Timeline(Trainer(dict(EXAMPLE), [1.0, 2.0], [3.0, 4.0], 0.1)), cursor=0))
-_SMALL_PATHS = [p for p in _paths(_SMALL) if p]
+_SMALL_PATHS = [p for p in paths(_SMALL) if p]
 
 
 @settings(max_examples=150, deadline=None)
-@given(where=st.sampled_from(_SMALL_PATHS), value=_JSON)
+@given(where=st.sampled_from(_SMALL_PATHS), value=JSON_VALUES)
 def test_any_value_anywhere_opens_or_raises_session_error(where, value):
-    document = copy.deepcopy(_SMALL)
-    _set(*where, value)(document)
-    try:
-        _load(json.dumps(document))
-    except SessionError as error:
-        assert str(error)
+    assert_opens_or_refuses(_SMALL, where, value)
 
 
 # --- files ---------------------------------------------------------------

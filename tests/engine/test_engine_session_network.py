@@ -1,7 +1,6 @@
 """Sessions of networks of any shape (format 3), and of lines that mix the
 chain and networks; files of formats 1 and 2 still open as before."""
 
-import copy
 import io
 import json
 import random
@@ -19,6 +18,7 @@ from engine.network_training import NetworkTrainer
 from engine.session import CHAIN_VERSION, VERSION, SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
+from session_damage import JSON_VALUES, assert_opens_or_refuses, assert_random_damage_is_refused, paths, setter
 from engine.training import Trainer
 from tests.session_format1 import format1_document
 
@@ -271,17 +271,6 @@ def _document():
     return json.loads(_text(line, cursor=5))
 
 
-def _set(*path_and_value):
-    *path, value = path_and_value
-
-    def change(d):
-        target = d
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return change
-
-
 def _drop(*path):
     def change(d):
         target = d
@@ -299,106 +288,106 @@ def _both(*changes):
 
 
 BAD = {
-    "format 2 with a network": (_set("version", 2), r"segment 2: its network has layers 2-2-2, which only "
+    "format 2 with a network": (setter("version", 2), r"segment 2: its network has layers 2-2-2, which only "
                                                     r"files of format 3 hold, but the file says format 2"),
-    "format 1 with a network": (_both(_set("version", 1), _set("columns", list(ROW))),
+    "format 1 with a network": (_both(setter("version", 1), setter("columns", list(ROW))),
                                 "segment 2: its network has layers 2-2-2.*says format 1"),
-    "a future format": (_set("version", 4), r"made by a newer version of Backprop Explorer \(format 4\); "
+    "a future format": (setter("version", 4), r"made by a newer version of Backprop Explorer \(format 4\); "
                                             r"this version reads formats 1 to 3"),
     # The shape.
-    "layers too wide": (_set("segments", 1, "spec", "layers", [2, 9, 2]),
+    "layers too wide": (setter("segments", 1, "spec", "layers", [2, 9, 2]),
                         r"segment 2: the layers \(\"layers\"\): must be 2 to 6 widths from 1 to 8, got \[2, 9, 2\]"),
-    "layers too deep": (_set("segments", 1, "spec", "layers", [2] * 7), "segment 2: the layers.*2 to 6 widths"),
-    "layers one number": (_set("segments", 1, "spec", "layers", [2]), "segment 2: the layers.*2 to 6 widths"),
-    "layers zero wide": (_set("segments", 2, "spec", "layers", [1, 0, 1]), "segment 3: the layers.*from 1 to 8"),
-    "layers as text": (_set("segments", 1, "spec", "layers", "2-2-2"), "segment 2: the layers.*got '2-2-2'"),
-    "layers of floats": (_set("segments", 1, "spec", "layers", [2.0, 2, 2]), "segment 2: the layers"),
-    "layers of bools": (_set("segments", 2, "spec", "layers", [True, 3, True]), "segment 3: the layers"),
-    "an unknown output activation": (_set("segments", 1, "spec", "output_activation", "softmax"),
+    "layers too deep": (setter("segments", 1, "spec", "layers", [2] * 7), "segment 2: the layers.*2 to 6 widths"),
+    "layers one number": (setter("segments", 1, "spec", "layers", [2]), "segment 2: the layers.*2 to 6 widths"),
+    "layers zero wide": (setter("segments", 2, "spec", "layers", [1, 0, 1]), "segment 3: the layers.*from 1 to 8"),
+    "layers as text": (setter("segments", 1, "spec", "layers", "2-2-2"), "segment 2: the layers.*got '2-2-2'"),
+    "layers of floats": (setter("segments", 1, "spec", "layers", [2.0, 2, 2]), "segment 2: the layers"),
+    "layers of bools": (setter("segments", 2, "spec", "layers", [True, 3, True]), "segment 3: the layers"),
+    "an unknown output activation": (setter("segments", 1, "spec", "output_activation", "softmax"),
                                      "segment 2: .*output_activation.*unknown activation 'softmax'"),
-    "another shape than the start's": (_set("segments", 1, "spec", "layers", [2, 3, 2]),
+    "another shape than the start's": (setter("segments", 1, "spec", "layers", [2, 3, 2]),
                                        r"segment 2: W₁ of its first state must be a 3×2 matrix: a list of 3 rows, "
                                        r"each a list of 2 numbers, not a list of 2"),
     # The samples.
-    "x a number": (_set("segments", 1, "x", 0.5), "segment 2: the samples x must be a list of samples, "
+    "x a number": (setter("segments", 1, "x", 0.5), "segment 2: the samples x must be a list of samples, "
                                                   "each a list of 2 numbers, not a number"),
-    "a sample a number": (_set("segments", 1, "x", 2, 0.5), r"segment 2: sample 3 of x must be a list of 2 numbers "
+    "a sample a number": (setter("segments", 1, "x", 2, 0.5), r"segment 2: sample 3 of x must be a list of 2 numbers "
                                                             r"\(the input layer's width\), not a number \(0.5\)"),
-    "a sample too short": (_set("segments", 1, "y", 0, [0.5]),
+    "a sample too short": (setter("segments", 1, "y", 0, [0.5]),
                            r"segment 2: sample 1 of y must be a list of 2 numbers "
                                                                r"\(the output layer's width\), not a list of 1"),
-    "a sample too long": (_set("segments", 2, "x", 1, [1.0, 2.0]),
+    "a sample too long": (setter("segments", 2, "x", 1, [1.0, 2.0]),
                           "segment 3: sample 2 of x must be a list of 1 number "),
-    "a sample's value as text": (_set("segments", 1, "x", 4, 1, "0.5"),
+    "a sample's value as text": (setter("segments", 1, "x", 4, 1, "0.5"),
                                  "segment 2: sample 5 of x must be a number, not text"),
-    "a sample's value as bool": (_set("segments", 1, "y", 0, 0, True),
+    "a sample's value as bool": (setter("segments", 1, "y", 0, 0, True),
                                  "sample 1 of y must be a number, not true/false"),
-    "a sample's value as null": (_set("segments", 1, "y", 0, 0, None), "sample 1 of y must be a number, not null"),
-    "x and y of different lengths": (_set("segments", 1, "y", [[0.5, 0.5]]),
+    "a sample's value as null": (setter("segments", 1, "y", 0, 0, None), "sample 1 of y must be a number, not null"),
+    "x and y of different lengths": (setter("segments", 1, "y", [[0.5, 0.5]]),
                                      r"segment 2: x and y.*\(x has 5 samples, y has 1\)"),
-    "no samples": (_both(_set("segments", 1, "x", []), _set("segments", 1, "y", [])), "segment 2: x and y.*non-zero"),
-    "x out of range": (_set("segments", 1, "x", 3, 0, 1e308), r"segment 2: sample 4 of x: 1e\+308 is outside the "
+    "no samples": (_both(setter("segments", 1, "x", []), setter("segments", 1, "y", [])), "segment 2: x and y.*non-zero"),
+    "x out of range": (setter("segments", 1, "x", 3, 0, 1e308), r"segment 2: sample 4 of x: 1e\+308 is outside the "
                                                              r"accepted range \[-1000, 1000\]$"),
-    "y a huge whole number": (_set("segments", 2, "y", 0, 0, 10 ** 25),
+    "y a huge whole number": (setter("segments", 2, "y", 0, 0, 10 ** 25),
                               r"segment 3: sample 1 of y: 1e\+25 is outside"),
     # The start.
     "start missing": (_drop("segments", 1, "start"), 'segment 2 has no "start"'),
-    "start a list": (_set("segments", 2, "start", []), r'segment 3: its first state \("start"\) must be an object'),
+    "start a list": (setter("segments", 2, "start", []), r'segment 3: its first state \("start"\) must be an object'),
     "start without b2": (_drop("segments", 1, "start", "b2"), r'segment 2: its first state \("start"\) has no "b2"'),
     "start without t": (_drop("segments", 1, "start", "t"), r'segment 2: its first state \("start"\) has no "t"'),
-    "start with a layer too many": (_set("segments", 1, "start", "W3", [[1.0, 2.0]]),
+    "start with a layer too many": (setter("segments", 1, "start", "W3", [[1.0, 2.0]]),
                                     "segment 2: .*an entry 'W3' its network does not keep; it keeps W1, b1, W2, b2, m_W1"),
-    "start with another optimizer's state": (_set("segments", 2, "start", "m_W1", [[0.0]] * 3),
+    "start with another optimizer's state": (setter("segments", 2, "start", "m_W1", [[0.0]] * 3),
                                              "segment 3: .*an entry 'm_W1' its network does not keep"),
-    "the chain's start for a network": (_set("segments", 1, "start", "W1", 0.5),
+    "the chain's start for a network": (setter("segments", 1, "start", "W1", 0.5),
                                         r"segment 2: W₁ of its first state must be a 2×2 matrix: a list of 2 rows, "
                                         r"each a list of 2 numbers, not a number \(0.5\)"),
-    "a network's start for the chain": (_set("segments", 0, "start", "W1", [[0.5]]),
+    "a network's start for the chain": (setter("segments", 0, "start", "W1", [[0.5]]),
                                         r"segment 1: W₁ of its first state must be a number, not a list"),
-    "a matrix of too few rows": (_set("segments", 1, "start", "W2", [[0.4, 0.45]]),
+    "a matrix of too few rows": (setter("segments", 1, "start", "W2", [[0.4, 0.45]]),
                                  "segment 2: W₂ of its first state must be a 2×2 matrix.*not a list of 1"),
-    "a matrix row too long": (_set("segments", 1, "start", "W2", 1, [0.5, 0.55, 0.6]),
+    "a matrix row too long": (setter("segments", 1, "start", "W2", 1, [0.5, 0.55, 0.6]),
                               "segment 2: W₂ of its first state must be a 2×2 matrix.*its row 2 is a list of 3"),
-    "a matrix row a number": (_set("segments", 2, "start", "W2", [1.0]),
+    "a matrix row a number": (setter("segments", 2, "start", "W2", [1.0]),
                               "segment 3: W₂ of its first state must be a 1×3 matrix.*its row 1 is a number"),
-    "a matrix one deeper": (_set("segments", 1, "start", "W1", 1, [[0.25], 0.3]),
+    "a matrix one deeper": (setter("segments", 1, "start", "W1", 1, [[0.25], 0.3]),
                             r"segment 2: W₁ .*2×2 matrix.*; its row 2, entry 1, is a list of 1$"),
-    "a matrix flattened": (_set("segments", 1, "start", "W1", [0.15, 0.2, 0.25, 0.3]),
+    "a matrix flattened": (setter("segments", 1, "start", "W1", [0.15, 0.2, 0.25, 0.3]),
                            "segment 2: W₁ .*not a list of 4"),
-    "a vector of matrices' rows": (_set("segments", 1, "start", "b1", [[0.35], [0.35]]),
+    "a vector of matrices' rows": (setter("segments", 1, "start", "b1", [[0.35], [0.35]]),
                                    "segment 2: b₁ of its first state must be a list of 2 numbers; its entry 1 is a list of 1"),
-    "a vector too long": (_set("segments", 2, "start", "b1", [0.0, 0.1, -0.1, 0.2]),
+    "a vector too long": (setter("segments", 2, "start", "b1", [0.0, 0.1, -0.1, 0.2]),
                           "segment 3: b₁ of its first state must be a list of 3 numbers, not a list of 4"),
-    "a vector a number": (_set("segments", 2, "start", "b2", 0.5),
+    "a vector a number": (setter("segments", 2, "start", "b2", 0.5),
                           r"segment 3: b₂ of its first state must be a list of 1 number, not a number \(0.5\)"),
-    "an entry as text": (_set("segments", 1, "start", "W1", 0, 1, "0.2"), "segment 2: W₁ of its first state must be "
+    "an entry as text": (setter("segments", 1, "start", "W1", 0, 1, "0.2"), "segment 2: W₁ of its first state must be "
                                                                           "a number, not text"),
-    "an entry as bool": (_set("segments", 1, "start", "b1", 1, False),
+    "an entry as bool": (setter("segments", 1, "start", "b1", 1, False),
                          "b₁ of its first state must be a number, not true/false"),
-    "an entry as null": (_set("segments", 2, "start", "v_W2", 0, 2, None),
+    "an entry as null": (setter("segments", 2, "start", "v_W2", 0, 2, None),
                          "v_W₂ of its first state must be a number, not null"),
-    "an entry out of range": (_set("segments", 1, "start", "W2", 1, 0, 1e308),
+    "an entry out of range": (setter("segments", 1, "start", "W2", 1, 0, 1e308),
                               r"segment 2: W2\[2,1\] of its first state: 1e\+308 is outside the accepted "
                               r"range \[-1000, 1000\]$"),
-    "a vector's entry out of range": (_set("segments", 2, "start", "b2", [-1000.5]),
+    "a vector's entry out of range": (setter("segments", 2, "start", "b2", [-1000.5]),
                                       r"segment 3: b2\[1\] of its first state: -1000.5 is outside the accepted"),
-    "a negative running square": (_set("segments", 1, "start", "v_b1", [0.0, -1e-9]),
+    "a negative running square": (setter("segments", 1, "start", "v_b1", [0.0, -1e-9]),
                                   "segment 2: v_b₁: a running average of squares cannot be negative"),
-    "a fractional counter": (_set("segments", 1, "start", "t", 2.5),
+    "a fractional counter": (setter("segments", 1, "start", "t", 2.5),
                              r"segment 2: t: the update counter must be a whole "
                                                                      r"number from 0 to 2\^53, got 2.5"),
-    "a negative counter": (_set("segments", 1, "start", "t", -1), "segment 2: t: the update counter"),
-    "a counter as a list": (_set("segments", 1, "start", "t", [0]),
+    "a negative counter": (setter("segments", 1, "start", "t", -1), "segment 2: t: the update counter"),
+    "a counter as a list": (setter("segments", 1, "start", "t", [0]),
                             "segment 2: t of its first state must be a number, "
                                                                     "not a list"),
     # The length and the batching.
-    "length past a divergence": (_both(_set("segments", 2, "alpha", 100.0), _set("segments", 2, "start", "W2", [[900.0] * 3]),
-                                       _set("segments", 2, "length", 1000)),
+    "length past a divergence": (_both(setter("segments", 2, "alpha", 100.0), setter("segments", 2, "start", "W2", [[900.0] * 3]),
+                                       setter("segments", 2, "length", 1000)),
                                  r"segment 3: training stops at state .*but the file says the segment has 1,000 states"),
-    "a batch size of zero": (_set("segments", 1, "batch_size", 0), "segment 2: the mini-batch size.*at least 1"),
-    "a batch size as text": (_set("segments", 1, "batch_size", "2"), "segment 2: the mini-batch size.*whole number"),
-    "a shuffle seed negative": (_set("segments", 1, "shuffle_seed", -1), "segment 2: the shuffling seed.*at least 0"),
-    "the cursor past the end": (_set("cursor", 12), r"shown step.*is 12.*0 to 11"),
+    "a batch size of zero": (setter("segments", 1, "batch_size", 0), "segment 2: the mini-batch size.*at least 1"),
+    "a batch size as text": (setter("segments", 1, "batch_size", "2"), "segment 2: the mini-batch size.*whole number"),
+    "a shuffle seed negative": (setter("segments", 1, "shuffle_seed", -1), "segment 2: the shuffling seed.*at least 0"),
+    "the cursor past the end": (setter("cursor", 12), r"shown step.*is 12.*0 to 11"),
 }
 
 
@@ -445,52 +434,19 @@ def test_a_wide_file_whose_states_would_not_fit_in_memory_is_refused(monkeypatch
 
 
 def test_random_damage_raises_only_session_error():
-    text = json.dumps(_document(), indent=1)
-    rng = random.Random(5)
-    opened = 0
-    for _ in range(200):
-        chars = list(text)
-        for _ in range(rng.randint(1, 4)):
-            at = rng.randrange(len(chars))
-            chars[at] = rng.choice('0123456789.-eE"{}[],: tfnaN' + chr(rng.randrange(32, 0x2FF)))
-        try:
-            _load("".join(chars))
-            opened += 1
-        except SessionError as error:
-            assert str(error)
-    assert opened < 200
+    assert_random_damage_is_refused(json.dumps(_document(), indent=1), random.Random(5), 200)
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-10 ** 20, 10 ** 20) | st.floats(allow_nan=False)
-    | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
-    max_leaves=6)
-
-
-def _paths(value, path=()):
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, path + (key,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value[:3]):
-            yield from _paths(item, path + (i,))
 
 
 _DOCUMENT = _document()
-_PATHS = [p for p in _paths(_DOCUMENT) if p]
+_PATHS = [p for p in paths(_DOCUMENT) if p]
 
 
 @settings(max_examples=150, deadline=None)
-@given(where=st.sampled_from(_PATHS), value=_JSON)
+@given(where=st.sampled_from(_PATHS), value=JSON_VALUES)
 def test_any_value_anywhere_opens_or_raises_session_error(where, value):
-    document = copy.deepcopy(_DOCUMENT)
-    _set(*where, value)(document)
-    try:
-        _load(json.dumps(document))
-    except SessionError as error:
-        assert str(error)
+    assert_opens_or_refuses(_DOCUMENT, where, value)
 
 
 def test_a_deep_layers_entry_out_of_range_is_named():

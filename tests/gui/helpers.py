@@ -2,6 +2,7 @@
 
 import io
 import math
+import traceback
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
@@ -126,3 +127,38 @@ def snapshot(window):
         "path": window.sessions.path, "speed": window.speed.currentData(),
         "log": window.actionLogScale.isChecked(), "dataset rows": window.dataset_panel.rows(),
     }
+
+
+def walk_actions(walk, qtbot, weights, actions, where, tail=30):
+    """Run ``actions`` random actions of a random-action walk: each drawn by
+    ``weights`` ({method name: weight}) from ``walk.rng``, then ``walk.check()``;
+    an exception escaping into Qt fails it too.  A failure says the seed, the
+    action, ``where()`` (what was shown, in words) and the last ``tail``
+    actions of ``walk.log``."""
+    names, weights = list(weights), list(weights.values())
+    number = -1
+    with qtbot.captureExceptions() as exceptions:
+        try:
+            walk.check()
+            for number in range(actions):
+                name = walk.rng.choices(names, weights)[0]
+                walk.prefix, walk.action = f"#{number} ", name
+                getattr(walk, name)()
+                walk.check()
+                if exceptions:
+                    raise AssertionError("an exception escaped into Qt:\n" + "".join(
+                        traceback.format_exception(*exceptions[0])))
+        except Exception as error:
+            last = "\n    ".join(walk.log[-tail:])
+            raise AssertionError(f"action #{number}: {type(error).__name__}: {error}\n{where()}\n"
+                                 f"the last actions:\n    {last}") from error
+    assert number == actions - 1
+
+
+def shown_widget(qtbot, widget, size):
+    """``widget`` on its own, at ``size``, shown and exposed (a view tested outside the window)."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

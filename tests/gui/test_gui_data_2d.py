@@ -19,11 +19,13 @@ from engine.dataset import PRESETS, PRESETS_2D, columns_header, csv_chunks, pres
 from engine.limits import InputError
 from gui.data_plot import CHAIN, CURVES, GRID, HEAT, MAX_SHOWN, TOO_MANY, grid_points, padded_range
 from gui.dataset_model import DatasetModel
-from gui.dataset_panel import DataPlot, DatasetPanel
+from gui.data_plot import DataPlot
+from gui.dataset_panel import DatasetPanel
 from gui.state import ExplorerState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "engine"))
 import network_oracle as oracle  # noqa: E402
+from helpers import shown_widget
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -42,11 +44,7 @@ def _state(example=None, layers=None, samples=None, **spec):
 
 
 def _widget(qtbot, widget, size=(560, 520)):
-    qtbot.addWidget(widget)
-    widget.resize(*size)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown_widget(qtbot, widget, size)
 
 
 def _oracle_yhat(shown, x):

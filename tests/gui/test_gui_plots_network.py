@@ -20,6 +20,7 @@ from gui.state import ExplorerState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "engine"))
 import network_oracle as oracle  # noqa: E402
+from helpers import shown_widget
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -51,11 +52,7 @@ def _big_state():
 
 
 def _widget(qtbot, widget, size=(700, 500)):
-    qtbot.addWidget(widget)
-    widget.resize(*size)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown_widget(qtbot, widget, size)
 
 
 def _oracle_params(params, spec):

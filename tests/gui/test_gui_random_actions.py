@@ -51,7 +51,7 @@ from engine.init import SCHEMES, SEED_RANGE, initialize
 from engine.terms import DECAY_EVERY_RANGE, LEAK_RANGE, RATE_RANGES
 from engine.timeline import Timeline
 from gui.dataset_panel import FULL, MINI, ONE
-from helpers import Clock, assert_diagram_matches, assert_spinboxes_match, reference_trainer
+from helpers import Clock, assert_diagram_matches, assert_spinboxes_match, reference_trainer, walk_actions
 
 DEFAULT_SEEDS = (20250611,)
 SEEDS = (int(os.environ["BACKPROP_SEED"]),) if os.environ.get("BACKPROP_SEED") else DEFAULT_SEEDS
@@ -1091,30 +1091,12 @@ WEIGHTS = {"branch": 8, "edit_direct": 10, "edit_spinbox": 10, "step": 9, "forwa
 def test_random_actions_keep_every_view_on_the_engines_history(window, qtbot, tmp_path, monkeypatch,
                                                                no_modal_dialogs, seed):
     walk = Walk(window, qtbot, tmp_path, monkeypatch, seed, no_modal_dialogs)
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
-    number = -1
-    with qtbot.captureExceptions() as exceptions:
-        try:
-            walk.check()
-            for number in range(ACTIONS):
-                name = walk.rng.choices(names, weights)[0]
-                walk.prefix, walk.action = f"#{number} ", name
-                getattr(walk, name)()
-                walk.check()
-                if exceptions:
-                    raise AssertionError("an exception escaped into Qt:\n" + "".join(
-                        traceback.format_exception(*exceptions[0])))
-        except Exception as error:
-            tail = "\n    ".join(walk.log[-30:])
-            values = window.state.edited_values()
-            raise AssertionError(
-                f"seed {seed}, action #{number}: {type(error).__name__}: {error}\n"
-                f"(shown: state {window.state.cursor} of {window.state.last}, tab "
-                f"{window.plots.tabText(window.plots.currentIndex())!r}, "
-                f"{ {n: float(f'{v:.4g}') for n, v in values.items()} }, spec {window.state.spec()})\n"
-                f"replay: BACKPROP_SEED={seed} pytest tests/gui/test_gui_random_actions.py\n"
-                f"the last actions:\n    {tail}") from error
-    assert number == ACTIONS - 1
+    state = window.state
+    walk_actions(walk, qtbot, WEIGHTS, ACTIONS, lambda: (
+        f"seed {seed} (shown: state {state.cursor} of {state.last}, tab "
+        f"{window.plots.tabText(window.plots.currentIndex())!r}, "
+        f"{ {n: float(f'{v:.4g}') for n, v in state.edited_values().items()} }, spec {state.spec()})\n"
+        f"replay: BACKPROP_SEED={seed} pytest tests/gui/test_gui_random_actions.py"))
     print(f"seed {seed}: {ACTIONS} actions",
           *(f"{n:5} {what}" for what, n in sorted(walk.tally.items())), sep="\n")
 

@@ -31,7 +31,6 @@ import dataclasses
 import math
 import os
 import random
-import traceback
 
 import numpy as np
 import pytest
@@ -51,7 +50,7 @@ from engine.terms import ACTIVATIONS, OUTPUT_ACTIVATIONS, REFERENCE_LAYERS
 from gui.loss_plot import LINEAR_CEILING
 from gui.matrix_editor import ElementTable
 from gui.walkthrough import PREDICT
-from helpers import Clock
+from helpers import Clock, walk_actions
 
 DEFAULT_SEEDS = (11, 22, 33)
 SEEDS = (int(os.environ["BACKPROP_SEED"]),) if os.environ.get("BACKPROP_SEED") else DEFAULT_SEEDS
@@ -817,29 +816,12 @@ def test_random_actions_on_networks_keep_every_view_on_a_fresh_derivation(window
     # The layers box draws its parameters from a fresh seed: the walk's, so that a seed replays.
     walk.layers_seed = None
     monkeypatch.setattr("gui.main_window.random_seed", lambda: walk.layers_seed)
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
-    number_ = -1
-    with qtbot.captureExceptions() as exceptions:
-        try:
-            walk.check()
-            for number_ in range(ACTIONS):
-                name = walk.rng.choices(names, weights)[0]
-                walk.prefix, walk.action = f"#{number_} ", name
-                getattr(walk, name)()
-                walk.check()
-                if exceptions:
-                    raise AssertionError("an exception escaped into Qt:\n" + "".join(
-                        traceback.format_exception(*exceptions[0])))
-        except Exception as error:
-            tail = "\n    ".join(walk.log[-int(os.environ.get("BACKPROP_TAIL", "25")):])
-            state = window.state
-            raise AssertionError(
-                f"seed {seed}, action #{number_}: {type(error).__name__}: {error}\n"
-                f"(shown: state {state.cursor} of {state.last}, {state.spec()}, tab "
-                f"{window.plots.tabText(window.plots.currentIndex())!r}, walk {window.walk.mode})\n"
-                f"replay: BACKPROP_SEED={seed} pytest tests/gui/test_gui_random_network.py\n"
-                f"the last actions:\n    {tail}") from error
-    assert number_ == ACTIONS - 1
+    state = window.state
+    walk_actions(walk, qtbot, WEIGHTS, ACTIONS, lambda: (
+        f"seed {seed} (shown: state {state.cursor} of {state.last}, {state.spec()}, tab "
+        f"{window.plots.tabText(window.plots.currentIndex())!r}, walk {window.walk.mode})\n"
+        f"replay: BACKPROP_SEED={seed} pytest tests/gui/test_gui_random_network.py"),
+        tail=int(os.environ.get("BACKPROP_TAIL", "25")))
     shapes = {"-".join(map(str, s.trainer.spec.layers)) for s in window.state.timeline.segments}
     if os.environ.get("BACKPROP_LOG"):
         print(*walk.log, sep="\n")
