@@ -71,3 +71,21 @@ def assert_opens_or_refuses(document, where, value):
         load(json.dumps(changed))
     except SessionError as error:
         assert str(error)
+
+
+def dropper(*path):
+    """A change of a document: the entry at the path removed."""
+    def change(d):
+        target = d
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+    return change
+
+
+def both(*changes):
+    """Several changes of a document as one."""
+    def change(d):
+        for one in changes:
+            one(d)
+    return change

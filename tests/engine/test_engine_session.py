@@ -17,7 +17,8 @@ from engine.compiled import ROW
 from engine.session import FORMAT, VERSION, Session, SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
-from session_damage import JSON_VALUES, assert_opens_or_refuses, assert_random_damage_is_refused, paths, setter
+from session_damage import (JSON_VALUES, assert_opens_or_refuses, assert_random_damage_is_refused, both, dropper,
+                            paths, setter)
 from engine_handcalc import EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y
 from tests.session_format1 import format1_document, format1_text, rows_of, set_rows
 
@@ -259,65 +260,49 @@ def _set_row_value(index, state, column, value):
     return change
 
 
-def _drop(*path):
-    def change(d):
-        target = d
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-    return change
-
-
-def _both(*changes):
-    def change(d):
-        for one in changes:
-            one(d)
-    return change
-
-
 # Wrong in a file of either format.
 BAD_DOCUMENTS = {
-    "format missing": (_drop("format"), "not a Backprop Explorer session"),
+    "format missing": (dropper("format"), "not a Backprop Explorer session"),
     "format different": (setter("format", "spreadsheet"), "not a Backprop Explorer session"),
     "format not text": (setter("format", 1), "not a Backprop Explorer session"),
-    "version missing": (_drop("version"), 'has no "version"'),
+    "version missing": (dropper("version"), 'has no "version"'),
     "version as text": (setter("version", "1"), "version.*whole number, not text"),
     "version as bool": (setter("version", True), "version.*whole number, not true/false"),
     "version as float": (setter("version", 1.0), "version.*whole number"),
     "future version": (setter("version", 4), r"made by a newer version of Backprop Explorer "
                                            r"\(format 4\); this version reads formats 1 to 3"),
     "version zero": (setter("version", 0), "version 0 is unknown"),
-    "saved_at missing": (_drop("saved_at"), 'has no "saved_at"'),
+    "saved_at missing": (dropper("saved_at"), 'has no "saved_at"'),
     "saved_at number": (setter("saved_at", 5), "saving.*must be text"),
     "saved_at not a date": (setter("saved_at", "yesterday"), "not a date and time"),
     "saved_at overflowing": (setter("saved_at", "9999-12-31T23:59:59-23:59"), "not a date and time"),
-    "cursor missing": (_drop("cursor"), 'has no "cursor"'),
+    "cursor missing": (dropper("cursor"), 'has no "cursor"'),
     "cursor as text": (setter("cursor", "12"), "shown step.*whole number, not text"),
     "cursor as float": (setter("cursor", 12.0), "shown step.*whole number"),
     "cursor as bool": (setter("cursor", True), "shown step.*true/false"),
     "cursor negative": (setter("cursor", -1), "shown step.*is -1"),
     "cursor past the end": (setter("cursor", 33), "shown step.*is 33.*0 to 32"),
-    "settings missing": (_drop("settings"), 'has no "settings"'),
+    "settings missing": (dropper("settings"), 'has no "settings"'),
     "settings a list": (setter("settings", [1, 2]), "settings must be an object"),
     "settings nested": (setter("settings", "speed", {"value": 1}), "setting 'speed'.*not an object"),
     "settings list value": (setter("settings", "speed", [1]), "setting 'speed'.*not a list"),
     "settings null value": (setter("settings", "speed", None), "setting 'speed'.*not null"),
     "settings huge int": (setter("settings", "speed", 10 ** 25), "setting 'speed'.*too large"),
-    "segments missing": (_drop("segments"), 'has no "segments"'),
+    "segments missing": (dropper("segments"), 'has no "segments"'),
     "segments empty": (setter("segments", []), "no segments"),
     "segments an object": (setter("segments", {}), "segments.*must be a list"),
     "segment a number": (setter("segments", 1, 7), "segment 2 must be an object"),
-    "segment x missing": (_drop("segments", 0, "x"), 'segment 1 has no "x"'),
-    "segment y missing": (_drop("segments", 1, "y"), 'segment 2 has no "y"'),
-    "segment alpha missing": (_drop("segments", 2, "alpha"), 'segment 3 has no "alpha"'),
-    "segment length missing": (_drop("segments", 0, "length"), 'segment 1 has no "length"'),
+    "segment x missing": (dropper("segments", 0, "x"), 'segment 1 has no "x"'),
+    "segment y missing": (dropper("segments", 1, "y"), 'segment 2 has no "y"'),
+    "segment alpha missing": (dropper("segments", 2, "alpha"), 'segment 3 has no "alpha"'),
+    "segment length missing": (dropper("segments", 0, "length"), 'segment 1 has no "length"'),
     "x as text": (setter("segments", 0, "x", "2.0"), "segment 1: the samples x must be a list"),
     "x sample as text": (setter("segments", 1, "x", 1, "2.0"),
                          "segment 2: sample 2 of x must be a number, not text"),
     "y sample as bool": (setter("segments", 0, "y", 0, False), "sample 1 of y.*true/false"),
     "y sample as null": (setter("segments", 0, "y", 0, None), "sample 1 of y.*null"),
     "x and y lengths differ": (setter("segments", 1, "y", [1.0]), "segment 2: x and y.*same"),
-    "x and y empty": (_both(setter("segments", 0, "x", []), setter("segments", 0, "y", [])),
+    "x and y empty": (both(setter("segments", 0, "x", []), setter("segments", 0, "y", [])),
                       "segment 1: x and y.*non-zero length"),
     "x out of range": (setter("segments", 0, "x", 0, 1e308), "segment 1: x: 1e\\+308 is outside"),
     "y out of range": (setter("segments", 1, "y", 2, -5000.0), "segment 2: y: -5000 is outside"),
@@ -333,10 +318,10 @@ BAD_DOCUMENTS = {
 
 # Wrong only in a file of format 1, which holds every state.
 BAD_FORMAT1_DOCUMENTS = {
-    "columns missing": (_drop("columns"), 'has no "columns"'),
+    "columns missing": (dropper("columns"), 'has no "columns"'),
     "columns reordered": (setter("columns", list(ROW[::-1])), "columns"),
     "columns short": (setter("columns", list(ROW[:-1])), "columns"),
-    "segment rows missing": (_drop("segments", 0, "rows"), 'segment 1 has no "rows"'),
+    "segment rows missing": (dropper("segments", 0, "rows"), 'segment 1 has no "rows"'),
     "length differs from rows": (setter("segments", 0, "length", 9), "hold 10 states.*says 9"),
     "rows as number": (setter("segments", 0, "rows", 5), "must be base64 text, not a number"),
     "rows not base64": (setter("segments", 0, "rows", "@@not base64@@"), "not valid base64"),
@@ -354,10 +339,10 @@ BAD_FORMAT1_DOCUMENTS = {
 
 # Wrong only in a file of format 2, which holds each segment's first state.
 BAD_FORMAT2_DOCUMENTS = {
-    "start missing": (_drop("segments", 1, "start"), 'segment 2 has no "start"'),
+    "start missing": (dropper("segments", 1, "start"), 'segment 2 has no "start"'),
     "start a list": (setter("segments", 0, "start", [0.5] * 6), r'segment 1: its first state \("start"\) '
                                                               r'must be an object.*not a list'),
-    "start without W2": (_drop("segments", 2, "start", "W2"), r'segment 3: its first state \("start"\) '
+    "start without W2": (dropper("segments", 2, "start", "W2"), r'segment 3: its first state \("start"\) '
                                                              r'has no "W2"'),
     "start with an unknown entry": (setter("segments", 0, "start", "W4", 1.0), "entry 'W4'.*it keeps W1, b1"),
     "start with an optimizer's state": (setter("segments", 0, "start", "m_W1", 0.0),
@@ -371,7 +356,7 @@ BAD_FORMAT2_DOCUMENTS = {
                                   "segment 3: W1: 1e\\+25 is outside"),
     "length far too long": (setter("segments", 0, "length", 10 ** 15),
                             r'segment 1: the "length" is 1,000,000,000,000,000 states'),
-    "length past a divergence": (_both(setter("segments", 0, "alpha", 50.0), setter("segments", 0, "length", 1000)),
+    "length past a divergence": (both(setter("segments", 0, "alpha", 50.0), setter("segments", 0, "length", 1000)),
                                  "segment 1: training stops at state"),
 }
 

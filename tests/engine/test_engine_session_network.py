@@ -18,7 +18,8 @@ from engine.network_training import NetworkTrainer
 from engine.session import CHAIN_VERSION, VERSION, SessionError
 from engine.terms import Spec
 from engine.timeline import Timeline
-from session_damage import JSON_VALUES, assert_opens_or_refuses, assert_random_damage_is_refused, paths, setter
+from session_damage import (JSON_VALUES, assert_opens_or_refuses, assert_random_damage_is_refused, both, dropper,
+                            paths, setter)
 from engine.training import Trainer
 from tests.session_format1 import format1_document
 
@@ -271,26 +272,10 @@ def _document():
     return json.loads(_text(line, cursor=5))
 
 
-def _drop(*path):
-    def change(d):
-        target = d
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-    return change
-
-
-def _both(*changes):
-    def change(d):
-        for one in changes:
-            one(d)
-    return change
-
-
 BAD = {
     "format 2 with a network": (setter("version", 2), r"segment 2: its network has layers 2-2-2, which only "
                                                     r"files of format 3 hold, but the file says format 2"),
-    "format 1 with a network": (_both(setter("version", 1), setter("columns", list(ROW))),
+    "format 1 with a network": (both(setter("version", 1), setter("columns", list(ROW))),
                                 "segment 2: its network has layers 2-2-2.*says format 1"),
     "a future format": (setter("version", 4), r"made by a newer version of Backprop Explorer \(format 4\); "
                                             r"this version reads formats 1 to 3"),
@@ -325,16 +310,16 @@ BAD = {
     "a sample's value as null": (setter("segments", 1, "y", 0, 0, None), "sample 1 of y must be a number, not null"),
     "x and y of different lengths": (setter("segments", 1, "y", [[0.5, 0.5]]),
                                      r"segment 2: x and y.*\(x has 5 samples, y has 1\)"),
-    "no samples": (_both(setter("segments", 1, "x", []), setter("segments", 1, "y", [])), "segment 2: x and y.*non-zero"),
+    "no samples": (both(setter("segments", 1, "x", []), setter("segments", 1, "y", [])), "segment 2: x and y.*non-zero"),
     "x out of range": (setter("segments", 1, "x", 3, 0, 1e308), r"segment 2: sample 4 of x: 1e\+308 is outside the "
                                                              r"accepted range \[-1000, 1000\]$"),
     "y a huge whole number": (setter("segments", 2, "y", 0, 0, 10 ** 25),
                               r"segment 3: sample 1 of y: 1e\+25 is outside"),
     # The start.
-    "start missing": (_drop("segments", 1, "start"), 'segment 2 has no "start"'),
+    "start missing": (dropper("segments", 1, "start"), 'segment 2 has no "start"'),
     "start a list": (setter("segments", 2, "start", []), r'segment 3: its first state \("start"\) must be an object'),
-    "start without b2": (_drop("segments", 1, "start", "b2"), r'segment 2: its first state \("start"\) has no "b2"'),
-    "start without t": (_drop("segments", 1, "start", "t"), r'segment 2: its first state \("start"\) has no "t"'),
+    "start without b2": (dropper("segments", 1, "start", "b2"), r'segment 2: its first state \("start"\) has no "b2"'),
+    "start without t": (dropper("segments", 1, "start", "t"), r'segment 2: its first state \("start"\) has no "t"'),
     "start with a layer too many": (setter("segments", 1, "start", "W3", [[1.0, 2.0]]),
                                     "segment 2: .*an entry 'W3' its network does not keep; it keeps W1, b1, W2, b2, m_W1"),
     "start with another optimizer's state": (setter("segments", 2, "start", "m_W1", [[0.0]] * 3),
@@ -381,7 +366,7 @@ BAD = {
                             "segment 2: t of its first state must be a number, "
                                                                     "not a list"),
     # The length and the batching.
-    "length past a divergence": (_both(setter("segments", 2, "alpha", 100.0), setter("segments", 2, "start", "W2", [[900.0] * 3]),
+    "length past a divergence": (both(setter("segments", 2, "alpha", 100.0), setter("segments", 2, "start", "W2", [[900.0] * 3]),
                                        setter("segments", 2, "length", 1000)),
                                  r"segment 3: training stops at state .*but the file says the segment has 1,000 states"),
     "a batch size of zero": (setter("segments", 1, "batch_size", 0), "segment 2: the mini-batch size.*at least 1"),
