@@ -21,7 +21,7 @@ from engine.init import (SCHEME_NAMES, SCHEMES, SEED_RANGE, ZEROS_EXPLANATION, i
 from engine.layers import parse_layers
 from engine.terms import field_text
 
-from . import run_until
+from . import pictures, run_until
 from .compare_view import CompareView
 from .data_plot import DataPlot
 from .dataset_panel import DatasetPanel
@@ -41,7 +41,7 @@ from .state import ExplorerState
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
 from .walkthrough import EXPLAIN, PREDICT, WalkPanel
-from .writes import Writes
+from .writes import Writes, reason
 
 TITLE = "Backprop Explorer"
 PAGES = {"gradient_plot": ("Gradients", GradientPlot), "landscape": ("Landscape", LandscapeView),
@@ -199,6 +199,11 @@ class MainWindow(QMainWindow):
                                         "Save the current step's derivation table as CSV")
         self.actionExportHistory = a("actionExportHistory", "Export &History…", self.export_history,
                                      "Ctrl+Shift+E", "Save every state of the training history as CSV")
+        self.actionExportDiagram = a("actionExportDiagram", "Export Dia&gram…", self.export_diagram, None,
+                                     "Save the network diagram as a picture: PNG at twice the screen's "
+                                     "resolution, or SVG")
+        self.actionExportPlot = a("actionExportPlot", "Export &Plot…", self.export_plot, None,
+                                  "Save the plot shown as a picture: PNG at twice the screen's resolution, or SVG")
         self.actionLogScale = a("actionLogScale", "&Logarithmic Loss Axis", partial(prefer, "log_scale"),
                                 "Ctrl+L", "Show the loss on a logarithmic axis", checkable=True)
         self.actionStepBack = a("actionStepBack", "Step &Back", self.state.step_back, "Ctrl+Left",
@@ -256,7 +261,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addActions([self.actionSave, self.actionSaveAs])
         file_menu.addSeparator()
-        file_menu.addActions([self.actionExportDerivation, self.actionExportHistory])
+        file_menu.addActions([self.actionExportDerivation, self.actionExportHistory,
+                              self.actionExportDiagram, self.actionExportPlot])
         file_menu.addSeparator()
         file_menu.addAction(self.actionQuit)
         edit_menu = bar.addMenu("&Edit")
@@ -318,6 +324,12 @@ class MainWindow(QMainWindow):
         self.parameters.edited.connect(self.set_value)
         self.parameters.specEdited.connect(self.set_spec)
         self.parameters.elementEdited.connect(self.set_element)
+        # The pictures are offered where a right-click looks for them: on the diagram, and in
+        # each plot's menu in place of pyqtgraph's Export dialog (see gui.pictures.offer_in_menus).
+        self.diagram.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.diagram.addAction(self.actionExportDiagram)
+        self.plots.currentChanged.connect(self._offer_plot_export)
+        self._offer_plot_export()
         self.network_bar.layersEntered.connect(self.set_layers)
         self.network_bar.exampleChosen.connect(self.choose_example)
         self.state.changed.connect(self._on_state_changed)
@@ -674,19 +686,26 @@ class MainWindow(QMainWindow):
     def _export(self, title, name, write):
         """Ask where, then write in the background; the path, or None if not
         asked or already failed."""
-        folder = getattr(self, "_export_folder", str(Path.home()))
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name),
-                                              "CSV files (*.csv);;All files (*)")
-        if not path:
-            return None
-        self._export_folder = str(Path(path).parent)
-        self.statusBar().showMessage(f"Writing {path}…")
+        path, _ = self._ask_export_path(title, name, "CSV files (*.csv);;All files (*)")
+        return self._write_export(title, path, write) if path else None
 
-        def failed(path, reason):
-            self.statusBar().clearMessage()
-            QMessageBox.critical(self, title, f"Could not write {path}:\n{reason}\n\nNothing was written.")
-        job = self.writes.start(path, write, lambda p: self.statusBar().showMessage(f"Saved {p}", 5000), failed)
+    def _ask_export_path(self, title, name, filters):
+        """(path, the filter chosen) from the save dialog, in the last export's folder; ("", …) if cancelled."""
+        folder = getattr(self, "_export_folder", str(Path.home()))
+        path, chosen = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name), filters)
+        if path:
+            self._export_folder = str(Path(path).parent)
+        return path, chosen
+
+    def _write_export(self, title, path, write):
+        self.statusBar().showMessage(f"Writing {path}…")
+        job = self.writes.start(path, write, lambda p: self.statusBar().showMessage(f"Saved {p}", 5000),
+                                partial(self._export_failed, title))
         return None if job.succeeded is False else path
+
+    def _export_failed(self, title, path, reason):
+        self.statusBar().clearMessage()
+        QMessageBox.critical(self, title, f"Could not write {path}:\n{reason}\n\nNothing was written.")
 
     def export_derivation(self):
         step, derivation = self.state.cursor, self.state.derivation()
@@ -697,6 +716,31 @@ class MainWindow(QMainWindow):
     def export_history(self):
         history = self.state.timeline.frozen()   # the states as they are now, whatever comes next
         return self._export("Export History", "history.csv", lambda s: csvio.history_chunks(s, history))
+
+    def export_diagram(self):
+        return self._export_picture("Export Diagram", f"diagram-step-{self.state.cursor}",
+                                    partial(pictures.diagram_picture, self.diagram))
+
+    def export_plot(self):
+        title = self.plots.tabText(self.plots.currentIndex())
+        return self._export_picture("Export Plot", f"{pictures.stem(title)}-step-{self.state.cursor}",
+                                    partial(pictures.page_picture, self.plots.currentWidget(), title=title))
+
+    def _export_picture(self, title, name, picture):
+        """Ask where, then write ``picture(suffix)``'s bytes: a PNG or SVG as the name says."""
+        path, chosen = self._ask_export_path(title, name, pictures.FILTER_TEXT)
+        if not path:
+            return None
+        path = pictures.with_suffix(path, chosen)
+        try:
+            data = picture(pictures.kind(path))   # what is shown now, whatever waits to be written first
+        except OSError as error:
+            self._export_failed(title, path, reason(error))
+            return None
+        return self._write_export(title, path, lambda stream: stream.buffer.write(data))
+
+    def _offer_plot_export(self, _index=None):
+        pictures.offer_in_menus(self.plots.currentWidget(), self.actionExportPlot)
 
     def shortcut_actions(self):
         """Every action of the menus, in menu order: what Help → Keyboard Shortcuts lists."""
