@@ -19,6 +19,7 @@ recorded at the end of each row (:func:`row_for`).
 """
 
 import ast
+import copy
 import functools
 import math
 import struct
@@ -62,6 +63,10 @@ def _sigmoid(z, exp=math.exp):
         return 1.0 / (1.0 + exp(-z))
     e = exp(z)   # NaN comes here too
     return e / (1.0 + e)
+
+
+def _relu_vector(z):
+    return np.maximum(z, 0.0)   # NaN stays NaN, as in _relu
 
 
 def _sigmoid_vector(z):
@@ -110,7 +115,7 @@ _FUNCTIONS = {
                "leaky_relu": _leaky_relu, "leaky_step": _leaky_step, "sqrt": _sqrt,
                **_UPDATE_FUNCTIONS},
     "vector": {"tanh": np.tanh, "sigmoid": _sigmoid_vector,
-               "relu": lambda z: np.maximum(z, 0.0),   # NaN stays NaN, as in _relu
+               "relu": _relu_vector,
                "step": lambda z: np.where(z > 0.0, 1.0, 0.0),
                "leaky_relu": lambda z, slope: np.where(z > 0.0, z, slope * z),
                "leaky_step": lambda z, slope: np.where(z > 0.0, 1.0, slope),
@@ -299,3 +304,307 @@ def build(terms, mode):
     exec(compile(source, f"<engine.compiled {mode}>", "exec"), namespace)
     namespace["derive"].source = source
     return namespace["derive"], namespace["run"]
+
+
+
+# --- in-place code: the same lines, each array written into a preallocated buffer ----
+# A numpy expression allocates a fresh array for every operation: at a large
+# batch a page fault per page written, at a small one an allocation per
+# operation.  :func:`inplace` rewrites generated lines so that every float64
+# array an operation makes goes into a buffer allocated once per shape
+# (``a * b`` becomes ``_multiply(a, b, out=_b3)``), a buffer being reused once
+# nothing reads it any more, in place where an elementwise operation consumes
+# its last reader.  The operations and their order are those of the plain
+# lines, so the values are identical.
+
+_ELEMENTWISE = {ast.Add: "_add", ast.Sub: "_subtract", ast.Mult: "_multiply", ast.Div: "_divide"}
+INPLACE_GLOBALS = {"_add": np.add, "_subtract": np.subtract, "_multiply": np.multiply,
+                   "_divide": np.true_divide, "_negative": np.negative, "_matmul": np.matmul,
+                   "_maximum": np.maximum}
+_UFUNC_NAMES = {np.add: "_add", np.subtract: "_subtract", np.multiply: "_multiply",
+                np.true_divide: "_divide", np.negative: "_negative", np.maximum: "_maximum"}
+# A vector function that is one ufunc call: (its name here, the arguments after the first).
+_UFUNC_FORMS = {_relu_vector: ("_maximum", (0.0,))}
+
+
+def _children(node):
+    """The expression children of ``node`` in Python's order of evaluation."""
+    found = []
+    for field in node._fields:
+        value = getattr(node, field)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, ast.keyword):
+                item = item.value
+            if isinstance(item, ast.expr):
+                found.append(item)
+    return found
+
+
+def _rebuilt(node, new):
+    """A shallow copy of ``node`` whose expression children are ``new(child)``."""
+    copied = copy.copy(node)
+    for field in node._fields:
+        value = getattr(node, field)
+        if isinstance(value, ast.expr):
+            setattr(copied, field, new(value))
+        elif isinstance(value, list):
+            setattr(copied, field, [ast.keyword(v.arg, new(v.value)) if isinstance(v, ast.keyword)
+                                    else new(v) if isinstance(v, ast.expr) else v for v in value])
+    return copied
+
+
+def _eval(node, namespace, env):
+    return eval(compile(ast.Expression(ast.fix_missing_locations(node)), "<inplace>", "eval"), namespace, env)
+
+
+def _values(node, namespace, env, found):
+    """Evaluate ``node`` children first, each node once; ``found[id(node)]`` its value."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        value = _eval(node, namespace, env)
+    else:
+        bound = {}
+
+        def bind(child):
+            key = f"_v{len(bound)}"
+            bound[key] = _values(child, namespace, env, found)
+            return ast.Name(key, ast.Load())
+        value = _eval(_rebuilt(node, bind), namespace, {**env, **bound})
+    found[id(node)] = value
+    return value
+
+
+def _ufunc_of(node, namespace, values):
+    """(the ufunc's name in INPLACE_GLOBALS or the call's own function text,
+    extra arguments, elementwise) if ``node`` is one operation that can write
+    into ``out=``; else None."""
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.MatMult):
+            return "_matmul", (), False
+        name = _ELEMENTWISE.get(type(node.op))
+        return (name, (), True) if name else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return "_negative", (), True
+    if isinstance(node, ast.Call) and not any(k.arg == "out" for k in node.keywords):
+        function = values.get(id(node.func))
+        if function is np.sum:
+            return ast.unparse(node.func), (), False
+        if function in _UFUNC_FORMS:
+            return _UFUNC_FORMS[function][0], _UFUNC_FORMS[function][1], True
+        if isinstance(function, np.ufunc) and function.nout == 1 and function.nin == len(node.args) \
+                and not node.keywords:
+            return _UFUNC_NAMES.get(function, ast.unparse(node.func)), (), True
+    return None
+
+
+def _operands(node):
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    return list(node.args)
+
+
+def inplace(lines, env, namespace, live_out=(), escaping=()):
+    """Rewrite straight-line assignments (``"name = expression"``) so that each
+    float64 array made by an arithmetic operator, ``@``, a ufunc or ``np.sum``
+    is written into a buffer.  ``env``: the value of every input at a sample
+    call (only the shapes matter); ``live_out``: names read after the lines
+    (their values must survive them); ``escaping``: names whose values leave
+    the function (returned: computed into fresh arrays, since a buffer is
+    overwritten by the next call).  Returns (lines, the buffers' shapes); the
+    lines read the buffers as ``_b0``, ``_b1`` ….  Aliases (``yhat = z3``,
+    ``× 1``) are resolved as :func:`engine.expr.simplify` does."""
+    statements, known = [], {}
+    for line in lines:
+        target, source = (part.strip() for part in line.split("=", 1))
+        node = expr.simplify(ast.parse(source, mode="eval").body, known)
+        if expr.is_trivial(node) and target not in escaping and target not in live_out:
+            known[target] = node
+            continue
+        statements.append([target, node])
+    # A kept alias of an escaping name escapes too.
+    escaping = set(escaping)
+    for target, node in reversed(statements):
+        if target in escaping and isinstance(node, ast.Name):
+            escaping.add(node.id)
+    values, env = {}, dict(env)
+    with np.errstate(all="ignore"):
+        for target, node in statements:
+            env[target] = _values(node, namespace, env, values)
+    # Each read of a name, in the order of evaluation, and whether it is the last
+    # read of that definition.
+    reads = []
+    for i, (target, node) in enumerate(statements):
+        order = []
+
+        def visit(n):
+            for child in _children(n):
+                visit(child)
+            if isinstance(n, ast.Name):
+                order.append(n)
+        visit(node)
+        reads.append(order)
+    last = set()
+    pending = set(live_out)   # names read later (by a later statement or after the lines)
+    for i in range(len(statements) - 1, -1, -1):
+        pending.discard(statements[i][0])
+        for n in reversed(reads[i]):
+            if n.id not in pending:
+                last.add(id(n))
+                pending.add(n.id)
+    shapes, free, holder = [], [], {}
+
+    def allocate(shape, avoid=()):
+        for k in free:
+            if shapes[k] == shape and k not in avoid:
+                free.remove(k)
+                return k
+        shapes.append(shape)
+        return len(shapes) - 1
+
+    def is_array(node):
+        value = values.get(id(node))
+        return isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim > 0 \
+            and value.flags.c_contiguous
+
+    def emit(node, top, pinned):
+        """(new node, the buffer its value occupies that dies with its reader or None)."""
+        if isinstance(node, ast.Name):
+            k = holder.get(node.id)
+            if k is not None and id(node) in last:
+                del holder[node.id]
+                return node, k
+            return node, None
+        if isinstance(node, ast.Constant):
+            return node, None
+        form = _ufunc_of(node, namespace, values) if is_array(node) and not (top and top in escaping) else None
+        dying = []
+
+        def child(c):
+            new, k = emit(c, None, pinned)
+            if k is not None:
+                dying.append((c, k))
+            return new
+        if form is None:
+            new = _rebuilt(node, child)
+            for c, k in dying:   # a view of a buffer lives as long as the view (held for good)
+                (pinned.add if np.may_share_memory(values[id(node)], values[id(c)]) else free.append)(k)
+            return new, None
+        name, extra, elementwise = form
+        operands = [child(c) for c in _operands(node)]
+        keywords = [ast.keyword(k.arg, child(k.value)) for k in getattr(node, "keywords", [])]
+        shape = values[id(node)].shape
+        reuse = next((k for c, k in dying if elementwise and is_array(c) and values[id(c)].shape == shape), None)
+        out = reuse if reuse is not None else allocate(shape, {k for _, k in dying})
+        free.extend(k for _, k in dying if k != out)
+        call = f"{name}({', '.join([ast.unparse(o) for o in operands] + [repr(e) for e in extra] + [f'{k.arg}={ast.unparse(k.value)}' for k in keywords])}, out=_b{out})"
+        return ast.parse(call, mode="eval").body, out
+
+    out_lines = []
+    for i, (target, node) in enumerate(statements):
+        pinned = set()
+        new, k = emit(node, target, pinned)
+        if isinstance(node, ast.Name) and k is None and node.id in holder:
+            pinned.add(holder[node.id])   # an alias of a buffer still read: held for good
+        old = holder.pop(target, None)
+        if old is not None:
+            free.append(old)
+        if k is not None:
+            holder[target] = k
+        for kept in pinned:
+            holder[f" pinned {kept}"] = kept
+        out_lines.append(f"{target} = {ast.unparse(new)}")
+        # A definition nothing reads frees its buffer at once.
+        if k is not None and target not in live_out and not any(
+                n.id == target for later in reads[i + 1:] for n in later):
+            free.append(holder.pop(target))
+    return out_lines, [tuple(s) for s in shapes]
+
+
+def buffers(shapes):
+    """The buffers of :func:`inplace`'s lines, allocated."""
+    return tuple(np.empty(shape) for shape in shapes)
+
+
+def _guard_of(ids, known):
+    """``not (…)``: some of the terms ``ids`` is not finite (vector flavour)."""
+    return "not (" + " and ".join([f"_finite({_value(expr.var(g), known)})" for g in ids] or ["True"]) + ")"
+
+
+def _fast_lines(terms, batches):
+    """The loop body of the vector ``run`` as plain lines, with its checks as
+    assignments to ``_bad`` (and, for mini-batches, ``_bad_ahead``).
+
+    With ``batches``, turn ``_i`` updates from state k + ``_i`` on batch
+    ``_xs[_i]`` with the gradient recorded on it, checks the look-ahead (the new
+    state's forward pass and loss on that same batch must be finite, as
+    :meth:`engine.training.Trainer.run` requires), then derives the new
+    state on the next batch, ``_xs[_i + 1]``: the row it records."""
+    state = [t for t in terms if t.section != UPDATE]
+    known = {}
+    derive = _statements(state, "vector", known)
+    update_known = dict(known)
+    updates = _updates(terms, "vector", update_known, PARAMS + state_columns(terms))
+    kept = set(guarded(terms))
+    in_update = [g for g in guarded(terms) if any(t.id == g and t.section == UPDATE for t in terms)]
+    loop = updates
+    if batches:
+        ids = [t.id for t in state]
+        end = max([ids.index("L")] + [ids.index(g) for g in kept if g in ids])
+        ahead_known = {}
+        ahead = _statements(state[:end + 1], "vector", ahead_known)
+        checked = in_update + [g for g in ids[:end + 1] if g in kept]
+        loop = ["x = _xs[_i]", "y = _ys[_i]"] + updates + ahead + [
+            f"_bad_ahead = {_guard_of(checked, {**update_known, **ahead_known})} "
+            f"or not _isfinite({_value('L', ahead_known)})", "x = _xs[_i + 1]", "y = _ys[_i + 1]"]
+        in_update = []
+    checked = in_update + [g for g in guarded(terms) if g not in in_update]
+    loop += derive + [f"_bad = {_guard_of(checked, {**update_known, **known})}"]
+    row = ", ".join(_value(expr.var(name), known) for name in ROW + state_columns(terms))
+    given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]
+    return loop, given, row
+
+
+def _sample(terms, n, batches):
+    """Inputs of the vector ``run`` of the right shapes (the values do not matter)."""
+    env = {name: 0.5 for name in inputs(terms)}
+    env.update(x=np.zeros(n), y=np.zeros(n), _n=n, _i=0, _xs=np.zeros((2, n)), _ys=np.zeros((2, n)))
+    env.update((expr.var(g), 0.5) for g in GRADIENTS)
+    return env
+
+
+@functools.lru_cache(maxsize=16)
+def build_fast(terms, n, batches=False):
+    """The vector ``run`` for batches of ``n`` samples, every array written into
+    preallocated buffers (:func:`inplace`): ``(run, shapes)``; pass
+    ``_bufs=buffers(shapes)`` to ``run``, the same buffers call after call.
+    Its arguments and result are those of :func:`build`'s ``run``; with
+    ``batches``, ``x`` and ``y`` are replaced by ``_xs`` and ``_ys``, the
+    samples of ``_steps`` + 1 batches of ``n`` as rows, and a look-ahead that
+    is not finite also stops the loop (its row packed, with the look-ahead's
+    loss)."""
+    width = len(ROW) + len(state_columns(terms))
+    namespace = dict(_GLOBALS["vector"], **INPLACE_GLOBALS, _isfinite=math.isfinite,
+                     _pack=struct.Struct(f"{width}d").pack_into, _ROW_BYTES=8 * width)
+    loop, given, row = _fast_lines(terms, batches)
+    lines, shapes = inplace(loop, _sample(terms, n, batches), namespace,
+                            live_out=tuple(expr.var(name) for name in ROW + state_columns(terms)))
+    body = []
+    for line in lines:
+        body.append(line)
+        if line.startswith("_bad_ahead = "):
+            body += ["if _bad_ahead:", f"    _pack(_out, _at, {row})", "    return _i"]
+    body += [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES", "if _bad:", "    return _i"]
+    samples = "_xs, _ys" if batches else "x, y"
+    args = ", ".join(PARAMS + (samples, "alpha") + state_columns(terms))
+    gradients = ", ".join("_" + expr.var(g) for g in GRADIENTS)
+    local = "".join(f"{f}={f}, " for f in list(_FUNCTIONS["vector"]) + list(INPLACE_GLOBALS))
+    unpack = [f"{', '.join(f'_b{k}' for k in range(len(shapes)))}, = _bufs"] if shapes else []
+    source = "\n".join(
+        [f"def run(_steps, _out, _at, {args}, {gradients}, *, _bufs, {local}_finite=_finite, "
+         f"_isfinite=_isfinite, _pack=_pack, _ROW_BYTES=_ROW_BYTES):",
+         *("    " + line for line in unpack + [f"_n = {n}"] + given),
+         "    for _i in range(_steps):", *("        " + line for line in body), "    return _steps"])
+    exec(compile(source, f"<engine.compiled in place, n = {n}>", "exec"), namespace)
+    namespace["run"].source = source
+    return namespace["run"], shapes

@@ -103,6 +103,40 @@ def _lookahead(tab):
            [t for t in tab.terms if t.id == "L_next"]
 
 
+def _advance(tab, one):
+    """``advance``'s arguments, body lines and returned names."""
+    ahead = {t.id for t in _lookahead(tab)}
+    update = [t for t in tab.terms if t.section == UPDATE and t.id not in ahead]
+    gradients = [f"dL_d{p}" for p in tab.params]
+    carried = tab.params + tab.state
+    body = ([] if one else ["_n = x.shape[-1]"]) + [_code(t, one) for t in update]
+    body += [f"{n} = {n}_next" for n in carried] + [_code(t, one) for t in tab.terms if t.section != UPDATE]
+    return f"{', '.join(carried)}, {', '.join(gradients)}, x, y, alpha", body, carried + ("L",) + tuple(gradients)
+
+
+@functools.lru_cache(maxsize=16)
+def fast_advance(spec, n):
+    """``advance`` for batches of ``n`` samples with every array it does not
+    return written into preallocated buffers (engine.compiled.inplace):
+    ``(advance, shapes)``; call it with ``_bufs=engine.compiled.buffers(shapes)``,
+    the same buffers call after call.  The values are those of ``advance``."""
+    tab = table(spec)
+    head, body, result = _advance(tab, False)
+    env = {name: (1.0 if name == "t" else np.zeros((tab.kinds[name].rows, tab.kinds[name].cols)))
+           for name in tab.params + tab.state}
+    env.update((f"dL_d{p}", env[p]) for p in tab.params)
+    env.update(x=np.zeros((spec.layers[0], n)), y=np.zeros((spec.layers[-1], n)), alpha=0.5, _n=n)
+    namespace = dict(_NAMESPACE, **compiled.INPLACE_GLOBALS)
+    lines, shapes = compiled.inplace(body[1:], env, namespace, escaping=result)
+    unpack = [f"{', '.join(f'_b{k}' for k in range(len(shapes)))}, = _bufs"] if shapes else []
+    source = "\n".join([f"def advance({head}, *, _bufs):"]
+                       + ["    " + line for line in unpack + [f"_n = {n}"] + lines]
+                       + [f"    return ({', '.join(result)})"])
+    exec(compile(source, f"<engine.network in place, n = {n}>", "exec"), namespace)
+    namespace["advance"].source = source
+    return namespace["advance"], shapes
+
+
 @functools.lru_cache(maxsize=None)
 def source_of(spec):
     """The Python source generated from a Spec's lines: ``derive`` (every
@@ -124,12 +158,8 @@ def source_of(spec):
     # One update and the new state's loss and gradient in one call (the training
     # loop's), on a batch and on one sample.
     for name, one in (("advance", False), ("advance_one", True)):
-        lines += [f"def {name}({', '.join(carried)}, {', '.join(gradients)}, x, y, alpha):"]
-        lines += ["    _n = x.shape[-1]"] if not one else []
-        lines += ["    " + _code(t, one) for t in update]
-        lines += [f"    {n} = {n}_next" for n in carried]
-        lines += ["    " + _code(t, one) for t in tab.terms if t.section != UPDATE]
-        lines.append(f"    return ({', '.join(carried)}, L, {', '.join(gradients)})")
+        head, body, result = _advance(tab, one)
+        lines += [f"def {name}({head}):"] + ["    " + line for line in body] + [f"    return ({', '.join(result)})"]
     # The loss alone, per sample (a sample's L, not the mean): the landscape's.
     forward = [t for t in tab.terms if t.section != UPDATE][:[t.id for t in tab.terms].index("L")]
     lines += [f"def loss({', '.join(tab.params)}, x, y):"]

@@ -9,17 +9,18 @@ with state k are those on the batch of update k, so that
 """
 
 import copy
+import functools
 import math
 from dataclasses import replace
 
 import numpy as np
 
-from . import elements
+from . import compiled, elements
 from .dataset import batch_indices, batch_size_of
 from .gradcheck import EPSILON, STEP, Check, relative_error
 from .history import History
 from .limits import LIMITS, InputError
-from .network import _functions, derive, row_columns, table
+from .network import _functions, derive, fast_advance, row_columns, table
 from .terms import UPDATE, field_text
 from .training import Divergence, _check_batching
 
@@ -101,6 +102,7 @@ class NetworkTrainer:
         self.row = row_columns(spec)
         self.history = History(columns=self.row)
         _, self._gradient, advance, advance_one, self._loss = _functions(spec)
+        self._advance_one, self._fast = advance_one, {}   # _fast: the in-place updates by batch size
         self._advance = advance_one if batch_size_of(len(self.x), self.batch_size) == 1 else advance
         given = dict(state or {})
         unknown = sorted(set(given) - set(tab.state))
@@ -194,13 +196,13 @@ class NetworkTrainer:
         grads = [grads[p] for p in tab.params]
         state = [state[s] for s in tab.state]
         params = [params[p] for p in tab.params]
-        advance, alpha, count = self._advance, self.alpha, len(params)
+        alpha, count = self.alpha, len(params)
         given = len(params) + len(state)
         with np.errstate(all="ignore"):
             for _ in range(steps if self.divergence is None else 0):
                 # The gradient comes with the new state, on the batch of the update from it.
                 x, y = self._batch_columns(len(self.history))
-                result = advance(*params, *state, *grads, x, y, alpha)
+                result = self._advance_on(x.shape[1])(*params, *state, *grads, x, y, alpha)
                 row = np.concatenate([np.ravel(v) for v in result[:count] + result[given:] + result[count:given]])
                 if not np.isfinite(row).all():
                     self.divergence = self._explain(row)
@@ -208,6 +210,19 @@ class NetworkTrainer:
                 self.history.append(row)
                 params, state, grads = result[:count], result[count:given], result[given + 1:]
         return self.divergence
+
+    def _advance_on(self, n):
+        """The update on a batch of ``n`` samples: on several, writing into this
+        trainer's own buffers (engine.network.fast_advance)."""
+        if self._advance is self._advance_one:
+            return self._advance
+        fast = self._fast
+        if n not in fast:
+            if len(fast) > 1:   # a mini-batch run has two sizes at most: the batch and an epoch's last
+                fast.clear()
+            advance, shapes = fast_advance(self.spec, n)
+            fast[n] = functools.partial(advance, _bufs=compiled.buffers(shapes))
+        return fast[n]
 
     def _explain(self, rejected):
         """The first non-finite element on the way to the rejected state: in

@@ -224,6 +224,7 @@ class Trainer:
         """Whether updates use mini-batches, and where the loss and gradient
         are among the outputs of the compiled ``derive``."""
         self.minibatch = batch_size_of(len(self.x), self.batch_size) < len(self.x)
+        self._buffers = {}   # engine.compiled.build_fast's buffers, by (batch size, mini-batches)
         ids = {t.id: i for i, t in enumerate(self.terms)}
         self._recorded = [ids[name] for name in ("L",) + GRADIENTS]
         self._recorded_columns = [self._column[name] for name in ("L",) + GRADIENTS]
@@ -289,20 +290,39 @@ class Trainer:
             take = min(len(block), steps - done)
             # Python floats, not numpy scalars: the scalar loop is several times faster on them.
             last = dict(zip(self.row, self.history.row(-1).tolist()))
-            x, y = (float(self.x[0]), float(self.y[0])) if self._mode == "scalar" else (self.x, self.y)
+            if self._mode == "scalar":
+                run, x, y, buffers = self._run, float(self.x[0]), float(self.y[0]), {}
+            else:
+                (run, buffers), x, y = self._fast(len(self.x)), self.x, self.y
             with np.errstate(all="ignore"):
-                clean = self._run(take, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
-                                  *(last[n] for n in self.state_names), *(last[g] for g in GRADIENTS))
-            # Rows up to the first whose row or guarded values are not finite (the loop
-            # stopped after packing that one).
-            written = take if clean == take else clean + 1
-            finite = np.isfinite(block[:written]).all(axis=1)
-            good = min(clean, written if finite.all() else int(np.argmin(finite)))
-            self.history.commit(good)
-            done += good
-            if good < take:
-                self.divergence = self._explain(block[good])
+                clean = run(take, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
+                            *(last[n] for n in self.state_names), *(last[g] for g in GRADIENTS), **buffers)
+            done += self._commit(block, take, clean)
         return self.divergence
+
+    def _fast(self, n, batches=False):
+        """The compiled loop writing into buffers for batches of ``n`` samples
+        (engine.compiled.build_fast), and the buffers (this trainer's own,
+        allocated once)."""
+        cache = self._buffers
+        run, shapes = compiled.build_fast(self.terms, n, batches)
+        if (n, batches) not in cache:
+            cache.clear()   # one size at a time: a large batch's buffers are not kept beside another's
+            cache[n, batches] = {"_bufs": compiled.buffers(shapes)}
+        return run, cache[n, batches]
+
+    def _commit(self, block, take, clean):
+        """Commit the rows a compiled loop wrote into ``block`` for ``take``
+        updates, up to the first whose row or guarded values are not finite
+        (the loop stopped after packing that one, ``clean`` its index), and
+        record the divergence there.  Returns the rows committed."""
+        written = take if clean == take else clean + 1
+        finite = np.isfinite(block[:written]).all(axis=1)
+        good = min(clean, written if finite.all() else int(np.argmin(finite)))
+        self.history.commit(good)
+        if good < take:
+            self.divergence = self._explain(block[good])
+        return good
 
     def _samples(self, step):
         """The samples of update ``step`` as the compiled functions take them,
@@ -313,38 +333,68 @@ class Trainer:
         return self.x[index], self.y[index], "vector"
 
     def _run_batches(self, steps):
-        """``run`` with mini-batches: one update at a time, each on its own
-        batch.  The compiled loop records the new state with the loss and
+        """``run`` with mini-batches.  Runs of updates whose batches all have
+        the same size (two or more samples) go through one compiled loop
+        (engine.compiled.build_fast with ``batches``), their samples gathered
+        at once; an update next to a batch of another size, or on batches of
+        one sample, goes alone (:meth:`_run_batch`)."""
+        done = 0
+        while done < steps and self.divergence is None:
+            k = len(self.history) - 1
+            block = self.history.free_rows()
+            # The samples of batches k … k + take: the update from state k + i reads
+            # batches k + i and k + i + 1.  At most about 8 MB of gathered samples.
+            size = len(self.batch(k))
+            take = min(len(block), steps - done, max(1, (1 << 20) // size))
+            indices = [self.batch(k)]
+            while len(indices) <= take and len(index := self.batch(k + len(indices))) == size:
+                indices.append(index)
+            take = len(indices) - 1
+            if size == 1 or take == 0:
+                done += self._run_batch()
+                continue
+            last = dict(zip(self.row, self.history.row(-1).tolist()))
+            run, buffers = self._fast(size, batches=True)
+            chosen = np.concatenate(indices).reshape(take + 1, size)
+            with np.errstate(all="ignore"):
+                clean = run(take, block, 0, *(last[p] for p in PARAMS), self.x[chosen], self.y[chosen],
+                            self.alpha, *(last[n] for n in self.state_names), *(last[g] for g in GRADIENTS),
+                            **buffers)
+            done += self._commit(block, take, clean)
+        return self.divergence
+
+    def _run_batch(self):
+        """One update on a mini-batch, returning 1 if it is recorded, 0 if it
+        diverged.  The compiled loop records the new state with the loss and
         gradient on the batch it was updated with (the look-ahead L′ of the
         last state: it must be finite); they are then replaced by those on
         the batch of the next update, the one the row must hold."""
         terms, names = self.terms, self.state_names
         keep = [i for i, name in enumerate(self.row) if name != "L" and name not in GRADIENTS]
         loss = self._column["L"]
-        for _ in range(steps if self.divergence is None else 0):
-            k = len(self.history) - 1
-            last = dict(zip(self.row, self.history.row(-1).tolist()))
-            x, y, mode = self._samples(k)
-            block = self.history.free_rows()
-            with np.errstate(all="ignore"):
-                clean = compiled.build(terms, mode)[1](
-                    1, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
-                    *(last[n] for n in names), *(last[g] for g in GRADIENTS))
-                finite = clean == 1 and np.isfinite(block[0, keep + [loss]]).all()
-                if finite:
-                    new = block[0].tolist()
-                    x, y, mode = self._samples(k + 1)
-                    values = compiled.build(terms, mode)[0](
-                        *new[:len(PARAMS)], x, y, self.alpha, *new[len(compiled.ROW):])
-                    for column, i in zip(self._recorded_columns, self._recorded):
-                        block[0, column] = values[i]
-                    finite = np.isfinite(block[0]).all() and all(
-                        np.isfinite(values[i]).all() for i in self._guarded_state)
-            if not finite:
-                self.divergence = self._explain(block[0])
-                break
-            self.history.commit(1)
-        return self.divergence
+        k = len(self.history) - 1
+        last = dict(zip(self.row, self.history.row(-1).tolist()))
+        x, y, mode = self._samples(k)
+        block = self.history.free_rows()
+        with np.errstate(all="ignore"):
+            clean = compiled.build(terms, mode)[1](
+                1, block, 0, *(last[p] for p in PARAMS), x, y, self.alpha,
+                *(last[n] for n in names), *(last[g] for g in GRADIENTS))
+            finite = clean == 1 and np.isfinite(block[0, keep + [loss]]).all()
+            if finite:
+                new = block[0].tolist()
+                x, y, mode = self._samples(k + 1)
+                values = compiled.build(terms, mode)[0](
+                    *new[:len(PARAMS)], x, y, self.alpha, *new[len(compiled.ROW):])
+                for column, i in zip(self._recorded_columns, self._recorded):
+                    block[0, column] = values[i]
+                finite = np.isfinite(block[0]).all() and all(
+                    np.isfinite(values[i]).all() for i in self._guarded_state)
+        if not finite:
+            self.divergence = self._explain(block[0])
+            return 0
+        self.history.commit(1)
+        return 1
 
     def _explain(self, rejected):
         """Name the first non-finite value on the way to the rejected state:
