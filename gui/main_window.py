@@ -5,6 +5,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -35,6 +36,7 @@ from .loss_plot import LossPlot
 from .network_bar import NetworkBar
 from .parameters import ParameterPanel
 from .preferences import SPEEDS, Preferences
+from .presentation import SCALES, Presentation
 from .runner import TrainingRunner
 from .session_controller import SessionController, SessionUi
 from .state import ExplorerState
@@ -142,6 +144,10 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
+        # What a class reads grows with the central widget's font (the table, the bars) or
+        # by its own scale (the diagram, the plots); the parameters and the status bar fold away.
+        self.presentation = Presentation(self, split, folded=[left, self.statusBar()], splitters=[split, right, top],
+                                         plots=self._plot_views, scaled_views=[])
         self.undo_dock = QDockWidget("Changes", self)
         self.undo_dock.setObjectName("undoDock")
         undo_view = QUndoView(self.state.undo_stack)
@@ -204,6 +210,18 @@ class MainWindow(QMainWindow):
                                      "resolution, or SVG")
         self.actionExportPlot = a("actionExportPlot", "Export &Plot…", self.export_plot, None,
                                   "Save the plot shown as a picture: PNG at twice the screen's resolution, or SVG")
+        self.actionPresentation = a("actionPresentation", "&Presentation Mode",
+                                    lambda on: self.presentation.set_active(on),
+                                    QKeySequence.StandardKey.FullScreen,
+                                    "Draw what a class reads larger, fold the rest away and fill the screen; "
+                                    "again to go back", checkable=True)
+        sizes = QActionGroup(self)
+        for scale in SCALES:
+            sizes.addAction(a(f"actionPresentationScale{round(scale * 100)}", f"{scale:.0%}",
+                              lambda on, scale=scale: on and prefer("presentation_scale", scale), None,
+                              f"Presentation mode draws the diagram, the table and the plots {scale:g} times larger",
+                              checkable=True))
+        self.presentation_sizes = sizes
         self.actionLogScale = a("actionLogScale", "&Logarithmic Loss Axis", partial(prefer, "log_scale"),
                                 "Ctrl+L", "Show the loss on a logarithmic axis", checkable=True)
         self.actionStepBack = a("actionStepBack", "Step &Back", self.state.step_back, "Ctrl+Left",
@@ -281,6 +299,10 @@ class MainWindow(QMainWindow):
         learn_menu.addActions([self.actionNextTerm, self.actionPreviousTerm])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.actionLogScale)
+        view_menu.addSeparator()
+        view_menu.addAction(self.actionPresentation)
+        view_menu.addMenu("Presentation &Size").addActions(self.presentation_sizes.actions())
+        view_menu.addSeparator()
         view_menu.addAction(self.undo_dock.toggleViewAction())
         view_menu.addAction(self.dataset_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
@@ -318,6 +340,10 @@ class MainWindow(QMainWindow):
         prefs.follow("confirm_branch", self.actionConfirmBranch.setChecked, self.actionConfirmBranch)
         prefs.follow("tolerance", self.walk.tolerance.setValue, self.walk.tolerance)
         prefs.follow("advanced_shown", self.parameters.set_advanced_shown, self.parameters)
+        prefs.follow("presentation_scale", self.presentation.set_scale)
+        prefs.follow("presentation_scale", lambda scale: self.findChild(
+            QAction, f"actionPresentationScale{round(scale * 100)}").setChecked(True))
+        self.presentation.changed.connect(self.actionPresentation.setChecked)
         self.walk.tolerance.valueChanged.connect(partial(prefs.set, "tolerance"))
         self.parameters.advancedShownChanged.connect(partial(prefs.set, "advanced_shown"))
         prefs.recentChanged.connect(self.update_recent_menu)
@@ -400,6 +426,7 @@ class MainWindow(QMainWindow):
             yhat = "   ·   " + ", ".join(f"{t.symbol} = {t.value:.6g}" for t in outputs[:2]) \
                 + (" …" if len(outputs) > 2 else "")
             self.position.setText(f"Step {shown.step}   ·   L = {derivation.value('L'):.6g}{yhat}")
+        self.presentation.restyle()   # a curve drawn anew is thickened too
 
     def _display_inputs(self, shown):
         """The panel: the values (with a dataset, x and y are the batch means, said so) and the network."""
@@ -503,7 +530,15 @@ class MainWindow(QMainWindow):
             self._pages[name] = page
             self._guard_inputs()
             page.display(self.shown())   # kept while hidden, drawn when shown
+            self.presentation.restyle()
         return page
+
+    def _plot_views(self):
+        """The pyqtgraph views of the plot pages built so far."""
+        for page in [self.loss_plot, *self._pages.values()]:
+            if isinstance(page, pg.GraphicsView):
+                yield page
+            yield from page.findChildren(pg.GraphicsView)
 
     def _on_page(self, index):
         if index > 0:
@@ -771,6 +806,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.writes.finish()   # exports asked for are completed before the window goes
+        self.actionPresentation.setChecked(False)   # the layout kept is the learner's, not the class's
         self.preferences.save(self)
         self.sessions.close_cleanly()
         super().closeEvent(event)

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from PySide6.QtCore import QByteArray, QCoreApplication, QObject, QSettings, QSignalBlocker, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from .presentation import SCALES
 from .runner import FASTEST
 from .settings_checks import (geometry_ok, keep_settings_elsewhere, looks_like_a_path, settings_problem,
                               window_state_ok)
@@ -111,6 +112,8 @@ class Preferences(QObject):
     confirm_branch = Preference(bool, True, key="confirmBranch")       # ask before dropping later states
     tolerance = Preference(float, 1.0, key="tolerance", low=0.01, high=50.0, decimals=2)   # a prediction's, %
     advanced_shown = Preference(bool, False, key="advancedShown")      # the optimizer's section unfolded
+    # How much larger presentation mode draws what a class reads: the teacher's choice for the room.
+    presentation_scale = Preference(float, SCALES[0], key="presentationScale", choices=SCALES)
 
     def __init__(self, parent=None):
         super().__init__(parent)
