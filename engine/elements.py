@@ -7,7 +7,8 @@ transposed one, or a matrix) and its size; :func:`element` writes the
 scalar expression of one element with every sum spelled out
 (``dL_dz2__1 * h1__2``: names with ``__`` are elements, see :func:`name`),
 which :mod:`engine.expr` renders and substitutes like any term of the
-chain; :func:`matrix_formula` renders the line itself (``∂L/∂z₂ h₁ᵀ``).
+chain; :func:`matrix_formula` renders the line itself (``∂L/∂z₂ h₁ᵀ``), in
+LaTeX too.
 """
 
 import ast
@@ -176,9 +177,11 @@ def _display(node, kinds):
 
 
 @functools.lru_cache(maxsize=None)
-def matrix_formula(source, kinds_key):
-    """``dL_dz2 @ h1.T`` as ∂L/∂z₂ h₁ᵀ (``kinds_key``: the kinds as sorted items, hashable)."""
-    return expr.render(_display(expr.parse(source), dict(kinds_key)), lambda n: (expr.symbol(n), False))
+def matrix_formula(source, kinds_key, style=expr.UNICODE):
+    """``dL_dz2 @ h1.T`` as ∂L/∂z₂ h₁ᵀ (``kinds_key``: the kinds as sorted items, hashable);
+    ``style``: the spelling (expr.LATEX: ``\\frac{\\partial L}{\\partial z_2} h_1^\\top``)."""
+    return expr.render(_display(expr.parse(source), dict(kinds_key)), lambda n: (expr.symbol(n, style), False),
+                       style)
 
 
 def matrix_text(value, kind, digits=5):
@@ -188,6 +191,26 @@ def matrix_text(value, kind, digits=5):
         return expr.number(float(np.asarray(value).reshape(-1)[0]), digits)
     array = np.asarray(value, dtype=float).reshape(kind.rows, kind.cols)
     return "[" + "; ".join(", ".join(expr.number(float(v), digits) for v in row) for row in array) + "]"
+
+
+# An array as matrix_text writes it: [0.15, 0.2; 0.25, 0.3].
+MATRIX_TEXT = rf"\[{expr.SHOWN_NUMBER}(?:(?:, |; ){expr.SHOWN_NUMBER})*\]"
+
+
+def matrix_latex(text):
+    """A value as :func:`matrix_text` writes it, in LaTeX: an array as a
+    bracketed ``smallmatrix`` (amsmath), a number as itself."""
+    if not text.startswith("["):
+        return expr.latex_number(text)
+    rows = (" & ".join(expr.latex_number(v) for v in row.split(", ")) for row in text[1:-1].split("; "))
+    return r"\left[\begin{smallmatrix}" + r" \\ ".join(rows) + r"\end{smallmatrix}\right]"
+
+
+def matrix_substitution_latex(source, kinds_key, text):
+    """The substitution ``text`` (:func:`matrix_substitution`) in LaTeX, from
+    the same tree and the same numbers; None where ``text`` is not one (a
+    batch's words)."""
+    return expr.substitution_latex(_substitution_node(source, kinds_key), text, MATRIX_TEXT, matrix_latex)
 
 
 @functools.lru_cache(maxsize=None)
