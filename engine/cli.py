@@ -14,7 +14,7 @@ from functools import partial
 
 import numpy as np
 
-from . import csvio
+from . import csvio, derivation_text
 from .dataset import parse_number, read_csv
 from .examples import EXAMPLES
 from .gradcheck import trainer_checks
@@ -235,7 +235,7 @@ def _add_common(parser):
                               "half-squared: L = (yhat - y)^2 / 2, dL/dyhat = yhat - y")
     _add_update(parser)
     parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write the CSV to FILE (atomically: FILE appears only when complete) "
+                        help="write to FILE (atomically: FILE appears only when complete) "
                              "instead of standard output; not the file of --data")
 
 
@@ -295,10 +295,16 @@ def build_parser(prog=None):
                     "ASCII id (dL/dW1, W1_next, L_next, ...); 'value' reads back as the identical float64; "
                     "'numerical' and 'relative_error' are the gradient check of the six gradients "
                     "dL/dW1 .. dL/db3 (the central difference (L(theta + h) - L(theta - h)) / 2h and "
-                    "its relative error to 'value'), empty in the other rows.")
+                    "its relative error to 'value'), empty in the other rows. With --format markdown or "
+                    "latex, the same derivation as text to paste into lecture notes.")
     derive.add_argument("--steps", type=_count(0, MAX_DERIVE_STEPS), default=0, metavar="N",
                         help=f"number of updates (default 0: the starting state only; at most "
                              f"{MAX_DERIVE_STEPS:,})")
+    derive.add_argument("--format", choices=derivation_text.FORMATS, default="csv", metavar="FORMAT",
+                        help="csv (the default, the columns above), markdown (per state a heading and a "
+                             "table Quantity | Formula | Substitution | Value, the window's texts and "
+                             "digits) or latex (a document for pdflatex with amsmath, booktabs and "
+                             "longtable: symbols such as \\frac{\\partial L}{\\partial W_1})")
     _add_common(derive)
     train = commands.add_parser(
         "train", help="the training history of states 0..N",
@@ -752,8 +758,12 @@ def _run(parser, argv):
         if args.command == "derive":
             trainer.run(args.steps)
             checks = trainer.checks if isinstance(trainer, NetworkTrainer) else partial(trainer_checks, trainer)
-            _write(args, lambda s: csvio.write_derivations(
-                s, ((k, trainer.derivation(k), checks(k)) for k in range(len(trainer)))))
+            if args.format == "csv":
+                _write(args, lambda s: csvio.write_derivations(
+                    s, ((k, trainer.derivation(k), checks(k)) for k in range(len(trainer)))))
+            else:
+                parts = (derivation_text.Part(f"Step {k}", trainer.derivation(k), made) for k in range(len(trainer)))
+                _write(args, lambda s: derivation_text.write(s, args.format, parts))
         else:
             _write(args, stream_history(trainer, args.steps, args.every))
     except BrokenPipeError:  # piped into head: the reader has all it wanted
