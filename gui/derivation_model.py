@@ -281,18 +281,23 @@ class DerivationModel(QAbstractTableModel):
     def is_network(self):
         return self._index is not None
 
-    def set_derivation(self, derivation, checks=()):
-        """``checks``: engine gradcheck results, shown beside their gradients."""
+    def set_derivation(self, derivation, checks=(), shown=None):
+        """``checks``: engine gradcheck results, shown beside their gradients.
+        ``shown``: the rows on screen (a range); when the rows stay the same,
+        only those of their cells whose text (or check colour) changed are
+        repainted, and the texts of the rows off screen are made when next
+        shown.  None repaints every row."""
+        before = (self._texts, self._checks, shown)
         self._checks = {f"dL/d{c.param}": c for c in checks}
         self._texts = {}
         vectors = getattr(derivation, "vectors", None)
         self._derivation = derivation
         if vectors is None:
-            self._set_chain_derivation(derivation)
+            self._set_chain_derivation(derivation, before)
         else:
-            self._set_network_derivation(derivation, vectors)
+            self._set_network_derivation(derivation, vectors, before)
 
-    def _set_chain_derivation(self, derivation):
+    def _set_chain_derivation(self, derivation, before):
         self._index, self._vectors, self._expanded, self._peeked = None, {}, set(), set()
         self._chain_of, self._lit, self._lit_vectors = "", frozenset(), frozenset()
         rows, section = [], None
@@ -306,13 +311,13 @@ class DerivationModel(QAbstractTableModel):
             self._chain = chain_of(derivation, self._chain.gradient)
         if [kind for kind, _, _ in rows] == [kind for kind, _, _ in self._rows]:
             self._rows = rows  # same shape: repaint the cells, keep selection and scroll
-            self._repaint()
+            self._repaint_changed(*before)
         else:
             self.beginResetModel()
             self._rows = rows
             self.endResetModel()
 
-    def _set_network_derivation(self, derivation, vectors):
+    def _set_network_derivation(self, derivation, vectors, before):
         self._chain = None
         index = self._index
         signature = tuple((v.id, len(v.elements)) for v in vectors)
@@ -334,7 +339,7 @@ class DerivationModel(QAbstractTableModel):
             self.endResetModel()
         elif [key for _, _, key in rows] == [key for _, _, key in self._rows]:
             self._rows = rows
-            self._repaint()
+            self._repaint_changed(*before)
         else:
             self._move_to(rows)
             self._repaint()
@@ -376,6 +381,26 @@ class DerivationModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, first_column), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
                                   list(roles))
+
+    def _repaint_changed(self, texts, checks, shown):
+        """After a new state with the same rows: repaint the cells on screen
+        whose text or check colour differs from what they showed (``texts``,
+        ``checks``: the previous state's).  An edit of a wider network changes
+        the values but rarely a formula or a substitution's wording, and a
+        repainted cell costs its share of a frame."""
+        if shown is None:
+            self._repaint()
+            return
+        for row in shown:
+            if not 0 <= row < len(self._rows) or self._rows[row][0] == "section":
+                continue
+            kind, item, _ = self._rows[row]
+            old, new = texts.get(item.id), self._cells(kind, item)
+            changed = [c for c in range(len(COLUMNS)) if old is None or old[c] != new[c]]
+            if _suspect(kind, item, checks) != _suspect(kind, item, self._checks):
+                changed.append(ERROR)
+            if changed:
+                self.dataChanged.emit(self.index(row, min(changed)), self.index(row, max(changed)), [])
 
     # --- expanding (a wider network) ---------------------------------------
     def is_expandable(self, row):
@@ -618,11 +643,7 @@ class DerivationModel(QAbstractTableModel):
                 return QBrush(_HIGHLIGHT)
             if column < CHECKED and self._is_lit(kind, item):
                 return QBrush(_CHAIN)
-            check = self._checks.get(item.id)
-            if column == ERROR and check is not None and check.suspect:
-                return QBrush(_SUSPECT)
-            if column == ERROR and kind == "vector" and any(
-                    self._checks[e.id].suspect for e in item.elements if e.id in self._checks):
+            if column == ERROR and _suspect(kind, item, self._checks):
                 return QBrush(_SUSPECT)
         if role == Qt.ItemDataRole.ForegroundRole and self._element_row(kind, item) and column < 3:
             return QBrush(_ELEMENT_TEXT)
@@ -673,6 +694,14 @@ class DerivationModel(QAbstractTableModel):
                 return chain_text(self._derivation, item.id)
             return self._network_chain_text(item.id)
         return f"{item.symbol}  ({item.id})"
+
+
+def _suspect(kind, item, checks):
+    """Whether a row's relative error is coloured: its check's verdict, or any of a matrix's elements'."""
+    if kind == "vector":
+        return any(checks[e.id].suspect for e in item.elements if e.id in checks)
+    check = checks.get(item.id)
+    return check is not None and check.suspect
 
 
 def _runs(positions):

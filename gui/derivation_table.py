@@ -65,7 +65,7 @@ class DerivationTable(QTableView):
         self.doubleClicked.connect(self._on_double_click)
 
     def set_derivation(self, derivation, checks=()):
-        self.derivation_model.set_derivation(derivation, checks)
+        self.derivation_model.set_derivation(derivation, checks, self._rows_on_screen())
         if self.derivation_model.is_network and not self._network_widths:
             # A matrix's value and an element's symbol under its arrow need more room than the chain's.
             self._network_widths = True
@@ -73,6 +73,15 @@ class DerivationTable(QTableView):
             for column, sample, room in ((0, "∂L/∂W₂′[8,8]", INDENT + 18), (3, "[−0.12345; −0.12345]", 18)):
                 self.setColumnWidth(column, max(self.columnWidth(column), metrics.horizontalAdvance(sample) + room))
         self._show_chain()
+
+    def _rows_on_screen(self):
+        """The rows the viewport shows now (the model repaints only their changed cells)."""
+        rows = self.derivation_model.rowCount()
+        first = self.rowAt(0)
+        if first < 0:
+            return range(0)
+        last = self.rowAt(self.viewport().height() - 1)
+        return range(first, (last if last >= 0 else rows - 1) + 1)
 
     def _after_reset(self, *_):
         self.clearSpans()
