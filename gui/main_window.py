@@ -1,6 +1,7 @@
 """The main window: layout, actions and menus.  Wiring only: the state
 changes the engine, the views show the state."""
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -8,12 +9,12 @@ import numpy as np
 import pyqtgraph as pg
 
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
                                QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
                                QUndoView, QVBoxLayout, QWidget)
 
-from engine import PARAMS, InputError, csvio
+from engine import PARAMS, InputError, csvio, derivation_text
 from engine.dataset import csv_chunks, read_csv
 from engine.elements import element_symbol
 from engine.expr import number, symbol
@@ -43,9 +44,13 @@ from .state import ExplorerState
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
 from .walkthrough import EXPLAIN, PREDICT, WalkPanel
-from .writes import Writes, reason
+from .writes import Writes, reason, with_suffix
 
 TITLE = "Backprop Explorer"
+# Export Derivation writes the kind the file's name says: the dialog's filter -> its suffix -> the format.
+DERIVATION_FILTERS = {"CSV files (*.csv)": ".csv", "Markdown (*.md)": ".md", "LaTeX (*.tex)": ".tex"}
+DERIVATION_FORMATS = {".csv": "csv", ".md": "markdown", ".tex": "latex"}
+DERIVATION_NAMES = {"latex": "LaTeX", "markdown": "Markdown"}
 PAGES = {"gradient_plot": ("Gradients", GradientPlot), "landscape": ("Landscape", LandscapeView),
          "data_plot": ("Data, ŷ(x)", DataPlot), "compare_view": ("Compare", CompareView)}
 REFRESH_MS = 33           # at most ~30 redraws a second after edits and steps
@@ -202,7 +207,13 @@ class MainWindow(QMainWindow):
                               "Save this session under a new name")
         self.actionExportDerivation = a("actionExportDerivation", "Export &Derivation…",
                                         self.export_derivation, "Ctrl+E",
-                                        "Save the current step's derivation table as CSV")
+                                        "Save the current step's derivation table as CSV, Markdown or LaTeX")
+        self.actionCopyLatex = a("actionCopyLatex", "Copy as &LaTeX", lambda: self.copy_derivation("latex"), None,
+                                 "Copy the selected rows of the derivation (all, if none is selected) as LaTeX")
+        self.actionCopyMarkdown = a("actionCopyMarkdown", "Copy as &Markdown",
+                                    lambda: self.copy_derivation("markdown"), None,
+                                    "Copy the selected rows of the derivation (all, if none is selected) "
+                                    "as a Markdown table")
         self.actionExportHistory = a("actionExportHistory", "Export &History…", self.export_history,
                                      "Ctrl+Shift+E", "Save every state of the training history as CSV")
         self.actionExportDiagram = a("actionExportDiagram", "Export Dia&gram…", self.export_diagram, None,
@@ -285,6 +296,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.actionQuit)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.actionUndo, self.actionRedo])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.actionCopyLatex, self.actionCopyMarkdown])
         edit_menu.addSeparator()
         edit_menu.addAction(self.actionConfirmBranch)
         train_menu = bar.addMenu("&Training")
@@ -743,10 +756,35 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, title, f"Could not write {path}:\n{reason}\n\nNothing was written.")
 
     def export_derivation(self):
+        """The current step's table as CSV (with the numerical checks), Markdown or LaTeX, as the name says."""
         step, derivation = self.state.cursor, self.state.derivation()
-        checks = self.state.gradient_checks(wait=True)
-        return self._export("Export Derivation", f"derivation-step-{step}.csv",
-                            lambda s: csvio.derivation_chunks(s, [(step, derivation, checks)]))
+        path, chosen = self._ask_export_path("Export Derivation", f"derivation-step-{step}.csv",
+                                             ";;".join(DERIVATION_FILTERS) + ";;All files (*)")
+        if not path:
+            return None
+        path = with_suffix(path, chosen, DERIVATION_FILTERS)
+        kind = DERIVATION_FORMATS[os.path.splitext(path)[1].lower()]
+        if kind == "csv":
+            checks = self.state.gradient_checks(wait=True)
+            write = partial(csvio.derivation_chunks, derivations=[(step, derivation, checks)])
+        else:
+            write = partial(derivation_text.write, format=kind, parts=[self._derivation_part()])
+        return self._write_export("Export Derivation", path, write)
+
+    def _derivation_part(self, ids=None):
+        """The shown step's rows (``ids``: only those) for engine.derivation_text."""
+        return derivation_text.Part(f"Step {self.state.cursor}", self.state.derivation(), self.state.spec(), ids)
+
+    def copy_derivation(self, kind):
+        """The table's selected rows (all, if none is) on the clipboard as ``kind``: text to paste into notes."""
+        model = self.table.derivation_model
+        terms = (model.term(i.row()) for i in self.table.selectionModel().selectedRows())
+        ids = frozenset(t.id for t in terms if t is not None) or None
+        text = derivation_text.text(kind, [self._derivation_part(ids)], document=False)
+        QGuiApplication.clipboard().setText(text)
+        what = "the whole table" if ids is None else f"{len(ids)} row{'s' * (len(ids) > 1)}"
+        self.statusBar().showMessage(f"Copied {what} as {DERIVATION_NAMES[kind]}", 5000)
+        return text
 
     def export_history(self):
         history = self.state.timeline.frozen()   # the states as they are now, whatever comes next
@@ -766,7 +804,7 @@ class MainWindow(QMainWindow):
         path, chosen = self._ask_export_path(title, name, pictures.FILTER_TEXT)
         if not path:
             return None
-        path = pictures.with_suffix(path, chosen)
+        path = with_suffix(path, chosen, pictures.FILTERS)
         try:
             data = picture(pictures.kind(path))   # what is shown now, whatever waits to be written first
         except OSError as error:

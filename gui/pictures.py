@@ -41,16 +41,8 @@ PAPER = QColor("white")            # behind a view that paints no background of 
 _INCH = 0.0254                     # metres
 
 
-def with_suffix(path, selected_filter=""):
-    """``path`` as typed when it names a PNG or an SVG; else with the suffix of
-    the dialog's ``selected_filter`` (PNG if none) added."""
-    if Path(path).suffix.lower() in FILTERS.values():
-        return path
-    return path + FILTERS.get(selected_filter, PNG)
-
-
 def kind(path):
-    """PNG or SVG, from ``path``'s suffix (as :func:`with_suffix` leaves it)."""
+    """PNG or SVG, from ``path``'s suffix (as :func:`gui.writes.with_suffix` leaves it)."""
     return SVG if Path(path).suffix.lower() == SVG else PNG
 
 

@@ -28,6 +28,15 @@ SLICE_SECONDS = 0.010    # writing per pass of the event loop: input is answered
 REFUSALS = (OSError, SessionError)   # a write that fails for one of these leaves the old file
 
 
+def with_suffix(path, chosen_filter, filters):
+    """``path`` as typed when its suffix is one of ``filters``' (a save dialog's
+    filter -> the suffix it stands for); else with the suffix of the filter
+    the learner chose (the first's, if none) added: the name says the kind."""
+    if os.path.splitext(path)[1].lower() in filters.values():
+        return path
+    return path + filters.get(chosen_filter, next(iter(filters.values())))
+
+
 def reason(error):
     """What a learner is told of a refused read or write: the system's words for an OSError."""
     return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
