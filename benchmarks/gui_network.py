@@ -17,14 +17,13 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtTest import QTest
 
 from engine import Spec
 from engine.init import initialize_network
 from engine.network_training import NetworkTrainer
 
 from benchmarks import table
-from benchmarks.gui import PaintProbe, _app, _close, _guarded, _new_window, _record
+from benchmarks.gui import PaintProbe, _app, _close, _guarded, _new_window, _record, idle
 
 LAYERS = (2, 8, 8, 1)
 SAMPLES = 200
@@ -48,7 +47,7 @@ def _network_window():
     values = dict(initialize_network("xavier", 0, LAYERS), x=x[0], y=y[0], alpha=0.05)
     state.push(state.network_command(spec, values, (x, y, None, None), "2-8-8-1"))
     window.flush()
-    QTest.qWait(50)
+    idle(50)
     return window
 
 
@@ -61,7 +60,7 @@ def measure_edits(edits=EDITS):
     painted = []
     try:
         for i in range(edits + 4):
-            QTest.qWait(40)   # longer than the window's redraw throttle: not timed
+            idle(40)   # longer than the window's redraw throttle and the checks' worker: not timed
             probe.reset()
             start = time.perf_counter()
             window.set_element("W2[1,2]", 0.1 if i % 2 == 0 else 0.2)
