@@ -2,13 +2,14 @@
 
 Each figure stands beside its reference measured in the same run (or its
 absolute target), with whether the target is met.  `python -m benchmarks.engine`,
-`.network`, `.gui`, `.gui_network`, `.diagram`, `.landscape`, `.plot`, `.gradient`, `.memory`, `.cli` and `.session` print each part with its details.
+`.network`, `.peers`, `.gui`, `.gui_network`, `.diagram`, `.landscape`, `.plot`, `.gradient`, `.memory`, `.cli` and `.session` print each part with its details.
 """
 
 import sys
 import time
 
-from benchmarks import cli, diagram, engine, gradient, gui, gui_network, landscape, memory, network, plot, session, table
+from benchmarks import (cli, diagram, engine, gradient, gui, gui_network, landscape, memory, network, peers, plot,
+                        session, table)
 
 
 def main():
@@ -17,7 +18,7 @@ def main():
     for line in engine.machine():
         print("  " + line)
     print(flush=True)
-    records = (engine.results() + network.results() + landscape.results() + gui.results() + gui_network.results()
+    records = (engine.results() + network.results() + peers.results() + landscape.results() + gui.results() + gui_network.results()
                + diagram.results() + plot.results()
                + gradient.results() + memory.results() + cli.results() + session.results())
     print(table.text_table(table.HEADER, table.rows(records)))

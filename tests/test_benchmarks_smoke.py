@@ -68,3 +68,14 @@ def test_the_curve_example_reaches_the_loss_it_is_measured_at():
     record = network.measure_curve(limit=2000)
     assert_well_formed(record)
     assert record["met"] and record["ours"] < 2000
+
+
+def test_the_peers_figures_at_a_tiny_size():
+    from benchmarks import peers
+    found, notes = peers.measurements(quick=True)
+    assert len(found) >= 6   # the in-place numpy rows are always there; the peers' where installed
+    for measurement in found:
+        assert_well_formed(measurement.record())
+        assert "agree" in measurement.check and "DISAGREE" not in measurement.check
+    low, high = peers.spread(found[0])
+    assert 0 < low <= high
