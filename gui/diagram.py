@@ -142,6 +142,8 @@ class Label(QGraphicsItem):
         self.update()
 
     def setText(self, text):
+        if text == self._text:
+            return   # most labels keep their text through an edit: nothing to lay out or repaint
         self.prepareGeometryChange()
         self._text = text
         self._lines = wrap(text, self._width - 2 * self._padding,
@@ -451,6 +453,8 @@ class NetworkDiagram(QGraphicsView):
     def show_sample(self, text):
         """A caption in the top-left corner: which sample the values are of
         ("sample 3 of 20", "batch mean of 20 samples"); "" hides it."""
+        if text == self._caption_text:
+            return   # the same on every redraw of one dataset: not measured and drawn again
         self.caption.setText(text)
         self._caption_text = text
         if self.network is not None:

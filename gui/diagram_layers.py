@@ -40,6 +40,7 @@ SATURATED = QColor(190, 30, 30)
 BACKING = QColor(255, 255, 255, 235)
 CHAIN = QColor(255, 190, 0, 120)
 UNIT_FILL = QColor(250, 250, 250)
+_BACKING_BRUSH = QBrush(BACKING)
 
 DIGITS = 4            # as the chain's diagram: a glance; the table has the digits
 TOOLTIP_DIGITS = 6
@@ -187,7 +188,7 @@ class UnitLabel(QGraphicsItem):
 
     def __init__(self, element, padding):
         super().__init__()
-        self._lines, self._rect, self._padding = [], QRectF(), padding
+        self._lines, self._rect, self._padding, self._drawn = [], QRectF(), padding, []
         self.setData(0, element)
         self.setZValue(3)
 
@@ -203,7 +204,13 @@ class UnitLabel(QGraphicsItem):
         height = sum(m.lineSpacing() for m in metrics)
         pad = self._padding
         self._rect = QRectF(0, -height / 2 - pad / 3, width + 2 * pad, height + 2 * pad / 3) if lines else QRectF()
-        self._heights = [m.lineSpacing() for m in metrics]
+        # Each line's font, pen and baseline, worked out once here, not on every
+        # paint: its text vertically centred in its line's spacing.
+        self._drawn, y = [], self._rect.top() + pad / 3
+        for (text, font, colour), m in zip(lines, metrics):
+            baseline = y + (m.lineSpacing() - (m.ascent() + m.descent())) / 2 + m.ascent()
+            self._drawn.append((font, QPen(colour), QPointF(pad, baseline), text))
+            y += m.lineSpacing()
         self.update()
 
     def texts(self):
@@ -219,15 +226,12 @@ class UnitLabel(QGraphicsItem):
         if not self._lines:
             return
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(BACKING))
+        painter.setBrush(_BACKING_BRUSH)
         painter.drawRoundedRect(self._rect, self._padding, self._padding)
-        y = self._rect.top() + self._padding / 3
-        for (text, font, colour), height in zip(self._lines, self._heights):
+        for font, pen, baseline, text in self._drawn:
             painter.setFont(font)
-            painter.setPen(QPen(colour))
-            painter.drawText(QRectF(self._padding, y, self._rect.width(), height),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-            y += height
+            painter.setPen(pen)
+            painter.drawText(baseline, text)
 
 
 class ElementEditor(QDoubleSpinBox):
@@ -272,6 +276,14 @@ class LayeredScene(QGraphicsScene):
         self._values, self._derivation, self._hidden, self._spec = {}, None, frozenset(), None
         self._shown = {}                 # element -> (value or "?", gradient or "?" or None)
         self._saturated = {}
+        # What each redraw reads and need not work out again: a weight's or bias's
+        # place in its array, the layers of each weight matrix, the fonts' metrics.
+        self._places = {e: place(e) for e in self.shape.edges + self.shape.biases}
+        self._by_layer = {}
+        for edge in self.shape.edges:
+            self._by_layer.setdefault(int(edge[1:edge.index("[")]), []).append(edge)
+        self._metrics = {name: QFontMetricsF(fonts[name]) for name in ("value", "grad", "caption")}
+        self._looks = {}                 # element -> what its pen and brush were last set from
         self._build()
 
     # --- construction -----------------------------------------------------
@@ -469,14 +481,14 @@ class LayeredScene(QGraphicsScene):
 
     def parameter(self, element):
         """A weight's or bias's value: W2[1,2] -> values["W2"][0, 1]."""
-        name, row, column = place(element)
+        name, row, column = self._places[element] if element in self._places else place(element)
         return float(self._values[name][row, column])
 
     def _write(self):
         g = self.geometry
         value_font, grad_font = self.fonts["value"], self.fonts["grad"]
-        value_measure = QFontMetricsF(value_font).horizontalAdvance
-        grad_measure = QFontMetricsF(grad_font).horizontalAdvance
+        value_measure = self._metrics["value"].horizontalAdvance
+        grad_measure = self._metrics["grad"].horizontalAdvance
         loss_width = g.width - self.labels[LOSS].pos().x() - 3 * self._pad
         for unit, label in self.labels.items():
             width = loss_width if unit == LOSS else g.label_width
@@ -495,12 +507,14 @@ class LayeredScene(QGraphicsScene):
         four): each at the first of a few places along its edge that touches no
         unit, no other label and stays in the pane; if one edge finds no such
         place, that layer's weights are left to the tooltips."""
-        g, shape = self.geometry, self.shape
+        g = self.geometry
         font = self.fonts["value"]
-        measure = QFontMetricsF(font).horizontalAdvance
-        by_layer = {}
-        for edge in shape.edges:
-            by_layer.setdefault(int(edge[1:edge.index("[")]), []).append(edge)
+        measure = self._metrics["value"].horizontalAdvance
+        by_layer = self._by_layer
+        if g.lines < 1 or min(len(edges) for edges in by_layer.values()) > 4:
+            for label in self.edge_labels.values():
+                label.setVisible(False)
+            return
         solid = [label.mapRectToScene(label.boundingRect()) for label in self.labels.values() if label.texts()]
         solid += [circle.sceneBoundingRect().adjusted(-2, -2, 2, 2) for circle in self.units.values()]
         solid += [marker.sceneBoundingRect() for marker in self.biases.values()]
@@ -552,13 +566,18 @@ class LayeredScene(QGraphicsScene):
             if bias in self.biases:
                 lit.add(self.shape.unit_of_bias(bias))
         cap = max(1.5, 0.25 * self.geometry.pitch)
+        # Only what changed is set again: an edit moves a weight or two, and
+        # every pen made and set costs its share of a frame.
+        looks = self._looks
         for edge, line in self.edges.items():
             value = self.parameter(edge)
             on = edge in lit
-            pen = QPen(HIGHLIGHT if on else sign_colour(value), min(edge_width(value), cap) + (3 if on else 0))
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            line.setPen(pen)
-            line.setZValue(0.5 if on else 0)
+            if looks.get(edge) != (value, on, cap):
+                looks[edge] = (value, on, cap)
+                pen = QPen(HIGHLIGHT if on else sign_colour(value), min(edge_width(value), cap) + (3 if on else 0))
+                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                line.setPen(pen)
+                line.setZValue(0.5 if on else 0)
         for unit, circle in self.units.items():
             if unit in lit:
                 circle.setPen(QPen(HIGHLIGHT, 4))
@@ -568,14 +587,21 @@ class LayeredScene(QGraphicsScene):
                 circle.setPen(QPen(NEUTRAL, 1.5))
         for bias, marker in self.biases.items():
             value = self.parameter(bias)
-            colour = HIGHLIGHT if bias in lit else sign_colour(value)
-            marker.setBrush(QBrush(colour))
-            marker.setPen(QPen(colour.darker(130), 1))
+            on = bias in lit
+            if looks.get(bias) != (value, on):
+                looks[bias] = (value, on)
+                colour = HIGHLIGHT if on else sign_colour(value)
+                marker.setBrush(QBrush(colour))
+                marker.setPen(QPen(colour.darker(130), 1))
         for element, mark in self.chain_marks.items():
             on = element in chain
+            halo = ("halo", min(edge_width(self.parameter(element)), cap)) if on and element in self.edges else on
+            if looks.get(("halo", element)) == halo:
+                continue
+            looks[("halo", element)] = halo
             mark.setVisible(on)
             if on and element in self.edges:
-                pen = QPen(CHAIN, min(edge_width(self.parameter(element)), cap) + 0.6 * self._line)
+                pen = QPen(CHAIN, halo[1] + 0.6 * self._line)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 mark.setPen(pen)
 
