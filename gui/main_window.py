@@ -9,8 +9,9 @@ import numpy as np
 import pyqtgraph as pg
 
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel,
+from PySide6.QtGui import (QAccessible, QAccessibleAnnouncementEvent, QAction, QActionGroup, QGuiApplication,
+                           QKeySequence)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMenu,
                                QInputDialog, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
                                QUndoView, QVBoxLayout, QWidget)
 
@@ -60,6 +61,21 @@ ABOUT = """<h3>Backprop Explorer</h3>
 x → tanh(W₁x + b₁) → tanh(W₂h₁ + b₂) → W₃h₂ + b₃ = ŷ with the loss L = (ŷ − y)².</p>
 <p>Help → The Derivation (F1) explains every step with this program's exact float64
 numbers; the same document is <code>resources/derivation.md</code> in the program's folder.</p>"""
+
+
+def fill_mnemonics(menu):
+    """Each action of ``menu`` without a mnemonic gets its first letter or digit that no other has
+    (the initializations, the presentation sizes, the docks' titles, which change)."""
+    actions = [action for action in menu.actions() if not action.isSeparator()]
+    taken = {QKeySequence.mnemonic(action.text()) for action in actions}
+    for action in actions:
+        text = action.text()
+        if QKeySequence.mnemonic(text).isEmpty():
+            free = next((i for i, char in enumerate(text) if char.isalnum()
+                         and QKeySequence.mnemonic(f"&{char}") not in taken), None)
+            if free is not None:
+                action.setText(f"{text[:free]}&{text[free:]}")
+                taken.add(QKeySequence.mnemonic(action.text()))
 
 
 class MainWindow(QMainWindow):
@@ -173,7 +189,24 @@ class MainWindow(QMainWindow):
         self._panel_source = None   # the segment whose samples the dataset panel shows
         self.position = QLabel()
         self.position.setObjectName("statusPosition")
+        # Its name stays its text, which Qt reports to a screen reader as it changes.
+        self.position.setAccessibleDescription("The step shown, its loss L and output ŷ")
         self.statusBar().addPermanentWidget(self.position)
+        self.statusBar().setAccessibleName("Status")
+        self.statusBar().messageChanged.connect(self._announce)
+        # Tab walks as a learner reads: the network bar, the parameters, the diagram, the timeline,
+        # the walk-through and the table under it, then the plots.  The scroll area is no stop of its own.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setTabKeyNavigation(False)   # the arrows walk its cells; Tab goes on to the plots
+        order = [self.network_bar, self.parameters, self.diagram, self.timeline_bar, self.walk, self.table, self.plots]
+        for first, second in zip(order, order[1:]):
+            QWidget.setTabOrder(first, second)
+
+    def _announce(self, text):
+        """A status message is painted by the bar, not a label: give it to a screen reader too."""
+        self.statusBar().setAccessibleDescription(text)
+        if text:
+            QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self.statusBar(), text))
 
     def _action(self, name, text, slot, shortcut=None, tip="", checkable=False):
         action = QAction(text, self)
@@ -269,7 +302,7 @@ class MainWindow(QMainWindow):
               lambda _=False, scheme=scheme: self.initialize(scheme), None,
               f"Draw all six parameters as {SCHEME_NAMES[scheme]} initialization does, from a seed you can reuse")
             for scheme in SCHEMES]
-        self.actionConfirmBranch = a("actionConfirmBranch", "Ask Before Dropping &Later States",
+        self.actionConfirmBranch = a("actionConfirmBranch", "&Ask Before Dropping Later States",
                                      partial(prefer, "confirm_branch"), None,
                                      "Ask before an edit at an earlier state drops the states after it",
                                      checkable=True)
@@ -322,6 +355,9 @@ class MainWindow(QMainWindow):
         help_menu.addActions([self.actionDerivationHelp, self.actionShortcutsHelp])
         help_menu.addSeparator()
         help_menu.addAction(self.actionAbout)
+        for menu in bar.findChildren(QMenu):
+            if menu is not self.recent_menu:   # its entries are the paths as saved
+                menu.aboutToShow.connect(partial(fill_mnemonics, menu))
 
         tools = self.addToolBar("Training")
         tools.setObjectName("trainingToolBar")
@@ -334,6 +370,8 @@ class MainWindow(QMainWindow):
         self.speed = QComboBox()
         self.speed.setObjectName("speed")
         self.speed.setToolTip("Training speed while running")
+        self.speed.setAccessibleName("Training speed")
+        self.speed.setAccessibleDescription("How many updates a second Run makes")
         for text, rate in SPEEDS:
             self.speed.addItem(text, rate)
         self.speed.currentIndexChanged.connect(lambda _: self.preferences.set("speed", self.speed.currentData()))
