@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHeaderView, QStyledItemDelegate, QTableView
 
 from engine import LIMITS
+from engine.elements import element_symbol
 from engine.expr import symbol
 
 DECIMALS = 6
@@ -69,7 +70,16 @@ class ElementModel(QAbstractTableModel):
         return f"{self.name}[{row + 1},{col + 1}]" if self.matrix else f"{self.name}[{row + 1}]"
 
     def element_symbol(self, row, col):
-        return symbol(self.name) + self.element_id(row, col)[len(self.name):]
+        return element_symbol(self.element_id(row, col))
+
+    def element_name(self, row, col):
+        """What a screen reader calls the element: "W₂[1,2], the weight from h₁[2] to h₂[1]"."""
+        what = f", {self._tips(row, col)}" if self._tips else ""
+        return f"{self.element_symbol(row, col)}{what}"
+
+    def range_text(self):
+        low, high = self.range
+        return f"range {low:g} to {high:g}"
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else self.values.shape[0]
@@ -106,6 +116,10 @@ class ElementModel(QAbstractTableModel):
             return value
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tooltip(index.row(), index.column())
+        if role == Qt.ItemDataRole.AccessibleTextRole:   # the cell's name replaces its text: say the value too
+            return f"{self.element_name(index.row(), index.column())}, {exact_text(value)}"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:   # the tooltip's words after the name and value
+            return self.tooltip(index.row(), index.column()).partition("\n")[2]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole and self.outside(value):
@@ -121,7 +135,7 @@ class ElementModel(QAbstractTableModel):
             return f"{text}\ntraining took it outside the editable range {low:g} to {high:g}"
         if not self.editable:
             return text
-        return f"{text}\n(range {low:g} to {high:g}; type a number or double-click to edit)"
+        return f"{text}\n({self.range_text()}; type a number or double-click to edit)"
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
@@ -164,6 +178,9 @@ class ElementDelegate(QStyledItemDelegate):
         box.setKeyboardTracking(False)
         box.setFrame(False)
         box.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        model = index.model()
+        box.setAccessibleName(model.element_name(index.row(), index.column()))
+        box.setAccessibleDescription(f"{model.range_text()}; Enter keeps the number, Escape leaves it")
         return box
 
     def setEditorData(self, editor, index):
@@ -199,6 +216,11 @@ class ElementTable(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
                              | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Tab goes on to the panel's next input (the arrows move between cells; Tab in an open editor
+        # still takes the next cell): an 8×8 W would otherwise hold Tab for 64 presses.
+        self.setTabKeyNavigation(False)
+        self.setAccessibleDescription("The arrows move between the elements; type a number (or press F2) "
+                                      "to edit one, Enter keeps it")
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)

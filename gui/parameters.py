@@ -19,7 +19,8 @@ from engine import LIMITS
 from engine.dataset import parse_number
 from engine.expr import symbol
 from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DECAY_EVERY_RANGE, DEFAULT_SPEC, FIELD_USERS, LEAK_RANGE,
-                          LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, RATE_RANGES, SCHEDULES)
+                          LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, RATE_RANGES, SCHEDULES, field_text,
+                          interval)
 
 from .matrix_editor import ElementTable, limit_name
 
@@ -60,7 +61,30 @@ CHOICE_TIPS = {"activation1": "the activation of hidden layer 1", "activation2":
 DECIMALS = 6
 TOOLTIPS = {"W1": "weight of layer 1", "b1": "bias of layer 1", "W2": "weight of layer 2",
             "b2": "bias of layer 2", "W3": "weight of the output layer", "b3": "bias of the output layer",
-            "x": "the input", "y": "the target output", "alpha": "learning rate α of gradient descent"}
+            "x": "the input", "y": "the target output", "alpha": "learning rate of gradient descent"}
+
+
+def spoken_name(name, what=None):
+    """What a screen reader calls a box: a number as its symbol and what it is
+    ("W₁, weight of layer 1"), a field of the Spec as the engine's words for it
+    ("Leaky ReLU's slope")."""
+    if what is not None:
+        return f"{symbol(name)}, {what}"
+    text = field_text(name).removeprefix("the ")
+    return text[:1].upper() + text[1:] if text[:1].isascii() else text   # ε stays ε, not Ε
+
+
+def explain(widget, text):
+    """The tooltip, and the same words as the accessible description (a screen reader does not hover);
+    unchanged words are not set again, which would tell a screen reader they changed."""
+    if widget.toolTip() != text or widget.accessibleDescription() != text:
+        widget.setToolTip(text)
+        widget.setAccessibleDescription(text)
+
+
+def layer_role(name):
+    """What a wider network's W or b is: "weight of layer 2"."""
+    return f"{'weight' if name[0] == 'W' else 'bias'} of layer {name[1:]}"
 
 
 def unused_reason(name):
@@ -70,12 +94,22 @@ def unused_reason(name):
     return f"used by {' or '.join(CHOICE_TEXT[user] for user in FIELD_USERS[name])} only"
 
 
+def engine_range(name):
+    """(low, high, closed low, closed high) of a number of the Spec, as the engine checks it."""
+    closed = {"leak": (*LEAK_RANGE, True, True), "decay_every": (*DECAY_EVERY_RANGE, True, True)}
+    return RATE_RANGES.get(name) or closed[name]
+
+
+def number_tip(name):
+    """A number of the Spec's tooltip: what it does, and the values the engine takes."""
+    return f"{NUMBERS[name][3]}, in {interval(*engine_range(name))}"
+
+
 def number_range(name, decimals):
     """The box's (lowest, highest): the engine's range of the Spec field, an
     end the engine excludes (momentum < 1) moved in to the nearest value a box
     of ``decimals`` shows, since a spinbox's own ends are always allowed."""
-    closed = {"leak": (*LEAK_RANGE, True, True), "decay_every": (*DECAY_EVERY_RANGE, True, True)}
-    low, high, closed_low, closed_high = RATE_RANGES.get(name) or closed[name]
+    low, high, closed_low, closed_high = engine_range(name)
     last = 10.0 ** -decimals
     return (low if closed_low else round(low + last, decimals),
             high if closed_high else round(high - last, decimals))
@@ -143,7 +177,7 @@ class ParameterPanel(QWidget):
         self._toggle.setCheckable(True)
         self._toggle.setAutoRaise(True)
         self._toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self._toggle.setToolTip("Show or hide the optimizer, the learning-rate schedule and clipping")
+        explain(self._toggle, "Show or hide the optimizer, the learning-rate schedule and clipping")
         layout.addWidget(self._toggle)
         # Folded, a line still tells which update is in use (a loaded session may use Adam).
         self._summary = QLabel()
@@ -205,7 +239,8 @@ class ParameterPanel(QWidget):
         box.setSingleStep(0.001 if name == "alpha" else 0.1)
         box.setKeyboardTracking(False)   # typing "0.75" is one edit, not four
         box.setAccelerated(True)
-        box.setToolTip(self._tip(name))
+        box.setAccessibleName(spoken_name(name, TOOLTIPS[name]))
+        explain(box, self._tip(name))
         box.valueChanged.connect(lambda value, name=name: self.edited.emit(name, value))
         self.spinboxes[name] = box
         return box
@@ -215,13 +250,14 @@ class ParameterPanel(QWidget):
         box.setObjectName(name)
         for choice in CHOICES[name]:
             box.addItem(CHOICE_TEXT[choice], choice)
-        box.setToolTip(CHOICE_TIPS[name])
+        box.setAccessibleName(spoken_name(name))
+        explain(box, CHOICE_TIPS[name])
         box.activated.connect(lambda _, box=box, name=name: self.specEdited.emit(name, box.currentData()))
         self.choices[name] = box
         return box
 
     def _number(self, name):
-        decimals, step, _, tip = NUMBERS[name]
+        decimals, step, _, _ = NUMBERS[name]
         if step is None:
             box = ScientificSpinBox()
             decimals = box.DECIMALS
@@ -233,7 +269,8 @@ class ParameterPanel(QWidget):
         box.setObjectName(name)
         box.setRange(*number_range(name, decimals))
         box.setKeyboardTracking(False)
-        box.setToolTip(tip)
+        box.setAccessibleName(spoken_name(name))
+        explain(box, number_tip(name))
         box.valueChanged.connect(lambda value, name=name: self.specEdited.emit(name, value))
         self.choices[name] = box
         return box
@@ -256,8 +293,8 @@ class ParameterPanel(QWidget):
                     self._used[name] = used
                     box.setEnabled(used)
                     self._labels[name].setEnabled(used)
-                    tip = NUMBERS[name][3]
-                    box.setToolTip(tip if used else f"{unused_reason(name)} — {tip}")
+                    tip = number_tip(name)
+                    explain(box, tip if used else f"{unused_reason(name)} — {tip}")
         self._summary.setText(" · ".join(CHOICE_TEXT[getattr(spec, field)]
                                          for field in ("optimizer", "schedule", "clip")))
 
@@ -277,7 +314,7 @@ class ParameterPanel(QWidget):
         self._groups["Sample"].setTitle("Sample" if count == 1 else f"Sample: mean of {count:,}")
         for name in ("x", "y"):
             self.spinboxes[name].setEnabled(count == 1)
-            self.spinboxes[name].setToolTip(self._tip(name))
+            explain(self.spinboxes[name], self._tip(name))
         self._show_network_samples()
 
     def show_values(self, values):
@@ -307,8 +344,8 @@ class ParameterPanel(QWidget):
         if outside != self._outside.get(key, False):
             self._outside[key] = outside
             box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
-        box.setToolTip(f"{symbol(name)} = {value!r}: training took it outside the "
-                       f"editable range {low:g} to {high:g}" if outside else tip(name))
+        explain(box, f"{symbol(name)} = {value!r}: training took it outside the "
+                     f"editable range {low:g} to {high:g}" if outside else tip(name))
 
     # --- a wider network --------------------------------------------------
     def network_layers(self):
@@ -341,7 +378,20 @@ class ParameterPanel(QWidget):
             self._network = self._network_section(layers)
             self._layout.insertWidget(len(CHAIN_GROUPS), self._network)
             self._network.show()   # at once in a shown panel, not after the next pass of the event loop
+            self._order_tabs(layers)
             self._show_network_samples()
+
+    def _order_tabs(self, layers):
+        """Tab walks the section's inputs as they are drawn, where the chain's
+        groups stand: a section built after the window would otherwise come last."""
+        last = len(layers) - 1
+        order = [self.spinboxes["y"]]   # the chain's last input before the Training group, hidden now
+        for layer in range(1, last + 1):
+            order += [self.elements[f"W{layer}"], self.elements[f"b{layer}"],
+                      self.layer_choices[activation_field(layer, last)]]
+        order += [self.elements["x"], self.elements["y"]]
+        for first, second in zip(order, order[1:]):
+            QWidget.setTabOrder(first, second)
 
     def _network_section(self, layers):
         section = QWidget()
@@ -364,7 +414,7 @@ class ParameterPanel(QWidget):
                 form.addRow(symbol(f"b{layer}"), self._element_spinbox(f"b{layer}", f"b{layer}[1]"))
             else:
                 box.addWidget(self._layer_tables(layer, layer == last, units, inputs))
-            field = "output_activation" if layer == last else f"activation{layer}"
+            field = activation_field(layer, last)
             form.addRow("act.", self._layer_choice(field, layer))
             box.addLayout(form)
             column.addWidget(group)
@@ -409,6 +459,7 @@ class ParameterPanel(QWidget):
                               lambda i, j: f"the weight from {source}[{j + 1}] to {unit}[{i + 1}]",
                               [f"{source}[{j}]" for j in range(1, inputs + 1)])
         biases = self._table(f"b{layer}", units, 1, lambda i, _: f"the bias of {unit}[{i + 1}]")
+        weights.setAccessibleDescription(f"{caption.toolTip()} {weights.accessibleDescription()}")
         biases.hide_row_numbers()
         row.addWidget(weights, 1, Qt.AlignmentFlag.AlignTop)
         row.addWidget(biases, 0, Qt.AlignmentFlag.AlignTop)
@@ -418,6 +469,7 @@ class ParameterPanel(QWidget):
 
     def _table(self, name, rows, cols, tips, columns=None):
         table = ElementTable(name, rows, cols, tips, columns)
+        table.setAccessibleName(spoken_name(name, self._what(name)))
         table.elementEdited.connect(self.elementEdited)
         self.elements[name] = table
         return table
@@ -430,7 +482,8 @@ class ParameterPanel(QWidget):
         box.setSingleStep(0.1)
         box.setKeyboardTracking(False)
         box.setAccelerated(True)
-        box.setToolTip(self._element_tip(name))
+        box.setAccessibleName(spoken_name(name, self._what(name)))
+        explain(box, self._element_tip(name))
         box.valueChanged.connect(lambda value, element=element: self.elementEdited.emit(element, value))
         self.elements[name] = box
         return box
@@ -440,8 +493,9 @@ class ParameterPanel(QWidget):
         box.setObjectName("outputActivation" if field == "output_activation" else f"layerActivation{layer}")
         for choice in OUTPUT_ACTIVATIONS if field == "output_activation" else ACTIVATIONS:
             box.addItem(CHOICE_TEXT[choice], choice)
-        box.setToolTip("the activation of the output layer" if field == "output_activation"
-                       else f"the activation of hidden layer {layer}")
+        box.setAccessibleName(spoken_name(field))
+        explain(box, "the activation of the output layer" if field == "output_activation"
+                else f"the activation of hidden layer {layer}")
         box.activated.connect(lambda _, box=box, field=field: self.specEdited.emit(field, box.currentData()))
         self.layer_choices[field] = box
         return box
@@ -451,8 +505,12 @@ class ParameterPanel(QWidget):
         if name in ("x", "y"):
             return self._vector_tip(name, 0)
         low, high = LIMITS[limit_name(name)]
-        kind = "weight" if name[0] == "W" else "bias"
-        return f"{symbol(name)}: the {kind} of layer {name[1:]} (range {low:g} to {high:g})"
+        return f"{symbol(name)}: the {layer_role(name)} (range {low:g} to {high:g})"
+
+    @staticmethod
+    def _what(name):
+        """What a wider network's W, b, x or y is, in its accessible name."""
+        return TOOLTIPS[name] if name in ("x", "y") else layer_role(name)
 
     def _vector_tip(self, name, index):
         what = f"input {index + 1}" if name == "x" else f"the target of output {index + 1}"
@@ -475,7 +533,12 @@ class ParameterPanel(QWidget):
             else:
                 editor.setEnabled(count == 1)
                 if not self._outside.get(editor.objectName()):
-                    editor.setToolTip(self._element_tip(name))
+                    explain(editor, self._element_tip(name))
+
+
+def activation_field(layer, last):
+    """The Spec's field of the activation of ``layer`` (of ``last`` + 1 layers, the input's 0)."""
+    return "output_activation" if layer == last else f"activation{layer}"
 
 
 def value_layers(values):
