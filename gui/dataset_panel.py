@@ -19,6 +19,15 @@ from engine.dataset import PRESET_TEXT, PRESETS, check_columns, check_dataset, p
 from .dataset_model import DatasetModel
 
 FULL, MINI, ONE = "full batch", "mini-batches", "one sample at a time"
+# Each input's accessible name and description (a screen reader's words for the row beside its label).
+SPOKEN = {
+    "datasetTable": ("Samples", "One row a sample: its inputs x, then its targets y. Type in a cell to change it"),
+    "datasetPreset": ("Preset", "A ready-made dataset; Load preset puts its rows in the table"),
+    "batchMode": ("Updates use", f"How each update uses the samples: {FULL}, {MINI} or {ONE}"),
+    "batchSize": ("Batch size", "How many samples each mini-batch holds"),
+    "shuffle": ("Shuffle the samples", "Each pass over the samples takes them in a new order, from the seed"),
+    "shuffleSeed": ("Shuffle seed", "The same seed gives the same order of samples"),
+}
 SEED_DIGITS = 30     # a shuffle seed as long as a session file's whole numbers may be
 
 
@@ -152,6 +161,10 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.message)
         self.mode.currentTextChanged.connect(self._enable)
         self._enable()
+        for widget in (self.table, self.preset, self.mode, self.batch_size, self.shuffle, self.seed):
+            name, description = SPOKEN[widget.objectName()]
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(description)
 
     def _enable(self, *_):
         mini = self.mode.currentText() == MINI

@@ -19,14 +19,18 @@ class NetworkBar(QWidget):
         form.setContentsMargins(4, 4, 4, 0)
         self.layers = QLineEdit()
         self.layers.setObjectName("layers")
+        self.layers.setAccessibleName("Layers, the network's widths")
         self.layers.setToolTip(f"The widths of the layers from input to output: {LAYERS_TEXT}. "
                                "Enter rebuilds the network with new parameters.")
+        self.layers.setAccessibleDescription(self.layers.toolTip())
         self.layers.returnPressed.connect(lambda: self.layersEntered.emit(self.layers.text()))
         form.addRow("Layers", self.layers)
         self.examples = QComboBox()
         self.examples.setObjectName("networkPreset")
         self.examples.setPlaceholderText("Worked examples…")
+        self.examples.setAccessibleName("Worked example")
         self.examples.setToolTip("Start from a worked example: its network, numbers and samples")
+        self.examples.setAccessibleDescription(self.examples.toolTip())
         for name, text in EXAMPLE_TEXT.items():
             self.examples.addItem(text, name)
         self.examples.setCurrentIndex(-1)

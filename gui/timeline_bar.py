@@ -15,12 +15,16 @@ class TimelineBar(QWidget):
         def button(action):
             tool = QToolButton()
             tool.setDefaultAction(action)
+            tool.setAccessibleName(action.iconText())   # the action's text without its & and …
+            tool.setAccessibleDescription(action.statusTip())
             return tool
         layout.addWidget(QLabel("State:"))
         layout.addWidget(button(back))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timeline")
+        self.slider.setAccessibleName("Timeline, the state shown")
         self.slider.setToolTip("Scrub through every state of training")
+        self.slider.setAccessibleDescription(self.slider.toolTip())
         self.slider.setRange(0, 0)
         self.slider.valueChanged.connect(self.moved)
         layout.addWidget(self.slider, 1)
