@@ -6,7 +6,7 @@ import itertools
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView
 
 from .derivation_model import (ARROW, BREAKDOWN_SHOWN, CHAIN_ROLE, CHECKED, COLUMNS, ERROR,
                                EXPANDED_ROLE, HEADER_TIPS, INDENT, VALUE_DIGITS, DerivationModel,
@@ -44,18 +44,14 @@ class DerivationTable(QTableView):
         self.setWordWrap(False)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.derivation_model.row_height = self.fontMetrics().height()
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)   # the substitution takes the room left
-        metrics, pad = self.fontMetrics(), 18
-        # Widths from the widest text a column shows, not from the first state's (shorter) values.
-        for column, sample in ((0, "∂L/∂W₁ (W₁′)"), (1, "W₃′ × tanh(W₂′ × tanh(W₁′ × x + b₁′) + b₂′) + b₃′"),
-                               (3, "−0.000123456"), (CHECKED, "Numerical check"),
-                               (ERROR, "2.7e−10  ⚠ differs")):
-            self.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
         self._network_widths = False
+        self._sections_in_view = False
+        self._font_key = self.font().key()
+        self._widths = {}   # a font's key -> the column widths last set in it
+        self._measure()
         self.derivation_model.modelReset.connect(self._after_reset)
         self.derivation_model.rowsInserted.connect(self._after_reset)
         self.derivation_model.rowsRemoved.connect(self._after_reset)
@@ -64,14 +60,46 @@ class DerivationTable(QTableView):
         self.entered.connect(self._on_entered)
         self.doubleClicked.connect(self._on_double_click)
 
+    def _measure(self):
+        """Row height and column widths from the font: at start, and when the font changes."""
+        metrics, pad = self.fontMetrics(), 18
+        self.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
+        self.derivation_model.row_height = metrics.height()
+        # Widths from the widest text a column shows, not from the first state's (shorter) values.
+        # In a larger font than the application's (presentation mode) the formula column fits the
+        # chain rule's products, so the substitution keeps its room; the look-ahead ŷ′ is cut ("…",
+        # whole in its tooltip).
+        larger = self.font().pointSizeF() > QApplication.font().pointSizeF()
+        formula = "∂L/∂z₂ × ∂z₂/∂h₁" if larger else "W₃′ × tanh(W₂′ × tanh(W₁′ × x + b₁′) + b₂′) + b₃′"
+        for column, sample in ((0, "∂L/∂W₁ (W₁′)"), (1, formula),
+                               (3, "−0.000123456"), (CHECKED, "Numerical check"),
+                               (ERROR, "2.7e−10  ⚠ differs")):
+            self.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
+        if self._network_widths:
+            self._widen_for_network()
+
+    def _widen_for_network(self):
+        """A matrix's value and an element's symbol under its arrow need more room than the chain's."""
+        metrics = self.fontMetrics()
+        for column, sample, room in ((0, "∂L/∂W₂′[8,8]", INDENT + 18), (3, "[−0.12345; −0.12345]", 18)):
+            self.setColumnWidth(column, max(self.columnWidth(column), metrics.horizontalAdvance(sample) + room))
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self.font().key() != self._font_key:
+            # Back in a font used before (presentation mode left), the widths the learner had in it.
+            self._widths[self._font_key] = [self.columnWidth(c) for c in range(len(COLUMNS))]
+            self._font_key = self.font().key()
+            self._measure()
+            for column, width in enumerate(self._widths.get(self._font_key, ())):
+                self.setColumnWidth(column, width)
+            self.viewport().update()
+
     def set_derivation(self, derivation, checks=()):
         self.derivation_model.set_derivation(derivation, checks, self._rows_on_screen())
         if self.derivation_model.is_network and not self._network_widths:
-            # A matrix's value and an element's symbol under its arrow need more room than the chain's.
             self._network_widths = True
-            metrics = self.fontMetrics()
-            for column, sample, room in ((0, "∂L/∂W₂′[8,8]", INDENT + 18), (3, "[−0.12345; −0.12345]", 18)):
-                self.setColumnWidth(column, max(self.columnWidth(column), metrics.horizontalAdvance(sample) + room))
+            self._widen_for_network()
         self._show_chain()
 
     def _rows_on_screen(self):
@@ -92,6 +120,27 @@ class DerivationTable(QTableView):
         model = self.derivation_model
         self.elementSelected.emit(model.diagram_id(current.row()) if current.isValid() else "")
         self._show_chain()
+        if self._sections_in_view:
+            self.show_section()
+
+    def set_sections_in_view(self, on):
+        """Presentation mode: the current row's whole section is kept in view, its title at the top."""
+        self._sections_in_view = on
+        if on:
+            self.show_section()
+
+    def show_section(self):
+        row = self.currentIndex().row()
+        if row < 0:
+            return
+        title = max((r for r in self.derivation_model.section_rows() if r <= row), default=0)
+        self.scrollTo(self.derivation_model.index(title, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+        self.scrollTo(self.derivation_model.index(row, 0))   # a section taller than the view: the row wins
+
+    def longest_section(self):
+        """The rows of the longest section, its title included (how tall presentation mode makes the table)."""
+        bounds = self.derivation_model.section_rows() + [self.derivation_model.rowCount()]
+        return max((b - a for a, b in zip(bounds, bounds[1:])), default=0)
 
     def _on_entered(self, index):
         term = self.derivation_model.term(index.row()) if index.isValid() else None

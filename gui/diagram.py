@@ -209,6 +209,8 @@ class NetworkDiagram(QGraphicsView):
         self._chain = ()
         self._values = {}
         self._saturated = {}   # hidden unit -> its activation factor, when below the threshold
+        self._text_scale = 1.0    # the texts' size against the application's font (presentation mode)
+        self._last = None         # the arguments of the last show_state: shown again in new fonts
         self._measure()
         self._build()
         self._chain_scene = self.scene()
@@ -222,7 +224,7 @@ class NetworkDiagram(QGraphicsView):
     # --- construction ---------------------------------------------------
     def _measure(self):
         """Fonts from the application's; sizes and distances from their metrics."""
-        base = QApplication.font()
+        base = scaled_font(QApplication.font(), self._text_scale)
         self.fonts = {
             "name": scaled_font(base, 1.35, True), "bias": scaled_font(base, 1.1, True),
             "value": scaled_font(base, 1.0, True), "grad": scaled_font(base, 1.0),
@@ -387,6 +389,7 @@ class NetworkDiagram(QGraphicsView):
         if concealed:
             hidden = frozenset(t.id for t in derivation)
         spec = spec or DEFAULT_SPEC
+        self._last = (values, derivation, hidden, spec)
         if not spec.is_reference_shape:
             self._show_network(values, derivation, hidden, spec)
             return
@@ -430,6 +433,31 @@ class NetworkDiagram(QGraphicsView):
         self._values = values
         self._arrange()
         self._paint()
+
+    def set_text_scale(self, factor):
+        """Every text ``factor`` times the application's font (presentation
+        mode).  The scenes are built again in the new fonts, since every
+        distance follows from them, and the last state is shown again.  The
+        chain's minimum size stays as it was (its smallest text at least the
+        table's normal size), so a larger text never asks for a larger window."""
+        if factor == self._text_scale:
+            return
+        self._text_scale = factor
+        old = self._chain_scene
+        self.texts, self.shapes, self.chain_marks = {}, {}, {}
+        self.setScene(QGraphicsScene(self))
+        self._measure()
+        self._build()
+        self._chain_scene = self.scene()
+        caption, self._caption_text = self._caption_text, None
+        self.show_sample(caption)
+        if self.network is not None:   # built anew by show_state, in the new fonts
+            self.network.deleteLater()
+            self.network = None
+        old.deleteLater()
+        if self._last is not None:
+            self.show_state(*self._last)
+        self._fit()
 
     def display(self, shown):
         """The views' common entry (gui/shown.py): the record's state."""

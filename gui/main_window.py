@@ -168,7 +168,8 @@ class MainWindow(QMainWindow):
         # What a class reads grows with the central widget's font (the table, the bars) or
         # by its own scale (the diagram, the plots); the parameters and the status bar fold away.
         self.presentation = Presentation(self, split, folded=[left, self.statusBar()], splitters=[split, right, top],
-                                         plots=self._plot_views, scaled_views=[])
+                                         plots=self._plot_views, scaled_views=[self.diagram],
+                                         arrange=partial(self._arrange_for_class, top, right))
         self.undo_dock = QDockWidget("Changes", self)
         self.undo_dock.setObjectName("undoDock")
         undo_view = QUndoView(self.state.undo_stack)
@@ -395,6 +396,7 @@ class MainWindow(QMainWindow):
         prefs.follow("presentation_scale", lambda scale: self.findChild(
             QAction, f"actionPresentationScale{round(scale * 100)}").setChecked(True))
         self.presentation.changed.connect(self.actionPresentation.setChecked)
+        self.presentation.changed.connect(self.table.set_sections_in_view)
         self.walk.tolerance.valueChanged.connect(partial(prefs.set, "tolerance"))
         self.parameters.advancedShownChanged.connect(partial(prefs.set, "advanced_shown"))
         prefs.recentChanged.connect(self.update_recent_menu)
@@ -583,6 +585,18 @@ class MainWindow(QMainWindow):
             page.display(self.shown())   # kept while hidden, drawn when shown
             self.presentation.restyle()
         return page
+
+    def _arrange_for_class(self, top, right):
+        """Presentation mode's layout: the table as tall as its longest section, so the section a
+        class follows is whole; the diagram takes the rest, beside narrower plots."""
+        table = self.table
+        rows = table.longest_section() + 1   # and the header
+        wanted = (self.timeline_bar.sizeHint().height() + (self.walk.sizeHint().height() if self.walk.isVisible() else 0)
+                  + rows * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth() + 4)
+        height = sum(right.sizes())
+        right.setSizes([max(height - wanted, height // 3), min(wanted, height - height // 3)])
+        width = sum(top.sizes())
+        top.setSizes([round(0.68 * width), width - round(0.68 * width)])
 
     def _plot_views(self):
         """The pyqtgraph views of the plot pages built so far."""

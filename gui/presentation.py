@@ -17,11 +17,12 @@ they are thickened one by one.
 import weakref
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDockWidget
 
 SCALES = (1.75, 2.0, 2.5)   # offered to the teacher; the least a class at the back can read
+_FIT_MARGIN = 2
 
 
 def scaled(font, factor):
@@ -50,7 +51,9 @@ class PlotZoom(QObject):
         return False
 
     def _fit(self, size):
-        rect = QRectF(0, 0, size.width() / self.factor, size.height() / self.factor)
+        # pyqtgraph fits the range to the viewport less QGraphicsView.fitInView's 2-pixel margins.
+        room = 2 * self.view.frameWidth() + 2 * _FIT_MARGIN
+        rect = QRectF(0, 0, (size.width() - room) / self.factor, (size.height() - room) / self.factor)
         pg.GraphicsView.setRange(self.view, rect, padding=0, disableAutoPixel=True)
 
     def remove(self):
@@ -63,8 +66,8 @@ class PlotZoom(QObject):
 
 
 class Thickened:
-    """Curves' pens and symbols ``factor`` times wider, each from the width
-    its view last gave it (a view that sets a new pen is followed)."""
+    """Curves' pens ``factor`` times wider, each from the width its view last
+    gave it (a view that sets a new pen is followed)."""
 
     def __init__(self):
         self._set = weakref.WeakKeyDictionary()   # item -> (the view's look, the look set here)
@@ -73,11 +76,8 @@ class Thickened:
     def apply(self, views, factor):
         self.factor = factor
         for view in views:
-            for item in view.scene().items():
-                if isinstance(item, pg.PlotCurveItem):
-                    self._follow(item, pg.mkPen(item.opts["pen"]), self._pen, item.setPen)
-                elif isinstance(item, pg.ScatterPlotItem):
-                    self._follow(item, item.opts["size"], lambda size: size * self.factor, item.setSize)
+            for item, pen, put in _lines(view):
+                self._follow(item, pen, self._pen, put)
 
     def _follow(self, item, now, grow, put):
         own, given = self._set.get(item, (None, None))
@@ -95,10 +95,20 @@ class Thickened:
 
     def restore(self, views):
         for view in views:
-            for item in view.scene().items():
+            for item, _, put in _lines(view):
                 own, _ = self._set.pop(item, (None, None))
                 if own is not None:
-                    (item.setPen if isinstance(item, pg.PlotCurveItem) else item.setSize)(own)
+                    put(own)
+
+
+def _lines(view):
+    """(item, its pen, how to set it) of each curve of a view: a PlotDataItem's
+    own pen (it gives its curve that pen again on each update), a bare curve's."""
+    for item in view.scene().items():
+        if isinstance(item, pg.PlotDataItem) and item.opts["pen"] is not None:
+            yield item, pg.mkPen(item.opts["pen"]), item.setPen
+        elif isinstance(item, pg.PlotCurveItem) and not isinstance(item.parentItem(), pg.PlotDataItem):
+            yield item, pg.mkPen(item.opts["pen"]), item.setPen
 
 
 class _SizedRestore(QObject):
@@ -133,10 +143,11 @@ class Presentation(QObject):
 
     changed = Signal(bool)
 
-    def __init__(self, window, central, folded, splitters, plots, scaled_views=()):
+    def __init__(self, window, central, folded, splitters, plots, scaled_views=(), arrange=None):
         super().__init__(window)
         self.window, self.central, self.folded = window, central, folded
         self.splitters, self.plots, self.scaled_views = splitters, plots, scaled_views
+        self.arrange = arrange   # lays the window out for a class, again on each resize while presenting
         self.scale = SCALES[0]
         self._saved = None
         self._zooms = {}
@@ -171,10 +182,22 @@ class Presentation(QObject):
         for dock in window.findChildren(QDockWidget):
             dock.hide()
         self._apply(self.scale)
+        window.installEventFilter(self)
         window.showFullScreen()
+        self._arrange()
+
+    def eventFilter(self, window, event):
+        if event.type() == QEvent.Type.Resize and self.active:
+            QTimer.singleShot(0, self._arrange)   # once the window's layout has taken the new size
+        return False
+
+    def _arrange(self):
+        if self.arrange is not None and self.active:
+            self.arrange()
 
     def _apply(self, factor):
         self.central.setFont(scaled(self._saved["font"], factor))
+        self._arrange()
         for view in self.scaled_views:
             view.set_text_scale(factor)
         self.restyle()
@@ -194,6 +217,7 @@ class Presentation(QObject):
 
     def _leave(self):
         saved, window = self._saved, self.window
+        window.removeEventFilter(self)
         views = list(self.plots())
         for zoom in self._zooms.values():
             zoom.remove()
