@@ -145,10 +145,7 @@ def source_of(spec):
     batch and on one sample) and ``loss`` (each sample's loss)."""
     tab = table(spec)
     args = ", ".join(tab.inputs)
-    ahead = {t.id for t in _lookahead(tab)}
-    update = [t for t in tab.terms if t.section == UPDATE and t.id not in ahead]
     gradients = [f"dL_d{p}" for p in tab.params]
-    carried = tab.params + tab.state
     lines = [f"def derive({args}):", "    _n = x.shape[-1]"]
     lines += ["    " + _code(t) for t in tab.terms]
     lines.append(f"    return ({', '.join(t.var for t in tab.terms)},)")
@@ -216,26 +213,32 @@ def evaluate(spec, params, x, y, alpha, state=None):
     return values
 
 
-class _LazyTerm(Term):
-    """An element's record whose substitution is written when first read: a
-    window shows a few rows of the hundreds a wide network has (the CSV reads
-    them all, and gets the same text)."""
+def _written_when_read(*fields):
+    """Properties for a frozen dataclass's text ``fields`` that may be given
+    as a function of no arguments: called when first read, then kept."""
+    def field(name):
+        def read(self):
+            text = self.__dict__["_" + name]
+            if callable(text):
+                text = self.__dict__["_" + name] = text()
+            return text
 
-    @property
-    def substitution(self):
-        text = self.__dict__["_substitution"]
-        if callable(text):
-            text = self.__dict__["_substitution"] = text()
-        return text
+        def write(self, text):   # the dataclass's __init__ sets it so
+            self.__dict__["_" + name] = text
+        return property(read, write)
 
-    @substitution.setter
-    def substitution(self, text):   # the dataclass's __init__ sets it so
-        self.__dict__["_substitution"] = text
+    def decorate(cls):
+        for name in fields:
+            setattr(cls, name, field(name))
+        return cls
+    return decorate
 
 
 @dataclass(frozen=True)
 class VectorTerm:
-    """A term as the matrix form shows it, with the records of its elements."""
+    """A term as the matrix form shows it, with the records of its elements.
+    Its substitution and value are written when first read (the table shows
+    the rows on screen; the CSV and the text exports read them all)."""
     id: str
     symbol: str
     formula: str        # ∂L/∂W₂ = ∂L/∂z₂ h₁ᵀ (the right side)
@@ -243,6 +246,9 @@ class VectorTerm:
     value: str          # the value, an array in brackets
     layer: str
     elements: tuple     # engine.derivation.Term of each element, row by row
+
+
+VectorTerm = _written_when_read("substitution", "value")(VectorTerm)
 
 
 def _shown(value, kind):
@@ -255,20 +261,47 @@ def _shown(value, kind):
     return array
 
 
-def _element_values(tab, values):
-    """Each element's value by its Python name (engine.elements.name)."""
+def _element_values(tab, shown):
+    """Each element's value by its Python name (engine.elements.name), from
+    the values as shown (a batch's means)."""
     flat = {}
-    for name, value in values.items():
+    for name, array in shown.items():
         kind = tab.kinds.get(name, Kind(SCALAR))
-        array = _shown(value, kind)
+        values = np.asarray(array).reshape(-1).tolist()   # row by row, as elements.indices
         if kind.form == SCALAR:
-            flat[name] = float(np.asarray(array).reshape(-1)[0])
-            continue
-        array = array.reshape(kind.rows, kind.cols) if kind.form != elements.ROW else array.reshape(kind.cols, 1)
-        for i, j in elements.indices(kind):
-            flat[elements.name(name, kind, i, j)] = float(array[(i - 1, j - 1)] if kind.form != elements.ROW
-                                                          else array[(j - 1, 0)])
+            flat[name] = float(values[0])
+        else:
+            flat.update(zip(_names(name, kind), values))
     return flat
+
+
+@functools.lru_cache(maxsize=None)
+def _names(base, kind):
+    return [elements.name(base, kind, i, j) for i, j in elements.indices(kind)]
+
+
+class _LazyTerm(Term):
+    """An element's record whose substitution is written when first read: a
+    window shows a few rows of the hundreds a wide network has (the CSV reads
+    them all, and gets the same text)."""
+
+
+_LazyTerm = _written_when_read("substitution")(_LazyTerm)
+
+
+@functools.lru_cache(maxsize=None)
+def _element_rows(spec):
+    """What each term's element rows are whatever the numbers: per term its
+    kind, then (id, symbol, formula, Python name, scalar source) of each element."""
+    tab, key = table(spec), table(spec).kinds_key
+    rows = []
+    for t in tab.terms:
+        kind = tab.kinds[t.var]
+        rows.append((t, kind, [(elements.element_id(t.id, kind, i, j), expr.symbol(elements.name(t.var, kind, i, j)),
+                                _element_formula(source), elements.name(t.var, kind, i, j), source)
+                               for (i, j), source in zip(elements.indices(kind),
+                                                         elements.element_sources(t.source, key))]))
+    return rows
 
 
 def derive(spec, params, x, y, alpha, state=None):
@@ -278,8 +311,8 @@ def derive(spec, params, x, y, alpha, state=None):
     tab = table(spec)
     values = evaluate(spec, params, x, y, alpha, state)
     n = values["x"].shape[1]
-    flat = _element_values(tab, values)
     shown_all = {k: _shown(v, tab.kinds.get(k, Kind(SCALAR))) for k, v in values.items()}
+    flat = _element_values(tab, shown_all)
     key = tab.kinds_key
     # A batch's term that reads a sample's values: its arithmetic is per sample,
     # so the means shown cannot be substituted into it (as the chain says too).
@@ -287,23 +320,20 @@ def derive(spec, params, x, y, alpha, state=None):
                if n > 1 and np.ndim(value) == 2 and np.shape(value)[-1] == n
                and tab.kinds.get(name, Kind(SCALAR)).form in (SCALAR, elements.VECTOR)}
     records, vectors = [], []
-    for t in tab.terms:
-        kind = tab.kinds[t.var]
-        shown = shown_all[t.var]
+    for t, kind, rows in _element_rows(spec):
         per_sample = bool(expr.source_names(t.source) & sampled) or t.var in sampled
         batch_text = (f"(1/{n}) Σ over the {n} samples" if t.mean else
                       f"per sample; the mean of {n} values is shown") if per_sample else None
-        parts = []
-        for (i, j), source in zip(elements.indices(kind), elements.element_sources(t.source, key)):
-            name = elements.name(t.var, kind, i, j)
-            text = batch_text or functools.partial(substitution, source, flat)
-            parts.append(_LazyTerm(elements.element_id(t.id, kind, i, j), expr.symbol(name),
-                                   _element_formula(source), text, flat[name], t.section, t.node,
-                                   per_sample=per_sample and not t.mean))
+        one_sample = per_sample and not t.mean
+        parts = tuple(_LazyTerm(element, name_symbol, formula, batch_text or functools.partial(substitution, source, flat),
+                                flat[name], t.section, t.node, per_sample=one_sample)
+                      for element, name_symbol, formula, name, source in rows)
         records.extend(parts)
         vectors.append(VectorTerm(t.id, t.symbol, elements.matrix_formula(t.source, key),
-                                  batch_text or elements.matrix_substitution(t.source, key, shown_all),
-                                  elements.matrix_text(shown, kind), t.section, tuple(parts)))
+                                  batch_text or functools.partial(elements.matrix_substitution, t.source, key,
+                                                                  shown_all),
+                                  functools.partial(elements.matrix_text, shown_all[t.var], kind),
+                                  t.section, parts))
     derivation = Derivation(records, n, section_titles(spec), tab.terms)
     derivation.vectors = tuple(vectors)
     return derivation
