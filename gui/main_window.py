@@ -30,6 +30,7 @@ from .data_plot import DataPlot
 from .dataset_panel import DatasetPanel
 from .derivation_table import DerivationTable
 from .diagram import NetworkDiagram
+from .diagram_keys import DiagramKeys
 from .gradient_plot import GradientPlot
 from .help import show_derivation, show_shortcuts
 from .input_guard import guard_inputs, prefer_actions
@@ -429,6 +430,8 @@ class MainWindow(QMainWindow):
         self.diagram.elementHovered.connect(self.table.derivation_model.set_highlight)
         self.diagram.elementEdited.connect(self.set_element)
         self.diagram.elementSelected.connect(self.table.derivation_model.set_highlight)
+        # The arrows walk the diagram and Enter edits, lighting the table through elementHovered.
+        self.diagram_keys = DiagramKeys(self.diagram, self.parameters, self.table)
 
     def _guard_inputs(self):
         """A number box turns only under the wheel when focused, and the training
