@@ -17,22 +17,19 @@
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSignalBlocker, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from engine import network
 from engine.derivation import evaluate
 
 from .shown import DrawnWhenVisible
+from .theme import pen, style_legend, style_plot, theme
 
 MIN_RANGE = 1e-100   # the narrowest range the data plot shows
 GRID = 60            # points a side of the heat map's grid
 CURVE_POINTS = 200   # points of each ŷ(x) curve
 MAX_SHOWN = 5000     # samples drawn on the heat map at most (evenly taken): each is a coloured symbol
-COLOUR_MAP = "viridis"
-# One colour per output of a one-input network (the first is the chain's curve colour).
-OUTPUT_COLOURS = ((33, 102, 172), (214, 96, 77), (27, 158, 119), (117, 112, 179), (230, 171, 2),
-                  (102, 102, 102), (231, 41, 138), (166, 118, 29))
-TEXT = (40, 40, 40)
 CHAIN, CURVES, HEAT, TOO_MANY = "chain", "curves", "heat map", "too many inputs"
 
 
@@ -79,9 +76,10 @@ class DataPlot(DrawnWhenVisible, QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("dataPlot")
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
+        self._theme = theme()
         item = self.plot.getPlotItem()
-        item.setTitle("Data and the network's ŷ(x)", color=TEXT)
+        item.setTitle("Data and the network's ŷ(x)")
         item.setLabel("bottom", "x")
         item.setLabel("left", "y")
         item.showGrid(x=True, y=True, alpha=0.25)
@@ -89,30 +87,28 @@ class DataPlot(DrawnWhenVisible, QWidget):
         # the view's scale overflow: pyqtgraph then fails in every paint.  No range is narrower.
         item.setLimits(minXRange=MIN_RANGE, minYRange=MIN_RANGE)
         # The heat map first, under everything else.
-        self.colours = pg.colormap.get(COLOUR_MAP)
+        # The same map in every theme (gui/theme.py): a learner reads its colours the same way in either.
+        self.colour_map = pg.colormap.get(self._theme.colours.colour_map)
         self.image = pg.ImageItem(axisOrder="col-major")
-        self.image.setLookupTable(self.colours.getLookupTable(nPts=256))
+        self.image.setLookupTable(self.colour_map.getLookupTable(nPts=256))
         self.image.setZValue(-10)
-        self.contour = pg.IsocurveItem(level=0.5, pen=pg.mkPen("w", width=2.5))
+        self.contour = pg.IsocurveItem(level=0.5)
         self.contour.setParentItem(self.image)   # in the cells' coordinates: pyqtgraph puts value [i, j] at i + ½, j + ½
         item.addItem(self.image)
-        self.samples = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.5))
+        self.samples = pg.ScatterPlotItem(size=9)
         self.samples.setZValue(10)
         item.addItem(self.samples)
         # The chain's (and a one-output network's) samples and curve.
-        self.points = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(214, 96, 77), pen=None)
+        self.points = pg.ScatterPlotItem(size=7, pen=None)
         item.addItem(self.points)
-        self.curve = item.plot(pen=pg.mkPen(*OUTPUT_COLOURS[0], width=2))
+        self.curve = item.plot()
         self._more = []          # (points, curve) of outputs 2 … m of a one-input network
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=TEXT, brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = item.addLegend(offset=(-10, 10))
         self.legend.setVisible(False)
 
         self.bar_view = pg.GraphicsLayoutWidget()
-        self.bar_view.setBackground("w")
-        self.bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.colours, interactive=False,
-                                   width=14, pen=pg.mkPen(TEXT), colorMapMenu=False)
-        self.bar.axis.setTextPen(pg.mkPen(TEXT))
-        self.bar.axis.setPen(pg.mkPen(TEXT))
+        self.bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.colour_map, interactive=False,
+                                   width=14, colorMapMenu=False)
         self.bar_view.addItem(self.bar)
         self.bar_view.setFixedWidth(58)
         self.output = QComboBox()
@@ -162,9 +158,34 @@ class DataPlot(DrawnWhenVisible, QWidget):
         self._shown = None
         self.mode = None
         self._set_mode(CHAIN)
+        self._theme.themeChanged.connect(self._recolour)
+        self._recolour()
 
     def getPlotItem(self):
         return self.plot.getPlotItem()
+
+    def _recolour(self):
+        colours = self._theme.colours
+        style_plot(self.plot, self.plot.getPlotItem(), colours)
+        style_legend(self.legend, colours, backed=True)   # over the curves and samples it names
+        self.bar_view.setBackground(QColor(colours.plot_background))
+        self.bar.axis.setPen(pen(colours.plot_text))
+        self.bar.axis.setTextPen(pen(colours.plot_text))
+        # Over the heat map, which is the same in every theme.
+        self.contour.setPen(pen(colours.on_map, width=2.5))
+        self.samples.setPen(pen(colours.on_map, width=1.5))
+        self._colour_outputs()
+
+    def _colour_outputs(self):
+        """The samples and ŷ(x) of each output: the chain's samples in their own colour."""
+        colours = self._theme.colours
+        outputs = ((self.points, self.curve), *self._more)
+        for k, (points, curve) in enumerate(outputs):
+            colour = colours.outputs[k % len(colours.outputs)]
+            curve.setPen(pen(colour, width=2))
+            if k:
+                points.setPen(pen(colours.plot_background))
+            points.setBrush(pg.mkBrush(colour if len(outputs) > 1 else colours.samples))
 
     # --- what is shown -------------------------------------------------------
     def _set_mode(self, mode, outputs=1):
@@ -187,17 +208,13 @@ class DataPlot(DrawnWhenVisible, QWidget):
         self.legend.setVisible(mode == CURVES and outputs > 1)
         if mode == CURVES and outputs > 1:
             for k in range(1, outputs):
-                colour = OUTPUT_COLOURS[k % len(OUTPUT_COLOURS)]
-                points = pg.ScatterPlotItem(size=7, brush=pg.mkBrush(*colour), pen=pg.mkPen(255, 255, 255),
-                                            symbol="os"[k % 2])
+                points = pg.ScatterPlotItem(size=7, symbol="os"[k % 2])
                 item.addItem(points)
-                self._more.append((points, item.plot(pen=pg.mkPen(*colour, width=2))))
-            self.points.setBrush(pg.mkBrush(*OUTPUT_COLOURS[0]))
+                self._more.append((points, item.plot()))
             for k, (points, curve) in enumerate(((self.points, self.curve), *self._more)):
                 self.legend.addItem(curve, f"{_sub('yhat', k + 1)}(x)")
                 self.legend.addItem(points, _sub("y", k + 1))
-        else:
-            self.points.setBrush(pg.mkBrush(214, 96, 77))
+        self._colour_outputs()
         self.pages.setCurrentIndex(1 if mode == TOO_MANY else 0)
         self.chooser.setVisible(heat and self.output.count() > 1)
         self.caption.setVisible(heat)
@@ -207,7 +224,7 @@ class DataPlot(DrawnWhenVisible, QWidget):
             item.getAxis(axis).enableAutoSIPrefix(not heat)
         item.getViewBox().setAspectLocked(heat)
         if mode == CHAIN or mode == CURVES:
-            item.setTitle("Data and the network's ŷ(x)", color=TEXT)
+            item.setTitle("Data and the network's ŷ(x)", color=self._theme.colours.plot_text)
             item.setLabel("bottom", "x")
             item.setLabel("left", "y")
             item.showGrid(x=True, y=True, alpha=0.25)
@@ -269,7 +286,7 @@ class DataPlot(DrawnWhenVisible, QWidget):
         names = [f"{_sub('yhat', k)}(x)" for k in range(1, outputs + 1)]
         self.getPlotItem().setTitle("Data and the network's " + (
             "ŷ(x)" if outputs == 1 else ", ".join(names) if outputs <= 3 else f"{names[0]} … {names[-1]}"),
-            color=TEXT)
+            color=self._theme.colours.plot_text)
         xs = np.linspace(*padded_range(x[:, 0]), CURVE_POINTS)
         yhat = self.predict(shown, xs.reshape(-1, 1))
         for k, (points, curve) in enumerate(((self.points, self.curve), *self._more)):
@@ -333,10 +350,10 @@ class DataPlot(DrawnWhenVisible, QWidget):
             step = -(-len(x) // MAX_SHOWN)
             chosen = slice(None, None, step)
             share = (y[chosen] - levels[0]) / (levels[1] - levels[0])
-            brushes = [pg.mkBrush(c) for c in self.colours.map(np.clip(share, 0.0, 1.0), mode="qcolor")]
+            brushes = [pg.mkBrush(c) for c in self.colour_map.map(np.clip(share, 0.0, 1.0), mode="qcolor")]
             self.samples.setData(x[chosen, 0], x[chosen, 1], brush=brushes)
             self._thinned = "" if step == 1 else f" (Every {step:,}th of the {len(x):,} samples is drawn.)"
-        self.getPlotItem().setTitle(f"{name}(x₁, x₂) and the samples", color=TEXT)
+        self.getPlotItem().setTitle(f"{name}(x₁, x₂) and the samples", color=self._theme.colours.plot_text)
         self.caption.setText(caption + self._thinned)
         self.caption.setToolTip(about)
         self.plot.setToolTip(about)

@@ -32,18 +32,15 @@ from engine.elements import MATRIX, SCALAR, VECTOR, Kind
 from engine.expr import number
 from engine.gradcheck import AGREES, CHECK_RULE, DIFFERS, NO_CHECK, QUOTIENT_TEXT, WITHIN_FLOOR
 
+from .theme import theme
+
 COLUMNS = ("Quantity", "Formula", "Substitution", "Value", "Numerical check", "Relative error")
 CHECKED, ERROR = 4, 5   # the central-difference estimate of a gradient, and how far the value is from it
-_SUSPECT = QColor(255, 205, 195)
 BREAKDOWN_SHOWN = 12     # per-sample values in a tooltip; a double-click lists them all
 VALUE_DIGITS = 6
-_HIGHLIGHT = QColor(255, 225, 120)
-_CHAIN = QColor(200, 228, 255)   # the factors of the hovered or current gradient's chain
 CHAIN_ROLE = Qt.ItemDataRole.UserRole + 1   # True on a row lit as a factor of that chain
 # A vector row: whether it is expanded (True/False); None on any other row.
 EXPANDED_ROLE = Qt.ItemDataRole.UserRole + 2
-_SECTION_BACKGROUND = QColor(225, 232, 242)
-_ELEMENT_TEXT = QColor(70, 70, 70)
 ARROW = 14     # the expand arrow's width in the Quantity cell, in pixels
 INDENT = 28    # an element row's indent: under its vector's symbol
 _RANK = {AGREES: 0, NO_CHECK: 1, WITHIN_FLOOR: 2, DIFFERS: 3}   # the worst of a matrix's checks leads
@@ -275,6 +272,10 @@ class DerivationModel(QAbstractTableModel):
         self._lit = frozenset()  # term ids lit as its factors
         self._lit_vectors = frozenset()   # collapsed vectors holding a lit element
         self.row_height = 20     # the view's: the arrow's pixmap is as tall
+        # The rows' colours: a new theme repaints every cell (the changed-cells-only
+        # repaint of a new state would leave the old colours on the rest).
+        self._theme = theme()
+        self._theme.themeChanged.connect(self._repaint)
 
     # --- filling --------------------------------------------------------
     @property
@@ -623,7 +624,9 @@ class DerivationModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.FontRole:
                 return self._bold
             if role == Qt.ItemDataRole.BackgroundRole:
-                return QBrush(_SECTION_BACKGROUND)
+                return QBrush(self._theme.colours.section_background)
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(self._theme.colours.section_text)
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
@@ -632,27 +635,39 @@ class DerivationModel(QAbstractTableModel):
             return self._cells(kind, item)[column]
         if role == Qt.ItemDataRole.DecorationRole and column == 0 and self._index is not None:
             if kind == "vector":
-                return _arrow(item.id in self._expanded, self.row_height, "#4a5568")
+                return _arrow(item.id in self._expanded, self.row_height, self._theme.colours.arrow.name())
             return _blank(INDENT if self._element_row(kind, item) else ARROW, self.row_height)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(kind, item, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole:
-            if self._highlighted(kind, item):
-                return QBrush(_HIGHLIGHT)
-            if column < CHECKED and self._is_lit(kind, item):
-                return QBrush(_CHAIN)
-            if column == ERROR and _suspect(kind, item, self._checks):
-                return QBrush(_SUSPECT)
-        if role == Qt.ItemDataRole.ForegroundRole and self._element_row(kind, item) and column < 3:
-            return QBrush(_ELEMENT_TEXT)
+            background = self._background(kind, item, column)
+            return QBrush(background) if background is not None else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            # Text on a coloured row in the theme's colour for it, not the palette's,
+            # which the row's colour was not chosen against.
+            colours = self._theme.colours
+            if self._element_row(kind, item) and column < 3:
+                return QBrush(colours.element_text)
+            if self._background(kind, item, column) is not None:
+                return QBrush(colours.table_text)
         if role == Qt.ItemDataRole.UserRole:
             return item.id
         if role == CHAIN_ROLE:
             return self._is_lit(kind, item)
         if role == EXPANDED_ROLE:
             return item.id in self._expanded if kind == "vector" else None
+        return None
+
+    def _background(self, kind, item, column):
+        colours = self._theme.colours
+        if self._highlighted(kind, item):
+            return colours.highlight_row
+        if column < CHECKED and self._is_lit(kind, item):
+            return colours.chain_row
+        if column == ERROR and _suspect(kind, item, self._checks):
+            return colours.suspect
         return None
 
     def _tooltip(self, kind, item, column):

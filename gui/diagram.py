@@ -27,18 +27,13 @@ from engine.expr import number, symbol
 from engine.saturation import UNIT_FACTORS, UNIT_LAYERS, flag_explanation, flag_words, saturated_units
 from engine.terms import DEFAULT_SPEC
 
-from .diagram_layers import ElementEditor, LayeredScene
+from .diagram_layers import ElementEditor, LayeredScene, edge_pen, edge_width, sign_colour, text_colour
+from .theme import LIGHT, theme
 
-POSITIVE, NEGATIVE = QColor(33, 102, 172), QColor(214, 96, 77)   # blue and red, colour-blind safe
-# Text in the sign's colour, dark enough for WCAG AA (4.5:1) on a label's backing.
-POSITIVE_TEXT, NEGATIVE_TEXT = QColor(24, 78, 140), QColor(170, 40, 30)
-NEUTRAL, HIGHLIGHT = QColor(90, 90, 90), QColor(255, 190, 0)
-GRADIENT_TEXT, NAME_TEXT = QColor(45, 45, 45), QColor(20, 20, 20)
-SATURATED = QColor(190, 30, 30)
-# Nearly opaque: a label stays readable on a thick edge of its own colour.
-BACKING = QColor(255, 255, 255, 235)
-CHAIN = QColor(255, 190, 0, 120)       # a gradient's whole path: a translucent amber halo
-CAPTION_TEXT = QColor(60, 60, 60)
+# The light set's colours by the names tests and older code read; a view reads
+# its theme's (gui/theme.py) when it draws.
+POSITIVE, NEGATIVE = LIGHT.positive, LIGHT.negative
+HIGHLIGHT, SATURATED, BACKING = LIGHT.highlight, LIGHT.saturated, LIGHT.label_backing
 NODES = ("x", "h1", "h2", "yhat", "L")
 WEIGHTS = {"W1": ("x", "h1"), "W2": ("h1", "h2"), "W3": ("h2", "yhat")}
 BIASES = {"b1": "h1", "b2": "h2", "b3": "yhat"}
@@ -52,20 +47,6 @@ TYPICAL_GRADIENT = "∂L/∂W₁ = −1.234"   # stays on one line; longer label
 # flag's words ("inactive", "(dead ReLU)") above its factor.
 VALUE_LINES, GRADIENT_LINES, FLAG_LINES = 2, 2, 3
 WIDEST_FLAG_LINES = ("nearly inactive:", "(dead ReLU):", "∂h₁/∂z₁ = 0.0012", "∂h₁/∂z₁ < 0.001")
-
-
-def edge_width(value):
-    """Thickness grows with |value|, logarithmically, and stops growing at
-    1000 so that a diverged weight stays thinner than a node."""
-    return 1.0 + 3.0 * math.log1p(min(abs(value), 1e3))
-
-
-def sign_colour(value):
-    return POSITIVE if value >= 0 else NEGATIVE
-
-
-def text_colour(value):
-    return POSITIVE_TEXT if value >= 0 else NEGATIVE_TEXT
 
 
 _TOKEN = re.compile(r"\([^)]*\)\S*|\S+")   # a bracketed phrase stays whole
@@ -109,7 +90,7 @@ class Label(QGraphicsItem):
     position's x (or left-aligned), its top at the position's y; on a light
     rounded backing, a child drawn just behind it and so above every edge."""
 
-    def __init__(self, element, font, colour, width, padding, centred=True):
+    def __init__(self, element, font, colour, width, padding, backing, centred=True):
         super().__init__()
         self._font, self._metrics = font, QFontMetricsF(font)
         self._brush = QBrush(colour)
@@ -119,7 +100,7 @@ class Label(QGraphicsItem):
         self.setZValue(3)
         self.backing = QGraphicsPathItem(self)
         self.backing.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
-        self.backing.setBrush(QBrush(BACKING))
+        self.backing.setBrush(QBrush(backing))
         self.backing.setPen(Qt.PenStyle.NoPen)
         self.backing.setData(0, element)
         self.backing.hide()
@@ -211,6 +192,11 @@ class NetworkDiagram(QGraphicsView):
         self._saturated = {}   # hidden unit -> its activation factor, when below the threshold
         self._text_scale = 1.0    # the texts' size against the application's font (presentation mode)
         self._last = None         # the arguments of the last show_state: shown again in new fonts
+        # Drawn in the theme's colours; a new theme builds the scenes again, which
+        # also empties every cache of what was drawn (labels' texts, pens applied).
+        self._theme = theme()
+        self.colours = self._theme.colours
+        self._theme.themeChanged.connect(self._on_theme)
         self._measure()
         self._build()
         self._chain_scene = self.scene()
@@ -261,7 +247,7 @@ class NetworkDiagram(QGraphicsView):
 
     def _label(self, key, font, colour, anchor, centred=True, width=None):
         label = Label(key.split(".")[0], self.fonts[font], colour, width or self._label_width,
-                      self._pad, centred)
+                      self._pad, self.colours.label_backing, centred)
         label.anchor = anchor
         self.scene().addItem(label)
         self.texts[key] = label
@@ -270,7 +256,7 @@ class NetworkDiagram(QGraphicsView):
     def _name(self, key, centre, font):
         item = QGraphicsSimpleTextItem(symbol(key.split(".")[0]))
         item.setFont(self.fonts[font])
-        item.setBrush(QBrush(NAME_TEXT))
+        item.setBrush(QBrush(self.colours.name_text))
         item.setData(0, key.split(".")[0])
         item.setZValue(2)
         box = item.boundingRect()
@@ -298,11 +284,12 @@ class NetworkDiagram(QGraphicsView):
         shape.setZValue(1)
         self.scene().addItem(shape)
         self.shapes[element] = shape
-        halo.setPen(QPen(CHAIN, 0.35 * self._unit))
+        halo.setPen(QPen(self.colours.chain_halo, 0.35 * self._unit))
         self._mark(element, halo, 0.5)
 
     def _build(self):
-        scene, r, u = self.scene(), self._radius, self._unit
+        scene, r, u, colours = self.scene(), self._radius, self._unit, self.colours
+        scene.setBackgroundBrush(QBrush(colours.scene))
         for name, (a, b) in WEIGHTS.items():
             ends = (self._centre(a).x() + r, 0, self._centre(b).x() - r, 0)
             line = QGraphicsLineItem(*ends)
@@ -311,29 +298,29 @@ class NetworkDiagram(QGraphicsView):
             self.shapes[name] = line
             self._mark(name, QGraphicsLineItem(*ends), -1)
             middle = (self._centre(a) + self._centre(b)) / 2
-            self._label(f"{name}.value", "value", POSITIVE_TEXT, middle)
-            self._label(f"{name}.grad", "grad", GRADIENT_TEXT, middle)
+            self._label(f"{name}.value", "value", colours.positive_text, middle)
+            self._label(f"{name}.grad", "grad", colours.value_text, middle)
         ends = (self._centre("yhat").x() + r, 0, self._centre("L").x() - r, 0)
         loss_edge = QGraphicsLineItem(*ends)
-        loss_edge.setPen(QPen(NEUTRAL, 1.5, Qt.PenStyle.DashLine))
+        loss_edge.setPen(QPen(colours.neutral, 1.5, Qt.PenStyle.DashLine))
         scene.addItem(loss_edge)
         self._mark("yhat-L", QGraphicsLineItem(*ends), -1)
-        loss_halo = QPen(CHAIN, 0.9 * u)
+        loss_halo = QPen(colours.chain_halo, 0.9 * u)
         loss_halo.setCapStyle(Qt.PenCapStyle.RoundCap)
         self.chain_marks["yhat-L"].setPen(loss_halo)
         for node in NODES:
             centre = self._centre(node)
-            self._haloed(node, QGraphicsEllipseItem, QRectF(-r, -r, 2 * r, 2 * r), centre, QColor(250, 250, 250))
+            self._haloed(node, QGraphicsEllipseItem, QRectF(-r, -r, 2 * r, 2 * r), centre, colours.node_fill)
             self._name(f"{node}.name", centre, "name")
             below = centre + QPointF(0, self._node_label_y)
-            self._label(f"{node}.value", "value", GRADIENT_TEXT, below)
+            self._label(f"{node}.value", "value", colours.value_text, below)
             if node in NODE_GRADIENT:
-                self._label(f"{node}.grad", "grad", GRADIENT_TEXT, below)
+                self._label(f"{node}.grad", "grad", colours.value_text, below)
             if node in UNIT_FACTORS:
-                self._label(f"{node}.flag", "flag", SATURATED, below)
+                self._label(f"{node}.flag", "flag", colours.saturated, below)
         for name, node in BIASES.items():
             centre = self._centre(node) + QPointF(0, self._box_y)
-            self._haloed(name, QGraphicsRectItem, self._box, centre, QColor(245, 245, 245))
+            self._haloed(name, QGraphicsRectItem, self._box, centre, colours.bias_fill)
             link = QGraphicsLineItem(0, self._box_y + self._box.bottom(), 0, -r)
             link.setPos(self._centre(node))
             link.setData(0, name)
@@ -341,11 +328,11 @@ class NetworkDiagram(QGraphicsView):
             self.shapes[name + ".link"] = link
             self._mark(name + ".link", QGraphicsLineItem(link.line()), -1)
             self.chain_marks[name + ".link"].setPos(link.pos())
-            self.chain_marks[name + ".link"].setPen(QPen(CHAIN, 0.6 * u))
+            self.chain_marks[name + ".link"].setPen(QPen(colours.chain_halo, 0.6 * u))
             self._name(f"{name}.name", centre, "bias")
             top = centre + QPointF(0, self._box.top() - 0.4 * u)
-            self._label(f"{name}.value", "value", POSITIVE_TEXT, top)
-            self._label(f"{name}.grad", "grad", GRADIENT_TEXT, top)
+            self._label(f"{name}.value", "value", colours.positive_text, top)
+            self._label(f"{name}.grad", "grad", colours.value_text, top)
         margin = 0.3 * u
         left = -self._label_width / 2 - margin
         right = self._centre("L").x() + self._label_width / 2 + margin
@@ -354,8 +341,8 @@ class NetworkDiagram(QGraphicsView):
         scene.setSceneRect(QRectF(left, top, right - left, bottom - top))
         # The corner above x is empty (x has no bias): the caption goes there,
         # as wide as the room left of b₁'s labels.
-        self.caption = Label("", self.fonts["caption"], CAPTION_TEXT, self._spacing - self._gap,
-                             self._pad, centred=False)
+        self.caption = Label("", self.fonts["caption"], colours.caption_text, self._spacing - self._gap,
+                             self._pad, colours.label_backing, centred=False)
         self.caption.setData(0, "")
         self.caption.backing.setData(0, "")
         self.caption.setPos(left + margin + self._pad, top + margin + self._pad / 3)
@@ -412,7 +399,7 @@ class NetworkDiagram(QGraphicsView):
             value = values[name]
             self.texts[f"{name}.value"].setText(f"{symbol(name)} = {number(value, DIGITS)}")
             self.texts[f"{name}.grad"].setText(f"{symbol('dL/d' + name)} = {term('dL/d' + name)}")
-            self.texts[f"{name}.value"].setBrush(QBrush(text_colour(value)))
+            self.texts[f"{name}.value"].setBrush(QBrush(text_colour(value, self.colours)))
         # A flag would give away the factor ∂h/∂z while it is still to be predicted.
         self._saturated = {unit: factor for unit, factor in saturated_units(derivation).items()
                            if UNIT_FACTORS[unit] not in hidden}
@@ -443,6 +430,15 @@ class NetworkDiagram(QGraphicsView):
         if factor == self._text_scale:
             return
         self._text_scale = factor
+        self._rebuild()
+
+    def _on_theme(self):
+        if self._theme.colours is not self.colours:
+            self.colours = self._theme.colours
+            self._rebuild()
+
+    def _rebuild(self):
+        """Both scenes anew, in the current fonts and colours; the last state shown again."""
         old = self._chain_scene
         self.texts, self.shapes, self.chain_marks = {}, {}, {}
         self.setScene(QGraphicsScene(self))
@@ -501,7 +497,7 @@ class NetworkDiagram(QGraphicsView):
         if self.network is None or self.network.shape.layers != tuple(spec.layers):
             if self.network is not None:
                 self.network.deleteLater()
-            self.network = LayeredScene(spec.layers, self.fonts, self)
+            self.network = LayeredScene(spec.layers, self.fonts, self.colours, self)
             self.network.caption_text = self._caption_text
             self.setScene(self.network)
             self._hovered = ""
@@ -586,28 +582,32 @@ class NetworkDiagram(QGraphicsView):
             self.elementEdited.emit(self._selected, value)
 
     def _paint(self):
-        """Pens from the shown values: colour is the sign, width the magnitude;
-        the highlighted element is outlined in amber, the chain haloed."""
+        """Pens from the shown values: colour is the sign (a negative one dashed
+        too), width the magnitude; the highlighted element is outlined in amber,
+        the chain haloed."""
+        colours = self.colours
         for element, shape in self.shapes.items():
             lit = element.split(".")[0] == self._highlighted
             if element in WEIGHTS:
                 value = self._values.get(element, 0.0)
-                pen = QPen(HIGHLIGHT if lit else sign_colour(value), edge_width(value) + (4 if lit else 0))
-                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                pen = edge_pen(value, colours, edge_width(value) + (4 if lit else 0), lit)
             elif element.endswith(".link"):
-                pen = QPen(sign_colour(self._values.get(element[:-5], 0.0)), 1.5, Qt.PenStyle.DotLine)
+                pen = QPen(sign_colour(self._values.get(element[:-5], 0.0), colours), 1.5, Qt.PenStyle.DotLine)
             else:
-                base = sign_colour(self._values[element]) if element in BIASES and element in self._values else NEUTRAL
+                value = self._values.get(element, 0.0) if element in BIASES else 0.0
+                base = sign_colour(value, colours) if element in BIASES and element in self._values else colours.neutral
                 if element in self._saturated:
-                    base = SATURATED
-                pen = QPen(HIGHLIGHT if lit else base, 5 if lit else (3 if element in self._saturated else 2))
+                    base = colours.saturated
+                pen = QPen(colours.highlight if lit else base, 5 if lit else (3 if element in self._saturated else 2))
+                if value < 0:   # as a negative weight's line: the sign not by colour alone
+                    pen.setStyle(Qt.PenStyle.DashLine)
             shape.setPen(pen)
         chain = set(self._chain)
         for element, mark in self.chain_marks.items():
             on = element.split(".")[0] in chain if element != "yhat-L" else {"yhat", "L"} <= chain
             mark.setVisible(on)
             if on and element in WEIGHTS:
-                pen = QPen(CHAIN, edge_width(self._values.get(element, 0.0)) + 0.9 * self._unit)
+                pen = QPen(colours.chain_halo, edge_width(self._values.get(element, 0.0)) + 0.9 * self._unit)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 mark.setPen(pen)
 

@@ -30,17 +30,11 @@ from engine.elements import element_symbol, place
 from engine.expr import number, symbol
 from engine.saturation import flag_explanation, flag_words, saturated_units
 
-# The chain's colours (gui/diagram.py), repeated here to keep this module free of it.
-POSITIVE, NEGATIVE = QColor(33, 102, 172), QColor(214, 96, 77)
-POSITIVE_TEXT, NEGATIVE_TEXT = QColor(24, 78, 140), QColor(170, 40, 30)
-NEUTRAL, HIGHLIGHT = QColor(90, 90, 90), QColor(255, 190, 0)
-VALUE_TEXT, NAME_TEXT, CAPTION_TEXT = QColor(45, 45, 45), QColor(20, 20, 20), QColor(60, 60, 60)
-GRADIENT_TEXT = QColor(110, 40, 150)     # a gradient's line and its legend: purple, 8:1 on white
-SATURATED = QColor(190, 30, 30)
-BACKING = QColor(255, 255, 255, 235)
-CHAIN = QColor(255, 190, 0, 120)
-UNIT_FILL = QColor(250, 250, 250)
-_BACKING_BRUSH = QBrush(BACKING)
+from .theme import LIGHT
+
+# The light set's, by the names tests read; the scene draws in the colours it is given.
+POSITIVE, NEGATIVE = LIGHT.positive, LIGHT.negative
+NEGATIVE_DASHES = (3.0, 1.6)   # in pen widths: a negative weight's line reads as one in greyscale too
 
 DIGITS = 4            # as the chain's diagram: a glance; the table has the digits
 TOOLTIP_DIGITS = 6
@@ -54,12 +48,24 @@ def edge_width(value):
     return 1.0 + 3.0 * math.log1p(min(abs(value), 1e3))
 
 
-def sign_colour(value):
-    return POSITIVE if value >= 0 else NEGATIVE
+def sign_colour(value, colours):
+    return colours.positive if value >= 0 else colours.negative
 
 
-def text_colour(value):
-    return POSITIVE_TEXT if value >= 0 else NEGATIVE_TEXT
+def text_colour(value, colours):
+    return colours.positive_text if value >= 0 else colours.negative_text
+
+
+def edge_pen(value, colours, width, lit=False):
+    """A weight's line: its sign's colour (amber when ``lit``), dashed when
+    negative, so that the sign is not told by colour alone."""
+    pen = QPen(colours.highlight if lit else sign_colour(value, colours), width)
+    if value < 0:
+        pen.setDashPattern(NEGATIVE_DASHES)
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)   # a round cap would close the gaps
+    else:
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
 
 
 def column_names(layers):
@@ -186,9 +192,10 @@ class UnitLabel(QGraphicsItem):
     position, vertically centred on it, on a light rounded backing that hides
     the edges beneath."""
 
-    def __init__(self, element, padding):
+    def __init__(self, element, padding, backing):
         super().__init__()
         self._lines, self._rect, self._padding, self._drawn = [], QRectF(), padding, []
+        self._backing = QBrush(backing)
         self.setData(0, element)
         self.setZValue(3)
 
@@ -226,7 +233,7 @@ class UnitLabel(QGraphicsItem):
         if not self._lines:
             return
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(_BACKING_BRUSH)
+        painter.setBrush(self._backing)
         painter.drawRoundedRect(self._rect, self._padding, self._padding)
         for font, pen, baseline, text in self._drawn:
             painter.setFont(font)
@@ -259,10 +266,13 @@ class ElementEditor(QDoubleSpinBox):
 class LayeredScene(QGraphicsScene):
     """Every unit and connection of one shape, laid out for a pane's size."""
 
-    def __init__(self, layers, fonts, parent=None):
+    def __init__(self, layers, fonts, colours, parent=None):
         super().__init__(parent)
         self.shape = Shape(layers)
         self.fonts = fonts
+        # Fixed for the scene's life: a new theme builds a new scene (and so empties every cache below).
+        self.colours = colours
+        self.setBackgroundBrush(QBrush(colours.scene))
         metrics = QFontMetricsF(fonts["grad"])
         self._line = metrics.lineSpacing()
         self._pad = 0.3 * self._line
@@ -288,31 +298,31 @@ class LayeredScene(QGraphicsScene):
 
     # --- construction -----------------------------------------------------
     def _build(self):
-        shape = self.shape
+        shape, colours = self.shape, self.colours
         for edge in shape.edges:
             self.edges[edge] = self._item(QGraphicsLineItem(), edge, 0)
             self._halo(edge, QGraphicsLineItem())
-            label = UnitLabel(edge, self._pad)
+            label = self._unit_label(edge)
             self.addItem(label)
             label.hide()
             self.edge_labels[edge] = label
         for link in shape.links:
             line = self._item(QGraphicsLineItem(), "", 0)
-            line.setPen(QPen(NEUTRAL, 1.5, Qt.PenStyle.DashLine))
+            line.setPen(QPen(colours.neutral, 1.5, Qt.PenStyle.DashLine))
             self.links[link] = line
             self._halo(link, QGraphicsLineItem())
         for column, units in enumerate(shape.columns + [[LOSS]]):
             for i, unit in enumerate(units, 1):
                 circle = self._item(QGraphicsEllipseItem(), unit, 1)
-                circle.setBrush(QBrush(UNIT_FILL))
+                circle.setBrush(QBrush(colours.node_fill))
                 self.units[unit] = circle
                 self._halo(unit, QGraphicsEllipseItem())
                 text = QGraphicsSimpleTextItem(str(i) if unit != LOSS else "", circle)
                 text.setFont(self.fonts["grad"])
-                text.setBrush(QBrush(NAME_TEXT))
+                text.setBrush(QBrush(colours.name_text))
                 text.setData(0, unit)
                 self.numbers[unit] = text
-                label = UnitLabel(unit, self._pad)
+                label = self._unit_label(unit)
                 self.addItem(label)
                 self.labels[unit] = label
         for bias in shape.biases:
@@ -321,19 +331,22 @@ class LayeredScene(QGraphicsScene):
         for column, name in enumerate(shape.names + [LOSS]):
             header = QGraphicsSimpleTextItem(symbol(name))
             header.setFont(self.fonts["name"])
-            header.setBrush(QBrush(NAME_TEXT))
+            header.setBrush(QBrush(colours.name_text))
             header.setZValue(2)
             self.addItem(header)
             self.headers[name] = header
             if name not in ("x", LOSS):
-                legend = UnitLabel("", self._pad)
-                legend.set_lines([(symbol(f"dL/d{name}"), self.fonts["grad"], GRADIENT_TEXT)])
+                legend = self._unit_label("")
+                legend.set_lines([(symbol(f"dL/d{name}"), self.fonts["grad"], colours.gradient_text)])
                 legend.setToolTip(f"the second number beside each unit: {symbol('dL/d' + name)}, "
                                   "the gradient of the loss with respect to the unit")
                 self.addItem(legend)
                 self.legends[name] = legend
-        self.caption = UnitLabel("", self._pad)
+        self.caption = self._unit_label("")
         self.addItem(self.caption)
+
+    def _unit_label(self, element):
+        return UnitLabel(element, self._pad, self.colours.label_backing)
 
     def _item(self, item, element, z):
         item.setData(0, element)
@@ -396,7 +409,7 @@ class LayeredScene(QGraphicsScene):
             circle.setPos(c[unit])
             self.chain_marks[unit].setRect(QRectF(-r, -r, 2 * r, 2 * r).adjusted(-3, -3, 3, 3))
             self.chain_marks[unit].setPos(c[unit])
-            self.chain_marks[unit].setPen(QPen(CHAIN, 0.35 * self._line))
+            self.chain_marks[unit].setPen(QPen(self.colours.chain_halo, 0.35 * self._line))
             number_item = self.numbers[unit]
             number_item.setVisible(g.index_shown)
             box = number_item.boundingRect()
@@ -410,7 +423,7 @@ class LayeredScene(QGraphicsScene):
                 item.setRect(QRectF(-s, -s, 2 * s, 2 * s))
                 item.setPos(centre)
             self.chain_marks[bias].setRect(QRectF(-s, -s, 2 * s, 2 * s).adjusted(-2, -2, 2, 2))
-            self.chain_marks[bias].setPen(QPen(CHAIN, 3))
+            self.chain_marks[bias].setPen(QPen(self.colours.chain_halo, 3))
         for edge, line in self.edges.items():
             start, end = self.shape.ends(edge)
             line.setLine(QLineF(c[start], c[end]))
@@ -418,7 +431,7 @@ class LayeredScene(QGraphicsScene):
         for link, line in self.links.items():
             line.setLine(QLineF(c[link.split("-")[0]], c[LOSS]))
             self.chain_marks[link].setLine(line.line())
-            halo = QPen(CHAIN, 0.9 * self._line)
+            halo = QPen(self.colours.chain_halo, 0.9 * self._line)
             halo.setCapStyle(Qt.PenCapStyle.RoundCap)
             self.chain_marks[link].setPen(halo)
         for column, name in enumerate(self.shape.names + [LOSS]):
@@ -450,7 +463,7 @@ class LayeredScene(QGraphicsScene):
             text = joined
         elif text and metrics.horizontalAdvance(text) > room:
             text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
-        self.caption.set_lines([(text, font, CAPTION_TEXT)])
+        self.caption.set_lines([(text, font, self.colours.caption_text)])
         self.caption.setToolTip(self.caption_text)
 
     # --- values -------------------------------------------------------------
@@ -494,11 +507,11 @@ class LayeredScene(QGraphicsScene):
             width = loss_width if unit == LOSS else g.label_width
             lines = []
             if g.lines >= 1 or unit == LOSS:
-                lines.append((fit_number(self.unit_value(unit), width, value_measure), value_font, VALUE_TEXT))
+                lines.append((fit_number(self.unit_value(unit), width, value_measure), value_font, self.colours.value_text))
             if g.lines >= 2 and not unit.startswith("x[") and unit != LOSS:
                 gradient = self.term(f"dL/d{unit}")
                 if gradient is not None:
-                    lines.append((fit_number(gradient, width, grad_measure), grad_font, GRADIENT_TEXT))
+                    lines.append((fit_number(gradient, width, grad_measure), grad_font, self.colours.gradient_text))
             label.set_lines(lines)
         self._write_edge_labels()
 
@@ -545,7 +558,7 @@ class LayeredScene(QGraphicsScene):
         text = named if measure(named) <= room else fit_number(value, room, measure)
         if not text:
             return None
-        label.set_lines([(text, font, text_colour(value))])
+        label.set_lines([(text, font, text_colour(value, self.colours))])
         box = label.boundingRect()
         # A sloped edge may cross another: its label near an end, clear of the crossing.
         sloped = abs(line.dy()) > 1
@@ -568,29 +581,27 @@ class LayeredScene(QGraphicsScene):
         cap = max(1.5, 0.25 * self.geometry.pitch)
         # Only what changed is set again: an edit moves a weight or two, and
         # every pen made and set costs its share of a frame.
-        looks = self._looks
+        looks, colours = self._looks, self.colours
         for edge, line in self.edges.items():
             value = self.parameter(edge)
             on = edge in lit
             if looks.get(edge) != (value, on, cap):
                 looks[edge] = (value, on, cap)
-                pen = QPen(HIGHLIGHT if on else sign_colour(value), min(edge_width(value), cap) + (3 if on else 0))
-                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-                line.setPen(pen)
+                line.setPen(edge_pen(value, colours, min(edge_width(value), cap) + (3 if on else 0), on))
                 line.setZValue(0.5 if on else 0)
         for unit, circle in self.units.items():
             if unit in lit:
-                circle.setPen(QPen(HIGHLIGHT, 4))
+                circle.setPen(QPen(colours.highlight, 4))
             elif unit in self._saturated:
-                circle.setPen(QPen(SATURATED, 3))
+                circle.setPen(QPen(colours.saturated, 3))
             else:
-                circle.setPen(QPen(NEUTRAL, 1.5))
+                circle.setPen(QPen(colours.neutral, 1.5))
         for bias, marker in self.biases.items():
             value = self.parameter(bias)
             on = bias in lit
             if looks.get(bias) != (value, on):
                 looks[bias] = (value, on)
-                colour = HIGHLIGHT if on else sign_colour(value)
+                colour = colours.highlight if on else sign_colour(value, colours)
                 marker.setBrush(QBrush(colour))
                 marker.setPen(QPen(colour.darker(130), 1))
         for element, mark in self.chain_marks.items():
@@ -601,7 +612,7 @@ class LayeredScene(QGraphicsScene):
             looks[("halo", element)] = halo
             mark.setVisible(on)
             if on and element in self.edges:
-                pen = QPen(CHAIN, halo[1] + 0.6 * self._line)
+                pen = QPen(colours.chain_halo, halo[1] + 0.6 * self._line)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 mark.setPen(pen)
 

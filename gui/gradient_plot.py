@@ -29,6 +29,7 @@ from engine.factors import FACTORS, FactorCache
 from engine.saturation import SATURATED_BELOW
 
 from .loss_plot import DecadeAxis
+from .theme import pen, style_legend, style_plot, theme
 from .shown import DrawnWhenVisible
 
 LIMIT = 4000          # at most this many evenly spaced states, and the newest
@@ -37,26 +38,22 @@ LOG_FLOOR = 1e-300    # an exact zero drawn here: a log axis cannot show 0
 GRADIENTS = ("dL/dW1", "dL/dW2", "dL/dW3")
 NAMES = {"dL/dW1": "|∂L/∂W₁|", "dL/dW2": "|∂L/∂W₂|", "dL/dW3": "|∂L/∂W₃|",
          "dh1/dz1": "∂h₁/∂z₁", "dh2/dz2": "∂h₂/∂z₂"}
-_COLOURS = {"dL/dW1": (33, 102, 172), "dL/dW2": (27, 158, 119), "dL/dW3": (217, 95, 2),
-            "dh1/dz1": (33, 102, 172), "dh2/dz2": (27, 158, 119)}
+_LAYERS = {"dL/dW1": 1, "dL/dW2": 2, "dL/dW3": 3, "dh1/dz1": 1, "dh2/dz2": 2}   # a curve is its layer's colour
 
 
 NETWORK_FACTOR_LIMIT = 256   # a network's factors: at most this many evenly spaced states, and the newest
 NETWORK_FLOOR = 1e-20        # a network's curves: a smaller value (an exact 0 once fitted) drawn at the view's floor
 UNIT_CURVES = 4              # a network's factors are drawn per unit up to this many units, else per layer
 READ_BLOCK = 1 << 16         # grid states read at once from a column (a network's norms)
-_MORE_COLOURS = [(117, 112, 179), (231, 41, 138), (102, 102, 102), (166, 118, 29)]
 _UNIT_STYLES = (pg.QtCore.Qt.PenStyle.DashLine, pg.QtCore.Qt.PenStyle.DotLine,
                 pg.QtCore.Qt.PenStyle.DashDotLine, pg.QtCore.Qt.PenStyle.DashDotDotLine)
 _GRADIENT_COLUMN = re.compile(r"dL/dW(\d+)(\[\d+,\d+\])?")
 _FACTOR_ID = re.compile(r"dh(\d+)/dz\d+(?:\[(\d+)\])?")
 
 
-def layer_colour(layer):
-    """The colour of layer ``layer`` (1-based): the chain's three, then more."""
-    chain = (_COLOURS["dL/dW1"], _COLOURS["dL/dW2"], _COLOURS["dL/dW3"])
-    colours = chain + tuple(_MORE_COLOURS)
-    return colours[(layer - 1) % len(colours)]
+def layer_colour(layer, colours):
+    """The colour of layer ``layer`` (1-based) in the theme's ``colours``: the chain's three, then more."""
+    return colours.curves[(layer - 1) % len(colours.curves)]
 
 
 def gradient_groups(columns):
@@ -168,11 +165,11 @@ class _Norms(_Thinned):
 
 class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
     def __init__(self, parent=None, limit=LIMIT):
-        super().__init__(parent, background="w", axisItems={"left": DecadeAxis("left")})
+        super().__init__(parent, axisItems={"left": DecadeAxis("left")})
         self.setObjectName("gradientPlot")
         self.limit = limit
         item = self.getPlotItem()
-        item.setTitle("Vanishing gradients", color=(40, 40, 40))
+        item.setTitle("Vanishing gradients")
         item.setLabel("bottom", "iteration (update)")
         item.setLabel("left", "magnitude (log)")
         item.showGrid(x=True, y=True, alpha=0.25)
@@ -180,24 +177,21 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         # below it, and auto-range must not stretch over 300 decades to show it.
         item.setLimits(xMin=-1, minXRange=10, yMin=-20)
         for axis in ("left", "bottom"):
-            item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
-            item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
             item.getAxis(axis).setStyle(maxTickLevel=0)
         item.getAxis("left").setWidth(64)
         item.setLogMode(y=True)
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=(40, 40, 40))
+        self.legend = item.addLegend(offset=(-10, 10))
+        self._theme = theme()
         self.curves = {}
-        self._curve_set = None    # the (id, label, colour, style) of every curve made
+        self._curve_set = None    # the (id, label, layer, style) of every curve made
         self._build(self._chain_curves())
         # The view's y is log10 of the value on a log axis.
         self.saturation = pg.InfiniteLine(
             pos=np.log10(SATURATED_BELOW), angle=0, movable=False,
-            pen=pg.mkPen(200, 40, 40, width=1, style=pg.QtCore.Qt.PenStyle.DotLine),
             label=f"saturated below {SATURATED_BELOW:g}",
-            labelOpts={"position": 0.1, "color": (200, 40, 40), "anchors": [(0, 1), (0, 1)]})
+            labelOpts={"position": 0.1, "anchors": [(0, 1), (0, 1)]})
         item.addItem(self.saturation, ignoreBounds=True)
-        self.marker = pg.InfiniteLine(pos=0, angle=90, movable=False,
-                                      pen=pg.mkPen(255, 170, 0, width=1.5))
+        self.marker = pg.InfiniteLine(pos=0, angle=90, movable=False)
         self.marker.setZValue(10)
         item.addItem(self.marker, ignoreBounds=True)
         self._thinned = _Thinned(GRADIENTS, limit)
@@ -206,16 +200,18 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         self.steps = np.empty(0, dtype=np.int64)   # the states the gradient curves hold
         self.factor_steps = np.empty(0, dtype=np.int64)   # the states the factor curves hold
         self.network = False      # the curves are a network's (per layer norms)
+        self._theme.themeChanged.connect(self._recolour)
+        self._recolour()
 
     # --- the curves -----------------------------------------------------------
     @staticmethod
     def _chain_curves():
         solid, dashed = pg.QtCore.Qt.PenStyle.SolidLine, pg.QtCore.Qt.PenStyle.DashLine
-        return tuple((name, NAMES[name], _COLOURS[name], dashed if name in FACTORS else solid)
+        return tuple((name, NAMES[name], _LAYERS[name], dashed if name in FACTORS else solid)
                      for name in GRADIENTS + FACTORS)
 
     def _build(self, curves):
-        """Make the curves ``curves`` ((id, label, colour, pen style), in legend
+        """Make the curves ``curves`` ((id, label, layer, pen style), in legend
         order) unless they are the ones there; the old ones go."""
         if curves == self._curve_set:
             return
@@ -223,17 +219,30 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         for curve in self.curves.values():
             item.removeItem(curve)
         self.curves = {}
-        for name, label, colour, style in curves:
-            solid = style == pg.QtCore.Qt.PenStyle.SolidLine
-            pen = pg.mkPen(*colour, width=2 if solid else 1.5, style=style)
+        for name, label, layer, style in curves:
             # About one min/max pair a pixel column, as the loss plot: LIMIT states
             # drawn with wide or dashed pens would take most of a repaint.
-            curve = item.plot(pen=pen, name=label, autoDownsampleFactor=1.0)
+            curve = item.plot(pen=self._curve_pen(layer, style), name=label, autoDownsampleFactor=1.0)
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves[name] = curve
         self.legend.setColumnCount(2 if len(curves) > 6 else 1)
         self._curve_set = curves
+        style_legend(self.legend, self._theme.colours)
+
+    def _curve_pen(self, layer, style):
+        solid = style == pg.QtCore.Qt.PenStyle.SolidLine
+        return pen(layer_colour(layer, self._theme.colours), width=2 if solid else 1.5, style=style)
+
+    def _recolour(self):
+        colours = self._theme.colours
+        style_plot(self, self.getPlotItem(), colours)
+        style_legend(self.legend, colours, backed=self.network)
+        for name, _, layer, style in self._curve_set:
+            self.curves[name].setPen(self._curve_pen(layer, style))
+        self.saturation.setPen(pen(colours.limit, width=1, style=pg.QtCore.Qt.PenStyle.DotLine))
+        self.saturation.label.setColor(colours.limit)
+        self.marker.setPen(pen(colours.marker, width=1.5))
 
     # --- drawing --------------------------------------------------------
     def draw(self, shown):
@@ -267,11 +276,11 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         """The title, the axis and the legend of a network's curves, or the chain's as they were."""
         item = self.getPlotItem()
         item.setTitle("Vanishing gradients: ‖∂L/∂Wₗ‖ of each layer" if network else "Vanishing gradients",
-                      color=(40, 40, 40))
+                      color=self._theme.colours.plot_text)
         # Plain decades: "(x0.001)" after the label is a puzzle to a learner.
         item.getAxis("left").enableAutoSIPrefix(not network)
         # Many entries: the curves stay visible under them.
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210) if network else None)
+        style_legend(self.legend, self._theme.colours, backed=network)
 
     def _draw_network(self, shown):
         """‖∂L/∂W_l‖ per layer; the factors per unit, or per layer's mean."""
@@ -288,9 +297,9 @@ class GradientPlot(DrawnWhenVisible, pg.PlotWidget):
         factors = self._factors(timeline, factor_steps) if n else {}
         factors = factor_curves(factors)
         solid = pg.QtCore.Qt.PenStyle.SolidLine
-        curves = tuple((name, f"‖{symbol('dL_d' + name[4:])}‖", layer_colour(int(name[5:])), solid)
+        curves = tuple((name, f"‖{symbol('dL_d' + name[4:])}‖", int(name[5:]), solid)
                        for name in norms)
-        curves += tuple((name, label, layer_colour(layer), _UNIT_STYLES[(unit - 1) % len(_UNIT_STYLES)])
+        curves += tuple((name, label, layer, _UNIT_STYLES[(unit - 1) % len(_UNIT_STYLES)])
                         for name, (label, layer, unit, _) in factors.items())
         self._build(curves)
         x = steps.astype(float)

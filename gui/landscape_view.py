@@ -24,6 +24,7 @@ pixel.  A loss that overflowed (inf) is held as NaN (drawn transparent).
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import LIMITS, PARAMS
@@ -32,6 +33,7 @@ from engine import landscape
 from engine.elements import element_symbol, place
 
 from .shown import DrawnWhenVisible
+from .theme import pen, style_plot, theme
 
 SIZE = 200
 MAX_PATH_POINTS = 5000
@@ -76,10 +78,10 @@ def thin(count, limit=MAX_PATH_POINTS):
     return np.unique(np.linspace(0, count - 1, limit).round().astype(np.int64))
 
 
-def _colormap():
+def _colormap(name):
     try:
-        return pg.colormap.get("viridis")
-    except Exception:   # a pyqtgraph without its bundled maps
+        return pg.colormap.get(name)
+    except Exception:   # a pyqtgraph without its bundled maps: viridis's ends and middle
         return pg.ColorMap([0.0, 0.5, 1.0], [(68, 1, 84), (33, 145, 140), (253, 231, 37)])
 
 
@@ -124,30 +126,28 @@ class LandscapeView(DrawnWhenVisible, QWidget):
         row.addWidget(self.combo_y)
         row.addStretch(1)
 
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
         self.plot.setObjectName("landscapePlot")
         item = self.plot.getPlotItem()
-        item.setTitle("Loss landscape (click to move there)", color=(40, 40, 40))
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
-            item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
+        item.setTitle("Loss landscape (click to move there)")
         item.getAxis("left").setWidth(56)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(_colormap())
         item.addItem(self.image)
         self.isocurves = []
         for _ in CONTOUR_QUANTILES:
-            iso = pg.IsocurveItem(level=0, pen=pg.mkPen(255, 255, 255, 150, width=1), axisOrder="row-major")
+            iso = pg.IsocurveItem(level=0, axisOrder="row-major")
             iso.setParentItem(self.image)
             iso.setPos(0.5, 0.5)   # grid points are pixel centres
             iso.setZValue(5)
             self.isocurves.append(iso)
-        self.path_curve = item.plot(pen=pg.mkPen(230, 60, 40, width=1.5), name="path")
+        self.path_curve = item.plot(name="path")
         self.path_curve.setZValue(10)
-        self.marker = pg.ScatterPlotItem(size=12, brush=pg.mkBrush(255, 190, 0),
-                                         pen=pg.mkPen(120, 80, 0, width=1.5))
+        self.marker = pg.ScatterPlotItem(size=12)
         self.marker.setZValue(20)
         item.addItem(self.marker)
+        self._theme = theme()
+        self._theme.themeChanged.connect(self._recolour)
+        self._recolour()
         self.plot.scene().sigMouseClicked.connect(self._on_scene_click)
 
         self.note = QLabel()
@@ -285,11 +285,24 @@ class LandscapeView(DrawnWhenVisible, QWidget):
         self._set_title(None if self._key == key else self.map_step)
         self._draw_path(shown.line, p1, p2, params)
 
+    def _recolour(self):
+        """The plot in the theme's colours; the map's colours are the same in every theme."""
+        colours = self._theme.colours
+        style_plot(self.plot, self.plot.getPlotItem(), colours)
+        self.image.setColorMap(_colormap(colours.colour_map))
+        on_map = QColor(colours.on_map)
+        on_map.setAlpha(150)   # the contours a soft line over the map, under the path
+        for iso in self.isocurves:
+            iso.setPen(pen(on_map, width=1))
+        self.path_curve.setPen(pen(colours.path, width=1.5))
+        self.marker.setBrush(pg.mkBrush(colours.marker))
+        self.marker.setPen(pen(colours.marker_edge, width=1.5))
+
     def _set_title(self, kept_step):
         """The title; ``kept_step``: the map is of that state, kept while training runs."""
         title = "Loss landscape (click to move there)" if kept_step is None else \
             f"Loss landscape at step {kept_step:,} (drawn again when training stops)"
-        self.plot.getPlotItem().setTitle(title, color=(40, 40, 40))
+        self.plot.getPlotItem().setTitle(title, color=self._theme.colours.plot_text)
 
     def _show_nothing(self, outside, params):
         low, high = LIMITS[outside[0]] if outside[0] in LIMITS else LIMITS["W1"]

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from .envelope import PeakEnvelope, peaks
+from .theme import pen, style_plot, theme
 
 RAW_LIMIT = 20_000
 FINE_BUCKETS = 1000   # min/max pairs across a view, at least: finer than its pixels
@@ -37,34 +38,34 @@ class DecadeAxis(pg.AxisItem):
 
 class LossPlot(pg.PlotWidget):
     def __init__(self, parent=None):
-        super().__init__(parent, background="w", axisItems={"left": DecadeAxis("left")})
+        super().__init__(parent, axisItems={"left": DecadeAxis("left")})
         self.setObjectName("lossPlot")
         item = self.getPlotItem()
         item.setLabel("bottom", "iteration (update)")
         item.setLabel("left", "loss L")
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.setTitle("Loss over training", color=(40, 40, 40))
+        item.setTitle("Loss over training")
         # minYRange: losses a few denormals apart would overflow pyqtgraph's scale.
         item.setLimits(xMin=-1, minXRange=10, minYRange=1e-100)
         self._floor_at_zero(True)
         for axis in ("left", "bottom"):
             # Plain numbers: a scale factor in the label ("loss L (x1e+27)") is a puzzle to a learner.
             item.getAxis(axis).enableAutoSIPrefix(False)
-            item.getAxis(axis).setPen(pg.mkPen(80, 80, 80))
-            item.getAxis(axis).setTextPen(pg.mkPen(40, 40, 40))
             # Grid lines at major and minor ticks only: the third level cost most of a repaint.
             item.getAxis(axis).setStyle(maxTickLevel=0)
         item.getAxis("left").setWidth(64)   # a fixed width: new tick labels do not relayout the plot
         # One min/max pair a pixel column draws the same envelope as pyqtgraph's
         # default five, at a fifth of the line segments (a wide pen is drawn segment by segment).
-        self.curve = item.plot(pen=pg.mkPen(33, 102, 172, width=2), name="loss", autoDownsampleFactor=1.0)
+        self.curve = item.plot(name="loss", autoDownsampleFactor=1.0)
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
         # A PlotDataItem, not a bare ScatterPlotItem: it follows the plot onto a log axis.
-        self.marker = pg.PlotDataItem(pen=None, symbol="o", symbolSize=11, symbolBrush=pg.mkBrush(255, 190, 0),
-                                      symbolPen=pg.mkPen(120, 80, 0, width=1.5))
+        self.marker = pg.PlotDataItem(pen=None, symbol="o", symbolSize=11)
         self.marker.setZValue(10)
         item.addItem(self.marker)
+        self._theme = theme()
+        self._theme.themeChanged.connect(self._recolour)
+        self._recolour()
         self._source = None      # (history, generation) drawn
         self._length = 0
         self._envelope = PeakEnvelope()
@@ -73,6 +74,13 @@ class LossPlot(pg.PlotWidget):
         self._conceal = False    # predict mode: the shown state's loss is the learner's to work out
         self.current = 0
         item.getViewBox().sigXRangeChanged.connect(self._on_zoom)
+
+    def _recolour(self):
+        colours = self._theme.colours
+        style_plot(self, self.getPlotItem(), colours)
+        self.curve.setPen(pen(colours.loss_curve, width=2))
+        self.marker.setSymbolBrush(pg.mkBrush(colours.marker))
+        self.marker.setSymbolPen(pen(colours.marker_edge, width=1.5))
 
     # --- data -----------------------------------------------------------
     def _read(self, start, stop):

@@ -43,6 +43,7 @@ from .presentation import SCALES, Presentation
 from .runner import TrainingRunner
 from .session_controller import SessionController, SessionUi
 from .state import ExplorerState
+from .theme import theme
 from .throttle import Throttle
 from .timeline_bar import TimelineBar
 from .walkthrough import EXPLAIN, PREDICT, WalkPanel
@@ -350,6 +351,13 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.actionPresentation)
         view_menu.addMenu("Presentation &Size").addActions(self.presentation_sizes.actions())
+        themes, theme_menu = QActionGroup(self), view_menu.addMenu("&Theme")
+        for mode, text, tip in (("system", "&System", "Light or dark as the desktop is"),
+                                ("light", "&Light", "Dark text on light backgrounds, whatever the desktop"),
+                                ("dark", "&Dark", "Light text on dark backgrounds, whatever the desktop")):
+            theme_menu.addAction(themes.addAction(self._action(
+                f"actionTheme{mode.title()}", text,
+                lambda on, mode=mode: on and self.preferences.set("theme", mode), None, tip, checkable=True)))
         view_menu.addSeparator()
         view_menu.addAction(self.undo_dock.toggleViewAction())
         view_menu.addAction(self.dataset_dock.toggleViewAction())
@@ -396,6 +404,9 @@ class MainWindow(QMainWindow):
         prefs.follow("presentation_scale", self.presentation.set_scale)
         prefs.follow("presentation_scale", lambda scale: self.findChild(
             QAction, f"actionPresentationScale{round(scale * 100)}").setChecked(True))
+        prefs.follow("theme", theme().set_mode)
+        prefs.follow("theme", lambda mode: self.findChild(QAction, f"actionTheme{mode.title()}").setChecked(True))
+        theme().watch(self)   # the desktop's palette changes reach the theme through the window
         self.presentation.changed.connect(self.actionPresentation.setChecked)
         self.presentation.changed.connect(self.table.set_sections_in_view)
         self.walk.tolerance.valueChanged.connect(partial(prefs.set, "tolerance"))

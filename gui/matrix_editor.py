@@ -12,15 +12,16 @@ runs): the open editor keeps what the learner typed."""
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtGui import QBrush, QGuiApplication, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QDoubleSpinBox, QHeaderView, QStyledItemDelegate, QTableView
 
 from engine import LIMITS
 from engine.elements import element_symbol
 from engine.expr import symbol
 
+from .theme import theme
+
 DECIMALS = 6
-OUTSIDE = QColor("#ffd9d0")   # as a spinbox outside its range
 
 
 def cell_text(value):
@@ -64,6 +65,8 @@ class ElementModel(QAbstractTableModel):
         self.editable = True
         self.range = LIMITS[limit_name(name)]
         self._tips = tips   # (row, col) 0-based -> what the element is, in words
+        self._theme = theme()
+        self._theme.themeChanged.connect(self._repaint_all)
 
     def element_id(self, row, col):
         """The element's id, 1-based: ``W2[1,2]``, ``b2[3]``, ``x[2]``."""
@@ -123,8 +126,17 @@ class ElementModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole and self.outside(value):
-            return QBrush(OUTSIDE)
+            return QBrush(self._theme.colours.outside)   # as a spinbox outside its range
+        if role == Qt.ItemDataRole.ForegroundRole and not self.editable:
+            # Greyed as the palette greys (a dataset's means); read when painted, so a new palette is followed.
+            return QBrush(QGuiApplication.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        if role == Qt.ItemDataRole.ForegroundRole and self.outside(value):
+            return QBrush(self._theme.colours.table_text)
         return None
+
+    def _repaint_all(self):
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1), [])
 
     def tooltip(self, row, col):
         value = float(self.values[row, col])
@@ -252,11 +264,6 @@ class ElementTable(QTableView):
     def set_editable(self, editable):
         """Read-only shows a dataset's means: greyed, and no cell opens an editor."""
         self.element_model.set_editable(editable)
-        palette = self.palette()
-        color = self.style().standardPalette().color(
-            QPalette.ColorGroup.Disabled if not editable else QPalette.ColorGroup.Active, QPalette.ColorRole.Text)
-        palette.setColor(QPalette.ColorRole.Text, color)
-        self.setPalette(palette)
 
     def element_rect(self, element):
         """Where the cell of ``element`` (``W2[1,2]``) is, in the viewport: for tests and the walk-through."""

@@ -23,6 +23,7 @@ from engine.terms import (ACTIVATIONS, CHOICE_TEXT, CLIPS, DECAY_EVERY_RANGE, DE
                           interval)
 
 from .matrix_editor import ElementTable, limit_name
+from .theme import theme
 
 # What a learner sets most comes first and always shows (at 1280×800 without
 # scrolling); the update's finer numbers fold away under ADVANCED_TITLE.
@@ -155,6 +156,8 @@ class ParameterPanel(QWidget):
         self.choices = {}     # activation1, activation2, loss: combo boxes; leak: a spinbox
         self._shown = {}      # (value given, value shown) of each spinbox
         self._outside = {}    # whether it was outside its range
+        self._theme = theme()
+        self._theme.themeChanged.connect(self._restyle_outside)
         self._labels = {}     # the form's label of each number of the Spec
         self._used = {}       # whether the shown spec uses each number of the Spec
         self._groups = {}     # title -> its group box
@@ -343,9 +346,20 @@ class ParameterPanel(QWidget):
         outside = not low <= value <= high
         if outside != self._outside.get(key, False):
             self._outside[key] = outside
-            box.setStyleSheet("QDoubleSpinBox { background: #ffd9d0; }" if outside else "")
+            box.setStyleSheet(self._outside_style() if outside else "")
         explain(box, f"{symbol(name)} = {value!r}: training took it outside the "
                      f"editable range {low:g} to {high:g}" if outside else tip(name))
+
+    def _outside_style(self):
+        colours = self._theme.colours
+        return (f"QDoubleSpinBox {{ background: {colours.outside.name()}; "
+                f"color: {colours.table_text.name()}; }}")
+
+    def _restyle_outside(self):
+        for key, outside in self._outside.items():
+            box = self.findChild(QDoubleSpinBox, key)
+            if outside and box is not None:
+                box.setStyleSheet(self._outside_style())
 
     # --- a wider network --------------------------------------------------
     def network_layers(self):

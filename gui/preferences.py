@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from .presentation import SCALES
 from .runner import FASTEST
+from .theme import MODES as THEMES
 from .settings_checks import (geometry_ok, keep_settings_elsewhere, looks_like_a_path, settings_problem,
                               window_state_ok)
 
@@ -114,6 +115,8 @@ class Preferences(QObject):
     advanced_shown = Preference(bool, False, key="advancedShown")      # the optimizer's section unfolded
     # How much larger presentation mode draws what a class reads: the teacher's choice for the room.
     presentation_scale = Preference(float, SCALES[0], key="presentationScale", choices=SCALES)
+    # View → Theme: follow the desktop, or force light or dark (gui/theme.py).
+    theme = Preference(str, "system", key="theme", choices=THEMES)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -177,7 +180,7 @@ class Preferences(QObject):
         for name, declared in self._declared.items():
             if declared.key is not None:
                 value = settings.value(declared.key)
-                if isinstance(value, str):   # an INI file gives texts back
+                if isinstance(value, str) and declared.kind is not str:   # an INI file gives texts back
                     value = _from_text(value, declared.kind)
                 self.set(name, value if declared.accepts(value) else declared.default)
         self.recentChanged.emit()

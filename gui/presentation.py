@@ -21,6 +21,8 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDockWidget
 
+from .theme import theme
+
 SCALES = (1.75, 2.0, 2.5)   # offered to the teacher; the least a class at the back can read
 _FIT_MARGIN = 2
 
@@ -152,6 +154,9 @@ class Presentation(QObject):
         self._saved = None
         self._zooms = {}
         self._thick = Thickened()
+        # A class reads a projector: high-contrast colours while presenting.  A plot
+        # recoloured meanwhile (the desktop changed) is thickened again once it has its new pens.
+        theme().themeChanged.connect(self._on_theme)
 
     @property
     def active(self):
@@ -181,6 +186,7 @@ class Presentation(QObject):
             widget.hide()
         for dock in window.findChildren(QDockWidget):
             dock.hide()
+        theme().set_high_contrast(True)
         self._apply(self.scale)
         window.installEventFilter(self)
         window.showFullScreen()
@@ -201,6 +207,9 @@ class Presentation(QObject):
         for view in self.scaled_views:
             view.set_text_scale(factor)
         self.restyle()
+
+    def _on_theme(self):
+        QTimer.singleShot(0, self, self.restyle)
 
     def restyle(self):
         """Zoom and thicken every plot built so far (pages are built when first shown)."""
@@ -223,6 +232,7 @@ class Presentation(QObject):
             zoom.remove()
         self._zooms.clear()
         self._thick.restore(views)
+        theme().set_high_contrast(False)   # after the plots have their own pens back, to recolour them
         for view in self.scaled_views:
             view.set_text_scale(1.0)
         # An empty font inherits everything again, as before presenting.
