@@ -19,6 +19,7 @@ bench: $(STAMP)
 screenshot: $(STAMP)
 	$(PY) -m resources.screenshot
 	$(PY) -m resources.screenshot --example mazur
+	$(PY) -m resources.screenshot --theme dark
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,12 +1,14 @@
 """Render the window on a virtual X screen (Xvfb) to resources/screenshot.png.
 
     python -m resources.screenshot [--size 1280x800] [--out resources/screenshot.png] [--example mazur]
+                                   [--theme dark]
 
 Needs Debian's xvfb, libxcb-icccm4 and libxcb-keysyms1.  The window is shown
 as a learner would have it a little way into training: 150 updates, with the
 row of ∂L/∂W₂ selected so that its edge lights up in the diagram.  With
 ``--example mazur``: Mazur's 2-2-2 network at its first state, the rows of
-∂L/∂W₂ unfolded into their elements (make screenshot writes both pictures).
+∂L/∂W₂ unfolded into their elements.  ``--theme dark`` (or light) forces
+View → Theme, to resources/screenshot-dark.png (make screenshot writes all three).
 """
 
 import argparse
@@ -38,7 +40,7 @@ def start_xvfb(size):
     sys.exit("screenshot: Xvfb did not start")
 
 
-def render(out, width, height, example=None):
+def render(out, width, height, example=None, theme=None):
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -46,6 +48,8 @@ def render(out, width, height, example=None):
     from gui import MainWindow
     app = QApplication([])
     window = MainWindow()
+    if theme:
+        window.preferences.set("theme", theme)
     window.resize(width, height)
     window.show()
     if example:
@@ -69,16 +73,18 @@ def main():
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--out", default=None)
     parser.add_argument("--example", default=None, help="a worked example to show (engine.examples)")
+    parser.add_argument("--theme", default=None, choices=("light", "dark"), help="View → Theme forced")
     args = parser.parse_args()
     if args.out is None:
-        args.out = str(ROOT / "resources" / (f"screenshot-{args.example}.png" if args.example else "screenshot.png"))
+        suffix = "".join(f"-{part}" for part in (args.example, args.theme) if part)
+        args.out = str(ROOT / "resources" / f"screenshot{suffix}.png")
     width, height = map(int, args.size.split("x"))
     server, display = start_xvfb(f"{width}x{height}")
     private = tempfile.mkdtemp(prefix="backprop-screenshot-")   # the learner's settings stay out of it
     try:
         os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=private,
                           XDG_DATA_HOME=private)
-        render(Path(args.out), width, height, args.example)
+        render(Path(args.out), width, height, args.example, args.theme)
     finally:
         server.terminate()
         shutil.rmtree(private, ignore_errors=True)
