@@ -427,7 +427,7 @@ class MainWindow(QMainWindow):
         self.state.diverged.connect(self._on_diverged)
         self.state.goalReached.connect(self._on_goal_reached)
         self.state.undoFloorChanged.connect(self._on_undo_floor)
-        self.state.checksReady.connect(lambda: self._refresh())   # built after the connections
+        self.state.checksReady.connect(self._show_checks)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.timeline_bar.moved.connect(self.state.move_to)
         self.dataset_panel.applied.connect(self.set_samples)
@@ -494,6 +494,13 @@ class MainWindow(QMainWindow):
                 + (" …" if len(outputs) > 2 else "")
             self.position.setText(f"Step {shown.step}   ·   L = {derivation.value('L'):.6g}{yhat}")
         self.presentation.restyle()   # a curve drawn anew is thickened too
+
+    def _show_checks(self):
+        """The shown state's checks, come from the background: only the table shows them (a
+        whole redraw would paint every view again for a few cells)."""
+        shown = self.shown()
+        if not shown.running:
+            self.table.set_derivation(shown.derivation, self.state.gradient_checks() or ())
 
     def _display_inputs(self, shown):
         """The panel: the values (with a dataset, x and y are the batch means, said so) and the network."""
