@@ -29,6 +29,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPixmap, QPolygonF
 from engine import elements, expr
 from engine.chain import chain_of, chain_text
 from engine.elements import MATRIX, SCALAR, VECTOR, Kind
+from engine.derivation_text import VALUE_DIGITS   # the table's digits are the exports'
 from engine.expr import number
 from engine.gradcheck import AGREES, CHECK_RULE, DIFFERS, NO_CHECK, QUOTIENT_TEXT, WITHIN_FLOOR
 
@@ -37,7 +38,6 @@ from .theme import theme
 COLUMNS = ("Quantity", "Formula", "Substitution", "Value", "Numerical check", "Relative error")
 CHECKED, ERROR = 4, 5   # the central-difference estimate of a gradient, and how far the value is from it
 BREAKDOWN_SHOWN = 12     # per-sample values in a tooltip; a double-click lists them all
-VALUE_DIGITS = 6
 CHAIN_ROLE = Qt.ItemDataRole.UserRole + 1   # True on a row lit as a factor of that chain
 # A vector row: whether it is expanded (True/False); None on any other row.
 EXPANDED_ROLE = Qt.ItemDataRole.UserRole + 2
