@@ -20,6 +20,7 @@ screenshot: $(STAMP)
 	$(PY) -m resources.screenshot
 	$(PY) -m resources.screenshot --example mazur
 	$(PY) -m resources.screenshot --theme dark
+	$(PY) -m resources.screenshot --presentation --size 1920x1080
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

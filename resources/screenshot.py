@@ -40,7 +40,7 @@ def start_xvfb(size):
     sys.exit("screenshot: Xvfb did not start")
 
 
-def render(out, width, height, example=None, theme=None):
+def render(out, width, height, example=None, theme=None, presenting=False):
     sys.path.insert(0, str(ROOT))
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -57,7 +57,12 @@ def render(out, width, height, example=None, theme=None):
         window.table.set_expanded("dL/dW2", True)
     else:
         window.state.train(150)
-    window.table.select_term("dL/dW2")
+    if presenting:   # the screen has no window manager to fill: the window is given its size
+        window.actionPresentation.setChecked(True)
+        window.setGeometry(0, 0, width, height)
+        window.table.select_term("dL/dW3")   # a gradient of the section on screen
+    else:
+        window.table.select_term("dL/dW2")
     window.flush()
 
     def save():
@@ -74,9 +79,11 @@ def main():
     parser.add_argument("--out", default=None)
     parser.add_argument("--example", default=None, help="a worked example to show (engine.examples)")
     parser.add_argument("--theme", default=None, choices=("light", "dark"), help="View → Theme forced")
+    parser.add_argument("--presentation", action="store_true", help="in presentation mode (F11)")
     args = parser.parse_args()
     if args.out is None:
-        suffix = "".join(f"-{part}" for part in (args.example, args.theme) if part)
+        suffix = "".join(f"-{part}" for part in (args.example, args.theme, args.presentation and "presentation")
+                         if part)
         args.out = str(ROOT / "resources" / f"screenshot{suffix}.png")
     width, height = map(int, args.size.split("x"))
     server, display = start_xvfb(f"{width}x{height}")
@@ -84,7 +91,7 @@ def main():
     try:
         os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=private,
                           XDG_DATA_HOME=private)
-        render(Path(args.out), width, height, args.example, args.theme)
+        render(Path(args.out), width, height, args.example, args.theme, args.presentation)
     finally:
         server.terminate()
         shutil.rmtree(private, ignore_errors=True)
