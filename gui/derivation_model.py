@@ -247,6 +247,11 @@ def _blank(width, size):
     return pixmap
 
 
+def _whole(value):
+    """A float with the fewest digits that read back as itself (Python's repr), a true minus."""
+    return repr(float(value) + 0.0).replace("-", "−")
+
+
 class DerivationModel(QAbstractTableModel):
     """Rows are section titles and terms; a title row spans the table.  A
     wider network's vector rows expand into their element rows."""
@@ -611,6 +616,19 @@ class DerivationModel(QAbstractTableModel):
             self._texts[item.id] = texts
         return texts
 
+    def _accessible_text(self, kind, item, column):
+        """What a screen reader says of a cell: the whole float where the cell shows six
+        digits (every digit that reads back as the same number), the rest as shown; a value
+        still to be predicted is not given away."""
+        if self._hidden(item, column):
+            return "hidden until you predict it"
+        text = self._cells(kind, item)[column]
+        if kind != "vector" and column == 3:
+            return _whole(item.value)
+        if kind != "vector" and column == CHECKED and item.id in self._checks:
+            return _whole(self._checks[item.id].numeric)
+        return text
+
     def _element_row(self, kind, item):
         return kind == "term" and self.parent_of(item.id) is not None
 
@@ -639,6 +657,8 @@ class DerivationModel(QAbstractTableModel):
             return _blank(INDENT if self._element_row(kind, item) else ARROW, self.row_height)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(kind, item, column)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._accessible_text(kind, item, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole:

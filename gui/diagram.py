@@ -17,7 +17,7 @@ import math
 import re
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen,
+from PySide6.QtGui import (QBrush, QFont, QFontMetricsF, QPainter, QPainterPath, QPen,
                            QTransform)
 from PySide6.QtWidgets import (QApplication, QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
                                QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene,
@@ -302,7 +302,7 @@ class NetworkDiagram(QGraphicsView):
             self._label(f"{name}.grad", "grad", colours.value_text, middle)
         ends = (self._centre("yhat").x() + r, 0, self._centre("L").x() - r, 0)
         loss_edge = QGraphicsLineItem(*ends)
-        loss_edge.setPen(QPen(colours.neutral, 1.5, Qt.PenStyle.DashLine))
+        loss_edge.setPen(QPen(colours.neutral, 1.5 * self._text_scale, Qt.PenStyle.DashLine))
         scene.addItem(loss_edge)
         self._mark("yhat-L", QGraphicsLineItem(*ends), -1)
         loss_halo = QPen(colours.chain_halo, 0.9 * u)
@@ -497,7 +497,7 @@ class NetworkDiagram(QGraphicsView):
         if self.network is None or self.network.shape.layers != tuple(spec.layers):
             if self.network is not None:
                 self.network.deleteLater()
-            self.network = LayeredScene(spec.layers, self.fonts, self.colours, self)
+            self.network = LayeredScene(spec.layers, self.fonts, self.colours, self, line_scale=self._text_scale)
             self.network.caption_text = self._caption_text
             self.setScene(self.network)
             self._hovered = ""
@@ -585,20 +585,24 @@ class NetworkDiagram(QGraphicsView):
         """Pens from the shown values: colour is the sign (a negative one dashed
         too), width the magnitude; the highlighted element is outlined in amber,
         the chain haloed."""
-        colours = self.colours
+        # Lines as much thicker as the texts are larger (presentation mode): the scene grows with
+        # its fonts and is fitted to the same pane, so lines of a fixed width would look thinner.
+        colours, thick = self.colours, self._text_scale
         for element, shape in self.shapes.items():
             lit = element.split(".")[0] == self._highlighted
             if element in WEIGHTS:
                 value = self._values.get(element, 0.0)
-                pen = edge_pen(value, colours, edge_width(value) + (4 if lit else 0), lit)
+                pen = edge_pen(value, colours, (edge_width(value) + (4 if lit else 0)) * thick, lit)
             elif element.endswith(".link"):
-                pen = QPen(sign_colour(self._values.get(element[:-5], 0.0), colours), 1.5, Qt.PenStyle.DotLine)
+                pen = QPen(sign_colour(self._values.get(element[:-5], 0.0), colours), 1.5 * thick,
+                           Qt.PenStyle.DotLine)
             else:
                 value = self._values.get(element, 0.0) if element in BIASES else 0.0
                 base = sign_colour(value, colours) if element in BIASES and element in self._values else colours.neutral
                 if element in self._saturated:
                     base = colours.saturated
-                pen = QPen(colours.highlight if lit else base, 5 if lit else (3 if element in self._saturated else 2))
+                pen = QPen(colours.highlight if lit else base,
+                           (5 if lit else (3 if element in self._saturated else 2)) * thick)
                 if value < 0:   # as a negative weight's line: the sign not by colour alone
                     pen.setStyle(Qt.PenStyle.DashLine)
             shape.setPen(pen)
@@ -607,7 +611,7 @@ class NetworkDiagram(QGraphicsView):
             on = element.split(".")[0] in chain if element != "yhat-L" else {"yhat", "L"} <= chain
             mark.setVisible(on)
             if on and element in WEIGHTS:
-                pen = QPen(colours.chain_halo, edge_width(self._values.get(element, 0.0)) + 0.9 * self._unit)
+                pen = QPen(colours.chain_halo, edge_width(self._values.get(element, 0.0)) * thick + 0.9 * self._unit)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 mark.setPen(pen)
 

@@ -266,10 +266,11 @@ class ElementEditor(QDoubleSpinBox):
 class LayeredScene(QGraphicsScene):
     """Every unit and connection of one shape, laid out for a pane's size."""
 
-    def __init__(self, layers, fonts, colours, parent=None):
+    def __init__(self, layers, fonts, colours, parent=None, line_scale=1.0):
         super().__init__(parent)
         self.shape = Shape(layers)
         self.fonts = fonts
+        self.line_scale = line_scale   # lines as much thicker as the fonts are larger (presentation mode)
         # Fixed for the scene's life: a new theme builds a new scene (and so empties every cache below).
         self.colours = colours
         self.setBackgroundBrush(QBrush(colours.scene))
@@ -581,21 +582,21 @@ class LayeredScene(QGraphicsScene):
         cap = max(1.5, 0.25 * self.geometry.pitch)
         # Only what changed is set again: an edit moves a weight or two, and
         # every pen made and set costs its share of a frame.
-        looks, colours = self._looks, self.colours
+        looks, colours, thick = self._looks, self.colours, self.line_scale
         for edge, line in self.edges.items():
             value = self.parameter(edge)
             on = edge in lit
             if looks.get(edge) != (value, on, cap):
                 looks[edge] = (value, on, cap)
-                line.setPen(edge_pen(value, colours, min(edge_width(value), cap) + (3 if on else 0), on))
+                line.setPen(edge_pen(value, colours, (min(edge_width(value), cap) + (3 if on else 0)) * thick, on))
                 line.setZValue(0.5 if on else 0)
         for unit, circle in self.units.items():
             if unit in lit:
-                circle.setPen(QPen(colours.highlight, 4))
+                circle.setPen(QPen(colours.highlight, 4 * thick))
             elif unit in self._saturated:
-                circle.setPen(QPen(colours.saturated, 3))
+                circle.setPen(QPen(colours.saturated, 3 * thick))
             else:
-                circle.setPen(QPen(colours.neutral, 1.5))
+                circle.setPen(QPen(colours.neutral, 1.5 * thick))
         for bias, marker in self.biases.items():
             value = self.parameter(bias)
             on = bias in lit
@@ -606,7 +607,8 @@ class LayeredScene(QGraphicsScene):
                 marker.setPen(QPen(colour.darker(130), 1))
         for element, mark in self.chain_marks.items():
             on = element in chain
-            halo = ("halo", min(edge_width(self.parameter(element)), cap)) if on and element in self.edges else on
+            halo = ("halo", min(edge_width(self.parameter(element)), cap) * thick) if on and element in self.edges \
+                else on
             if looks.get(("halo", element)) == halo:
                 continue
             looks[("halo", element)] = halo

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBo
                                QDoubleSpinBox, QLineEdit, QToolBar, QWidgetAction)
 
 import gui.main_window
+from helpers import reference_trainer
 from gui.matrix_editor import ElementTable
 
 INPUTS = (QAbstractSpinBox, QComboBox, QLineEdit, QAbstractSlider, QAbstractButton)
@@ -183,3 +184,25 @@ def test_a_dock_renamed_keeps_its_mnemonic_in_the_view_menu(window):
     assert_mnemonics(view.actions(), "View")
     assert window.undo_dock.toggleViewAction().text().replace("&", "") == window.undo_dock.windowTitle()
 
+
+
+def test_a_table_cell_tells_a_screen_reader_its_whole_value(window):
+    window.state.train(2)
+    model = window.table.derivation_model
+    expected = reference_trainer(2).derivation()   # the engine's own run
+    for term in expected:
+        row = model.row_of(term.id)
+        spoken = model.index(row, 3).data(Qt.ItemDataRole.AccessibleTextRole)
+        assert float(spoken.replace("−", "-")) == term.value   # every digit, where the cell shows six
+    row = model.row_of("dL/dW2")
+    assert model.index(row, 1).data(Qt.ItemDataRole.AccessibleTextRole) == "∂L/∂z₂ × ∂z₂/∂W₂"
+
+
+def test_a_value_to_be_predicted_is_not_read_out(window):
+    window.actionPredict.trigger()
+    model = window.table.derivation_model
+    spoken = [model.index(model.row_of(t.id), 3).data(Qt.ItemDataRole.AccessibleTextRole)
+              for t in window.state.derivation()]
+    assert "hidden until you predict it" in spoken
+    hidden = [t for t, s in zip(window.state.derivation(), spoken) if s == "hidden until you predict it"]
+    assert all(model.index(model.row_of(t.id), 3).data() == "?" for t in hidden)

@@ -8,6 +8,8 @@ from PySide6.QtGui import QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import QSplitter
 
 from gui.preferences import Preferences
+from engine.elements import place
+from gui.diagram_layers import edge_width
 from gui.presentation import SCALES
 
 SPLITTERS = ("mainSplitter", "tableSplitter", "diagramSplitter")
@@ -154,3 +156,23 @@ def test_the_diagram_shows_the_same_state_in_its_larger_fonts(window, qtbot):
     assert {key: label.text() for key, label in window.diagram.texts.items()} == before
     present(window, qtbot, on=False)
     assert {key: label.text() for key, label in window.diagram.texts.items()} == before
+
+
+def test_the_diagrams_lines_thicken_with_its_text(window, qtbot):
+    def widths(diagram):
+        return {name: diagram.shapes[name].pen().widthF() for name in ("W1", "W2", "W3")}
+    before = widths(window.diagram)
+    present(window, qtbot)
+    now = widths(window.diagram)
+    # The scene grows with its fonts and is fitted to its pane: lines keep their look only if
+    # they grow as much.
+    assert all(now[name] == pytest.approx(1.75 * before[name]) for name in before)
+    window.choose_example("mazur")
+    wide = window.diagram.network
+    cap = max(1.5, 0.25 * wide.geometry.pitch)   # a weight's line is never wider than this share of its room
+    params = window.shown().params
+    for edge, line in wide.edges.items():
+        name, row, column = place(edge)
+        assert line.pen().widthF() == pytest.approx(1.75 * min(edge_width(params[name][row, column]), cap))
+    present(window, qtbot, on=False)
+    assert window.diagram.network.line_scale == 1.0
