@@ -141,6 +141,29 @@ class History:
         view.read_only = True
         return view
 
+    def tail(self):
+        """A writable history of its own that goes on from this one's last
+        state: the states keep their numbers; only the last state's chunk is
+        kept (a copy of its rows), the earlier ones are forgotten.  What a
+        trainer training on beside this one writes into
+        (engine.training.Trainer.continued)."""
+        first = (self._len - 1) // self._chunk_rows * self._chunk_rows   # the last state's chunk
+        tail = History(self._chunk_rows, self.columns)
+        chunk = np.empty((self._chunk_rows, len(self.columns)))
+        chunk[:self._len - first] = self.rows(first)
+        tail._chunks, tail._dropped, tail._len = [chunk], first // self._chunk_rows, self._len
+        return tail
+
+    def extend(self, rows):
+        """Append ``rows``, a (k, len(columns)) array (copied)."""
+        done = 0
+        while done < len(rows):
+            block = self.free_rows()
+            take = min(len(block), len(rows) - done)
+            block[:take] = rows[done:done + take]
+            self.commit(take)
+            done += take
+
     def forget(self, before):
         """Drop the rows of the whole chunks that hold only states before
         ``before``, to free their memory; the other states keep their numbers.

@@ -22,7 +22,7 @@ from .history import History
 from .limits import LIMITS, InputError
 from .network import _functions, derive, fast_advance, row_columns, table
 from .terms import UPDATE, field_text
-from .training import Divergence, _check_batching
+from .training import Divergence, _check_batching, continued
 
 
 def check_array(name, value, kind):
@@ -242,6 +242,14 @@ class NetworkTrainer:
         """Keep the first ``length`` states, as if the later updates never ran."""
         self.history.truncate(length)
         self.divergence = None
+
+    def continued(self):
+        """A trainer that trains on from this one's last state with a history
+        and buffers of its own (:meth:`engine.history.History.tail`): it may
+        train in another thread while this one is read.  Its states keep
+        their numbers, so its batches and a Divergence's step are this one's;
+        :meth:`engine.timeline.Timeline.extend` takes its rows back."""
+        return continued(self, "_fast")
 
     def frozen(self, length=None):
         """This trainer's first ``length`` states, unchanged by later training; it cannot train."""

@@ -224,6 +224,16 @@ class Timeline:
         self._segments = self._segments[:-1] + (Segment(last.trainer, len(last.trainer)),)
         return self.divergence
 
+    def extend(self, rows, divergence=None):
+        """Append states trained elsewhere from the newest segment's last state
+        (by its trainer's ``continued()`` twin): ``rows`` of its columns, and
+        the twin's Divergence if it stopped.  Returns the line's Divergence."""
+        last = self._segments[-1]
+        last.trainer.history.extend(rows)
+        last.trainer.divergence = divergence
+        self._segments = self._segments[:-1] + (Segment(last.trainer, len(last.trainer)),)
+        return self.divergence
+
     def truncate(self, length):
         """Drop the newest states so that ``length`` remain in the newest
         segment's trainer (taking back a run)."""

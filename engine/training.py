@@ -136,6 +136,15 @@ def _check_batching(batch_size, shuffle_seed):
             None if shuffle_seed is None else int(shuffle_seed))
 
 
+def continued(trainer, buffers):
+    """``trainer.continued()``: a copy with ``history.tail()`` and its own
+    (empty) dict of buffers named ``buffers``, which copy.copy would share."""
+    twin = copy.copy(trainer)
+    twin.history = trainer.history.tail()
+    setattr(twin, buffers, {})
+    return twin
+
+
 class Trainer:
     """A training run: fixed samples and learning rate, a history of states.
 
@@ -426,6 +435,14 @@ class Trainer:
         """Keep the first ``length`` states, as if the later updates never ran."""
         self.history.truncate(length)
         self.divergence = None
+
+    def continued(self):
+        """A trainer that trains on from this one's last state with a history
+        and buffers of its own (:meth:`engine.history.History.tail`): it may
+        train in another thread while this one is read.  Its states keep
+        their numbers, so its batches and a Divergence's step are this one's;
+        :meth:`engine.timeline.Timeline.extend` takes its rows back."""
+        return continued(self, "_buffers")
 
     def frozen(self, length=None):
         """This trainer's first ``length`` states, unchanged by later training
