@@ -1,14 +1,15 @@
 """The window with a wider network: 2-8-8-1 on a 200-sample dataset.
 
-Run with ``python -m benchmarks.gui_network``.  Two figures:
+Run with ``python -m benchmarks.gui_network``.  Three figures:
 
 (a) edit → views painted, median: one element of W₂ typed (the window's
     ``set_element``, what the matrix editor and the diagram's editor call)
     until the table, the diagram and the loss plot have each painted.
     Target ≤ 16 ms.
-(b) live training: steps a second with the window running, against the
-    headless NetworkTrainer on the same network and samples in the same run.
-    Target at least 0.5.
+(b) live training: steps a second with the window running (the training
+    thread trains), against the headless NetworkTrainer on the same network
+    and samples in the same run: target at least 0.9; and the longest
+    interval between the ticks of a 4 ms timer meanwhile: target ≤ 33 ms.
 """
 
 import gc
@@ -16,21 +17,21 @@ import statistics
 import time
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QTimer
 
 from engine import Spec
 from engine.init import initialize_network
 from engine.network_training import NetworkTrainer
 
 from benchmarks import table
-from benchmarks.gui import PaintProbe, _app, _close, _guarded, _new_window, _record, idle
+from benchmarks.gui import PaintProbe, _app, _close, _guarded, _new_window, _record, idle, run_live
 
 LAYERS = (2, 8, 8, 1)
 SAMPLES = 200
 EDITS = 60
 LIVE_SECONDS = 3.0
 TARGET_PAINTED_MS = 16.0
-TARGET_THROUGHPUT = 0.5
+TARGET_THROUGHPUT = 0.9
+TARGET_GAP_MS = 33.0
 
 
 def _data():
@@ -89,30 +90,24 @@ def measure_live(seconds=LIVE_SECONDS):
     _app()
     window = _network_window()
     try:
-        window.speed.setCurrentIndex(window.speed.findData(0))
-        before = len(window.state.timeline)
-        loop = QEventLoop()
-        start = time.perf_counter()
-        window.actionRun.trigger()
-        QTimer.singleShot(round(seconds * 1000), loop.quit)
-        loop.exec()
-        elapsed = time.perf_counter() - start
-        steps = len(window.state.timeline) - before
-        window.actionRun.trigger()
+        steps, elapsed, gaps = run_live(window, seconds)
     finally:
         _close(window)
-    return steps / elapsed, _headless(max(steps, 2000))
+    return steps / elapsed, _headless(max(steps, 2000)), gaps
 
 
 def results():
     painted = measure_edits()
-    live, headless = measure_live()
+    live, headless, gaps = measure_live()
     median = statistics.median(painted) * 1e3
+    gap = float(gaps.max()) * 1e3
     return [
         _record("2-8-8-1, 200 samples: edit → views painted, median", median, None, "ms", None,
                 TARGET_PAINTED_MS, median <= TARGET_PAINTED_MS),
         _record("live training, 2-8-8-1 on 200 samples (ours: window; reference: headless)", live, headless,
                 "steps/s", live / headless, TARGET_THROUGHPUT, live / headless >= TARGET_THROUGHPUT),
+        _record("longest event-loop gap while training 2-8-8-1", gap, None, "ms", None, TARGET_GAP_MS,
+                gap <= TARGET_GAP_MS),
     ]
 
 

@@ -34,7 +34,7 @@ class RunCommand(Expirable, QUndoCommand):
     """``steps`` updates at the end of the timeline.  The chunks of one
     continuous run share ``run_id`` and merge into one command."""
 
-    def __init__(self, state, steps, run_id=None, stop_below=None):
+    def __init__(self, state, steps, run_id=None, stop_below=None, trained=None):
         super().__init__()
         self._state = state
         self._steps = steps
@@ -43,6 +43,9 @@ class RunCommand(Expirable, QUndoCommand):
         self._before_cursor = state.cursor
         self._before = len(state.timeline.trainer)
         self._after = None
+        # (rows, Divergence or None) a worker trained from the last state (gui.training_worker):
+        # the first redo takes them; a later one trains again, which gives the same floats.
+        self._trained = trained
         self.divergence = None
 
     def id(self):
@@ -63,9 +66,12 @@ class RunCommand(Expirable, QUndoCommand):
         if self.expired:
             return
         timeline = self._state.timeline
-        steps = self._steps if self._after is None else self._after - self._before
-        # A redo trains exactly the states the first run kept: no goal to look for.
-        self.divergence = timeline.run(steps, self._stop_below if self._after is None else None)
+        if self._trained is not None:
+            self.divergence, self._trained = timeline.extend(*self._trained), None
+        else:
+            steps = self._steps if self._after is None else self._after - self._before
+            # A redo trains exactly the states the first run kept: no goal to look for.
+            self.divergence = timeline.run(steps, self._stop_below if self._after is None else None)
         self._after = len(timeline.trainer)
         self._describe()
         self.setObsolete(self._after == self._before)   # nothing trained: not worth an undo step

@@ -1,39 +1,56 @@
-"""Continuous training in timer-driven chunks, so the window never freezes
-and a pause takes effect before the next chunk.
+"""Continuous training, so the window never freezes and a pause takes effect
+within one chunk.
+
+As fast as possible, a worker in a thread of its own trains
+(gui.training_worker) and hands finished chunks of states to this thread,
+which adds them to the state as one undoable run.  At a set speed, a timer
+trains what is owed on this thread: a few steps a tick, paced as an
+animation is.
 
 How many steps a tick trains is read off ``TrainingRunner.clock``: a test
 gives it a clock of its own and calls :meth:`TrainingRunner.tick` itself, so
 that what it asserts does not hang on how often the timer fired."""
 
+import functools
 import itertools
+import sys
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+
+from .training_worker import TrainingWorker, joined, shut_down
 
 FASTEST = 0          # steps per second meaning "as fast as possible"
 _RUNS = itertools.count(1)   # each run's id: its chunks merge into one undoable command
-CHUNK_SECONDS = 0.016  # engine work per tick at full speed: with a redraw, well under 50 ms
+SWITCH_SECONDS = 0.0005   # while a worker trains: how long this thread waits for the interpreter lock
+_TRAINING = set()         # the runners (ids) whose worker has a job
+_SWITCH = [sys.getswitchinterval()]   # the interpreter's own switch interval, put back when none has
 
 
 class TrainingRunner(QObject):
     runningChanged = Signal(bool)
+    _submit = Signal(object)   # a Job, queued to the worker's thread
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self._state = state
         self._timer = QTimer(self)
+        self._timer.setInterval(15)
         self._timer.timeout.connect(self.tick)
         self.clock = time.perf_counter
+        self.chunk_steps = None   # steps per chunk of the worker; None: sized to take CHUNK_SECONDS
         self._rate = FASTEST
-        self._chunk = 64          # steps per tick at full speed, adapted to CHUNK_SECONDS
         self._owed = 0.0
         self._last = 0.0
-        self._run = None
+        self._run = None          # the id of the run going on, None when paused
+        self._job = None          # the worker's job, at full speed
+        self._thread = self._worker = None   # made at the first run at full speed
+        self._yielding = False    # whether this runner's worker has a job: see _yield_often
 
     @property
     def running(self):
         """The one holder of whether training runs: actions and views follow runningChanged."""
-        return self._timer.isActive()
+        return self._run is not None
 
     @property
     def steps_per_second(self):
@@ -41,37 +58,113 @@ class TrainingRunner(QObject):
 
     def set_steps_per_second(self, rate):
         self._rate = max(0, rate)
-        self._timer.setInterval(0 if self._rate == FASTEST else 15)
+        if self.running:
+            self._drive()
 
     def start(self):
         if self.running:
             return
-        self._owed, self._last = 0.0, self.clock()
         self._run = next(_RUNS)
-        self._timer.start(0 if self._rate == FASTEST else 15)
+        self._drive()
         self.runningChanged.emit(True)
 
     def stop(self):
+        """Pause at once: no state is added after this, whatever the worker still finishes."""
         if not self.running:
             return
+        self._run = None
         self._timer.stop()
+        self._cancel()
         self.runningChanged.emit(False)
 
-    def tick(self):
-        """Train what is owed since the last tick (at full speed, a chunk)."""
-        now = self.clock()
+    def finish(self):
+        """Stop, and end the worker's thread (waiting for its chunk): before the window goes."""
+        self.stop()
+        if self._thread is not None:
+            shut_down(self._worker, self._thread)
+
+    def _drive(self):
+        """Train the way the speed says: the worker at full speed, else the timer."""
         if self._rate == FASTEST:
-            steps = self._chunk
+            self._timer.stop()
+            if self._job is None:
+                self._begin()
         else:
-            self._owed += self._rate * (now - self._last)
-            steps = int(self._owed)
-            self._owed -= steps
+            self._cancel()
+            self._owed, self._last = 0.0, self.clock()
+            self._timer.start()
+
+    def _begin(self):
+        """Give the worker a job from the last state."""
+        if self._thread is None:
+            self._thread = QThread(self)
+            self._thread.setObjectName("trainingThread")
+            self._worker = TrainingWorker()
+            self._worker.moveToThread(self._thread)
+            self._submit.connect(self._worker.train)
+            self._worker.ready.connect(self._on_ready)
+            self._worker.jobEnded.connect(self._on_job_ended)
+            # Destroyed without a close (a crash, a test): the thread must not outlive its QThread.
+            self.destroyed.connect(functools.partial(shut_down, self._worker, self._thread))
+        if not self._thread.isRunning():
+            self._thread.start()
+        self._yield_often(True)
+        self._job = self._state.training_job()
+        self._job.chunk = self.chunk_steps
+        self._submit.emit(self._job)
+
+    def _cancel(self):
+        if self._job is not None:
+            self._job.cancelled.set()
+            self._job = None
+        self._yield_often(False)
+
+    def _yield_often(self, on):
+        """While a worker trains, this thread gets the interpreter lock back
+        within SWITCH_SECONDS each time it returns from Qt into Python (a
+        slot, a paint): at the default 5 ms, a redraw that comes back a few
+        dozen times waits a few hundred ms for the worker (a convoy)."""
+        if on != self._yielding:
+            self._yielding = on
+            _TRAINING.add(id(self)) if on else _TRAINING.discard(id(self))
+            if on and len(_TRAINING) == 1:
+                _SWITCH[0] = sys.getswitchinterval()
+                sys.setswitchinterval(SWITCH_SECONDS)
+            elif not _TRAINING:
+                sys.setswitchinterval(_SWITCH[0])
+
+    def _on_ready(self):
+        # A job paused or replaced: what it still finished is dropped.
+        chunks = [c for c in self._worker.take() if c.job is self._job]
+        if chunks:
+            self._on_trained(joined(chunks))
+
+    def _on_trained(self, chunk):
+        state = self._state
+        if not state.follows(chunk):
+            # The line changed under the run (a step, an edit while running): go on from its new end.
+            self._cancel()
+            self._begin()
+            return
+        if chunk.last:
+            self._job = None
+            self._yield_often(False)
+        divergence = state.add_trained(chunk, run=self._run)
+        if self.running and (divergence is not None or chunk.last):
+            self.stop()
+
+    def _on_job_ended(self, job):
+        if job is self._job:   # ended without its last chunk: the engine raised in the worker
+            self.stop()
+
+    def tick(self):
+        """Train what the clock owes since the last tick, at a set speed."""
+        now = self.clock()
+        self._owed += self._rate * (now - self._last)
+        steps = int(self._owed)
+        self._owed -= steps
         self._last = now
         if steps == 0:
             return
-        divergence = self._state.train(steps, run=self._run)
-        if self._rate == FASTEST:
-            spent = max(self.clock() - now, 1e-6)
-            self._chunk = max(1, min(1 << 20, int(self._chunk * min(4.0, CHUNK_SECONDS / spent))))
-        if divergence is not None:
+        if self._state.train(steps, run=self._run) is not None:
             self.stop()

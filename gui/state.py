@@ -28,6 +28,7 @@ from engine.timeline import Timeline
 
 from .commands import EditCommand, ResetCommand, RunCommand
 from .shown import Shown
+from .training_worker import Job
 
 
 def _checks(trainer, index):
@@ -426,6 +427,30 @@ class ExplorerState(QObject):
             steps = min(steps, goal.start + goal.steps - self.last)
         if self.timeline.divergence is None and steps > 0:
             self.push(RunCommand(self, steps, run, goal and goal.loss))
+        return self._trained(goal)
+
+    def training_job(self):
+        """What a worker (gui.training_worker) trains from the last state:
+        a trainer of its own, and the updates and loss target the goal leaves."""
+        goal, trainer = self.goal, self.timeline.trainer
+        steps = None if goal is None else max(0, goal.start + goal.steps - self.last)
+        return Job(trainer, trainer.continued(), steps, goal and goal.loss)
+
+    def follows(self, chunk):
+        """Whether ``chunk`` goes on from the last state (nothing else changed the line since its job began)."""
+        trainer = self.timeline.trainer
+        return (trainer is chunk.job.source and len(trainer) == chunk.start
+                and self.timeline.segments[-1].length == chunk.start)
+
+    def add_trained(self, chunk, run=None):
+        """A worker's chunk that :meth:`follows`, added as :meth:`train` adds
+        the states it trains; returns the Divergence if training stopped."""
+        if self.timeline.divergence is None and (len(chunk.rows) or chunk.divergence is not None):
+            self.push(RunCommand(self, len(chunk.rows), run, trained=(chunk.rows, chunk.divergence)))
+        return self._trained(self.goal)
+
+    def _trained(self, goal):
+        """After states were added: the goal checked, a divergence said."""
         divergence = self.timeline.divergence
         if goal is not None:
             self._check_goal(goal, divergence)
