@@ -21,7 +21,6 @@ import numpy as np
 
 from engine import Spec
 from engine.dataset import batch_indices
-from engine.init import initialize_network
 from engine.network_training import NetworkTrainer
 from engine.training import Trainer
 
