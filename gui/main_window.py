@@ -475,9 +475,7 @@ class MainWindow(QMainWindow):
         shown = self.shown()
         self._display_inputs(shown)
         self._display_hidden(shown)
-        # Not while training runs: each redraw would check a state already gone.
-        checks = None if shown.running else self.state.gradient_checks()
-        self.table.set_derivation(shown.derivation, checks or ())
+        self._show_table(shown)
         self.table.derivation_model.set_hidden_from(self.walk.hidden_from)
         for page in self._pages.values():   # a hidden page draws when it is shown
             page.display(shown)
@@ -495,12 +493,15 @@ class MainWindow(QMainWindow):
             self.position.setText(f"Step {shown.step}   ·   L = {derivation.value('L'):.6g}{yhat}")
         self.presentation.restyle()   # a curve drawn anew is thickened too
 
+    def _show_table(self, shown):
+        # Not while training runs: each redraw would check a state already gone.
+        checks = None if shown.running else self.state.gradient_checks()
+        self.table.set_derivation(shown.derivation, checks or ())
+
     def _show_checks(self):
         """The shown state's checks, come from the background: only the table shows them (a
         whole redraw would paint every view again for a few cells)."""
-        shown = self.shown()
-        if not shown.running:
-            self.table.set_derivation(shown.derivation, self.state.gradient_checks() or ())
+        self._show_table(self.shown())
 
     def _display_inputs(self, shown):
         """The panel: the values (with a dataset, x and y are the batch means, said so) and the network."""

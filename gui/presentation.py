@@ -21,19 +21,11 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDockWidget
 
+from .diagram import scaled_font
 from .theme import theme
 
 SCALES = (1.75, 2.0, 2.5)   # offered to the teacher; the least a class at the back can read
 _FIT_MARGIN = 2
-
-
-def scaled(font, factor):
-    font = QFont(font)
-    if font.pointSizeF() > 0:
-        font.setPointSizeF(font.pointSizeF() * factor)
-    else:
-        font.setPixelSize(max(1, round(font.pixelSize() * factor)))
-    return font
 
 
 class PlotZoom(QObject):
@@ -202,7 +194,8 @@ class Presentation(QObject):
             self.arrange()
 
     def _apply(self, factor):
-        self.central.setFont(scaled(self._saved["font"], factor))
+        font = self._saved["font"]
+        self.central.setFont(scaled_font(font, factor, font.bold()))
         self._arrange()
         for view in self.scaled_views:
             view.set_text_scale(factor)
