@@ -32,6 +32,7 @@ class History:
         self._chunks = []
         self._len = 0
         self._dropped = 0                # chunks forgotten before self._chunks[0]
+        self._base = 0                   # the state the first chunk begins with (a tail's: its first)
         self.columns = tuple(columns)    # the name of each value of a row
         self.index = COLUMN if self.columns == ROW else {n: i for i, n in enumerate(self.columns)}
 
@@ -54,7 +55,7 @@ class History:
     @property
     def first_kept(self):
         """The first state whose row is still kept (0 unless :meth:`forget` dropped some)."""
-        return self._dropped * self._chunk_rows
+        return self._base + self._dropped * self._chunk_rows
 
     def _locate(self, index):
         if not -self._len <= index < self._len:
@@ -62,7 +63,7 @@ class History:
         index %= self._len
         if index < self.first_kept:
             raise IndexError(f"state {index} was forgotten (the first kept is {self.first_kept})")
-        chunk, offset = divmod(index, self._chunk_rows)
+        chunk, offset = divmod(index - self._base, self._chunk_rows)
         return chunk - self._dropped, offset
 
     def free_rows(self):
@@ -70,7 +71,7 @@ class History:
         caller fills some of them and then calls :meth:`commit`."""
         if self.read_only:
             raise TypeError("a frozen view of a history cannot be written to")
-        chunk, used = divmod(self._len, self._chunk_rows)
+        chunk, used = divmod(self._len - self._base, self._chunk_rows)
         chunk -= self._dropped
         if chunk == len(self._chunks):
             self._chunks.append(np.empty((self._chunk_rows, len(self.columns))))
@@ -135,23 +136,22 @@ class History:
         if 0 < length <= self.first_kept:
             raise IndexError(f"cannot view {length} states: the first {self.first_kept} were forgotten")
         view = History(self._chunk_rows, self.columns)
-        view._chunks = self._chunks[:max(0, (length + self._chunk_rows - 1) // self._chunk_rows - self._dropped)]
-        view._dropped = self._dropped
+        chunks = (length - self._base + self._chunk_rows - 1) // self._chunk_rows
+        view._chunks = self._chunks[:max(0, chunks - self._dropped)]
+        view._dropped, view._base = self._dropped, self._base
         view._len = length
         view.read_only = True
         return view
 
     def tail(self):
         """A writable history of its own that goes on from this one's last
-        state: the states keep their numbers; only the last state's chunk is
-        kept (a copy of its rows), the earlier ones are forgotten.  What a
-        trainer training on beside this one writes into
-        (engine.training.Trainer.continued)."""
-        first = (self._len - 1) // self._chunk_rows * self._chunk_rows   # the last state's chunk
+        state: the states keep their numbers; only the last state is kept (a
+        copy), the earlier ones are forgotten.  What a trainer training on
+        beside this one (engine.training.Trainer.continued), or in another
+        process, writes into: it reads no earlier state."""
         tail = History(self._chunk_rows, self.columns)
-        chunk = np.empty((self._chunk_rows, len(self.columns)))
-        chunk[:self._len - first] = self.rows(first)
-        tail._chunks, tail._dropped, tail._len = [chunk], first // self._chunk_rows, self._len
+        tail._base = tail._len = self._len - 1
+        tail.append(self.row(-1))
         return tail
 
     def extend(self, rows):
@@ -172,11 +172,27 @@ class History:
             raise IndexError(f"cannot forget up to state {before} of {self._len} states: the last stays")
         if self.read_only:
             raise TypeError("a frozen view of a history cannot forget states")
-        chunk = before // self._chunk_rows
+        chunk = (before - self._base) // self._chunk_rows
         if chunk > self._dropped:
             # A frozen view that shares the dropped chunks keeps them alive as long as it needs them.
             del self._chunks[:chunk - self._dropped]
             self._dropped = chunk
+
+    # Pickled (to train on in another process) with only the rows it holds:
+    # a chunk's unwritten rows are made again where it is unpickled.
+    def __getstate__(self):
+        state = dict(vars(self))
+        if self._chunks:
+            used = (self._len - 1 - self._base) % self._chunk_rows
+            state["_chunks"] = self._chunks[:-1] + [self._chunks[-1][:used + 1]]
+        return state
+
+    def __setstate__(self, state):
+        vars(self).update(state)
+        if self._chunks and len(self._chunks[-1]) < self._chunk_rows:
+            last = np.empty((self._chunk_rows, len(self.columns)))
+            last[:len(self._chunks[-1])] = self._chunks[-1]
+            self._chunks[-1] = last
 
     def nbytes(self):
         return sum(c.nbytes for c in self._chunks)

@@ -77,6 +77,7 @@ def check_samples(spec, x, y):
     return samples
 
 
+_GENERATED = {"_gradient", "_loss", "_advance_one", "_advance", "_fast"}
 _STACK_ELEMENTS = 1 << 20   # networks × units × samples a gradient check evaluates at once
 
 
@@ -101,9 +102,7 @@ class NetworkTrainer:
         self._columns = (self.x.T.copy(), self.y.T.copy())
         self.row = row_columns(spec)
         self.history = History(columns=self.row)
-        _, self._gradient, advance, advance_one, self._loss = _functions(spec)
-        self._advance_one, self._fast = advance_one, {}   # _fast: the in-place updates by batch size
-        self._advance = advance_one if batch_size_of(len(self.x), self.batch_size) == 1 else advance
+        self._bind()
         given = dict(state or {})
         unknown = sorted(set(given) - set(tab.state))
         if unknown:
@@ -132,6 +131,21 @@ class NetworkTrainer:
             raise InputError(name, f"the starting state gives a non-finite {field_text(name)}")
         self.history.append(row)
         self.divergence = None
+
+    def _bind(self):
+        """The shape's generated functions (engine.network), and no in-place buffers yet."""
+        _, self._gradient, advance, advance_one, self._loss = _functions(self.spec)
+        self._advance_one, self._fast = advance_one, {}   # _fast: the in-place updates by batch size
+        self._advance = advance_one if batch_size_of(len(self.x), self.batch_size) == 1 else advance
+
+    # Pickled (to train in another process) without the generated functions,
+    # which are made again from the spec where it is unpickled.
+    def __getstate__(self):
+        return {k: v for k, v in vars(self).items() if k not in _GENERATED}
+
+    def __setstate__(self, state):
+        vars(self).update(state)
+        self._bind()
 
     # --- reading --------------------------------------------------------
     def __len__(self):

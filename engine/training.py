@@ -188,6 +188,15 @@ class Trainer:
         self.divergence = None
         self._first = first   # the window shows the first state at once: derive it only once
 
+    # Pickled (to train in another process) without the generated loop, its
+    # buffers and the first state's derivation, made again where it is unpickled.
+    def __getstate__(self):
+        return {k: v for k, v in vars(self).items() if k not in ("_run", "_buffers", "_first")}
+
+    def __setstate__(self, state):
+        vars(self).update(state, _first=None, _run=compiled.build(state["terms"], state["_mode"])[1],
+                          _buffers={})
+
     @classmethod
     def from_history(cls, rows, x, y, alpha, spec=DEFAULT_SPEC, *, chunk_rows=1 << 16,
                      batch_size=None, shuffle_seed=None):
