@@ -429,6 +429,7 @@ class MainWindow(QMainWindow):
         self.state.undoFloorChanged.connect(self._on_undo_floor)
         self.state.checksReady.connect(self._show_checks)
         self.runner.runningChanged.connect(self._on_running_changed)
+        self.runner.failed.connect(self.statusBar().showMessage)
         self.timeline_bar.moved.connect(self.state.move_to)
         self.dataset_panel.applied.connect(self.set_samples)
         self.table.breakdownRequested.connect(self.show_breakdown)

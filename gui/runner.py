@@ -1,8 +1,8 @@
 """Continuous training, so the window never freezes and a pause takes effect
 within one chunk.
 
-As fast as possible, a worker in a thread of its own trains
-(gui.training_worker) and hands finished chunks of states to this thread,
+As fast as possible, a process of its own trains and a worker thread hands
+its finished chunks of states to this thread (gui.training_worker),
 which adds them to the state as one undoable run.  At a set speed, a timer
 trains what is owed on this thread: a few steps a tick, paced as an
 animation is.
@@ -13,7 +13,6 @@ that what it asserts does not hang on how often the timer fired."""
 
 import functools
 import itertools
-import sys
 import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -22,13 +21,11 @@ from .training_worker import TrainingWorker, joined, shut_down
 
 FASTEST = 0          # steps per second meaning "as fast as possible"
 _RUNS = itertools.count(1)   # each run's id: its chunks merge into one undoable command
-SWITCH_SECONDS = 0.0005   # while a worker trains: how long this thread waits for the interpreter lock
-_TRAINING = set()         # the runners (ids) whose worker has a job
-_SWITCH = [sys.getswitchinterval()]   # the interpreter's own switch interval, put back when none has
 
 
 class TrainingRunner(QObject):
     runningChanged = Signal(bool)
+    failed = Signal(str)       # training stopped because its process failed: what to tell the learner
     _submit = Signal(object)   # a Job, queued to the worker's thread
 
     def __init__(self, state, parent=None):
@@ -45,7 +42,6 @@ class TrainingRunner(QObject):
         self._run = None          # the id of the run going on, None when paused
         self._job = None          # the worker's job, at full speed
         self._thread = self._worker = None   # made at the first run at full speed
-        self._yielding = False    # whether this runner's worker has a job: see _yield_often
 
     @property
     def running(self):
@@ -104,11 +100,11 @@ class TrainingRunner(QObject):
             self._submit.connect(self._worker.train)
             self._worker.ready.connect(self._on_ready)
             self._worker.jobEnded.connect(self._on_job_ended)
+            self._worker.failed.connect(self._on_failed)
             # Destroyed without a close (a crash, a test): the thread must not outlive its QThread.
             self.destroyed.connect(functools.partial(shut_down, self._worker, self._thread))
         if not self._thread.isRunning():
             self._thread.start()
-        self._yield_often(True)
         self._job = self._state.training_job()
         self._job.chunk = self.chunk_steps
         self._submit.emit(self._job)
@@ -117,21 +113,6 @@ class TrainingRunner(QObject):
         if self._job is not None:
             self._job.cancelled.set()
             self._job = None
-        self._yield_often(False)
-
-    def _yield_often(self, on):
-        """While a worker trains, this thread gets the interpreter lock back
-        within SWITCH_SECONDS each time it returns from Qt into Python (a
-        slot, a paint): at the default 5 ms, a redraw that comes back a few
-        dozen times waits a few hundred ms for the worker (a convoy)."""
-        if on != self._yielding:
-            self._yielding = on
-            _TRAINING.add(id(self)) if on else _TRAINING.discard(id(self))
-            if on and len(_TRAINING) == 1:
-                _SWITCH[0] = sys.getswitchinterval()
-                sys.setswitchinterval(SWITCH_SECONDS)
-            elif not _TRAINING:
-                sys.setswitchinterval(_SWITCH[0])
 
     def _on_ready(self):
         # A job paused or replaced: what it still finished is dropped.
@@ -148,10 +129,13 @@ class TrainingRunner(QObject):
             return
         if chunk.last:
             self._job = None
-            self._yield_often(False)
         divergence = state.add_trained(chunk, run=self._run)
         if self.running and (divergence is not None or chunk.last):
             self.stop()
+
+    def _on_failed(self, text):
+        if self._job is not None:   # (a job already paused failed unseen)
+            self.failed.emit(f"Training stopped: the training process failed ({text.strip().splitlines()[-1]})")
 
     def _on_job_ended(self, job):
         if job is self._job:   # ended without its last chunk: the engine raised in the worker

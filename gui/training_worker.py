@@ -1,25 +1,24 @@
-"""Training as fast as possible, in a thread of its own.
+"""Training as fast as possible, off the window's thread.
 
-The worker trains a trainer of its own (``Trainer.continued()``: its own
-history and buffers, numbered on from the line's last state), a chunk at a
-time, and hands each finished chunk's rows to the window's thread as a
-:class:`Chunk`, a copy that nothing writes again.  The window's thread never
-touches the worker's trainer, and the worker never touches the line: what the
-window reads stays whole however the two threads interleave.
+A process of its own trains (engine.training_process): a trainer's
+``continued()`` twin (its own history, numbered on from the line's last
+state), a chunk at a time.  A thread of the window's process waits for the
+chunks and hands each to the window's thread as a :class:`Chunk`, a copy
+that nothing writes again.  Neither the child nor the thread touches the
+line: what the window reads stays whole.  The thread only waits and copies,
+so it rarely holds the interpreter lock the window needs.
 
-A pause sets the job's ``cancelled``: the worker stops after the chunk it is
-in, and the runner drops every chunk of a job it no longer runs."""
+A pause sets the job's ``cancelled``: the child is told to stop after the
+chunk it is in, nothing more of the job is handed over, and the runner drops
+every chunk of a job it no longer runs."""
 
 import dataclasses
 import threading
-import time
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-CHUNK_SECONDS = 0.016   # work per chunk at full speed: a pause waits at most this long
-FIRST_CHUNK = 64        # steps of a run's first chunk, before its time per step is known
-MOST_CHUNK = 1 << 20
+from engine.training_process import ChildError, TrainingProcess
 
 
 @dataclasses.dataclass
@@ -27,7 +26,8 @@ class Job:
     """Train on from ``source`` (the line's trainer) with ``trainer``, its
     continued() twin: at most ``steps`` updates (None: until cancelled),
     stopping at the first state whose loss is below ``stop_below`` (None: no
-    target).  ``chunk``: steps per chunk, or None to size them by CHUNK_SECONDS."""
+    target).  ``chunk``: steps per chunk, or None to size them to take
+    engine.training_process.CHUNK_SECONDS."""
     source: object
     trainer: object
     steps: int | None = None
@@ -62,6 +62,7 @@ class TrainingWorker(QObject):
     trained = Signal(object)   # each Chunk as it is finished, emitted in the worker's thread
     ready = Signal()           # chunks wait in take(): emitted once until they are taken
     jobEnded = Signal(object)  # the Job: the worker trains it no further (cancelled, or its last chunk sent)
+    failed = Signal(str)       # the training process raised or died: what it said
 
     def __init__(self):
         super().__init__()
@@ -69,6 +70,7 @@ class TrainingWorker(QObject):
         # Finished chunks wait here: a worker faster than the window never floods its event queue.
         self._lock = threading.Lock()
         self._waiting = []
+        self._process = TrainingProcess()   # its child starts with the first job
 
     def take(self):
         """The chunks finished since the last take, oldest first (in the window's thread)."""
@@ -84,39 +86,21 @@ class TrainingWorker(QObject):
         if first:
             self.ready.emit()
 
+    def close(self):
+        """End the training process (when its window goes)."""
+        self._process.close()
+
     @Slot(object)
     def train(self, job):
         try:
-            self._train(job)
+            for start, rows, divergence, last in self._process.train(
+                    job.trainer, job.steps, job.stop_below, job.chunk,
+                    lambda: job.cancelled.is_set() or self.halted.is_set()):
+                self._hand_over(Chunk(job, start, rows, divergence, last))
+        except ChildError as error:   # the next job starts another process
+            self.failed.emit(str(error))
         finally:
             self.jobEnded.emit(job)
-
-    def _train(self, job):
-        trainer, done, chunk = job.trainer, 0, job.chunk or FIRST_CHUNK
-        while not (job.cancelled.is_set() or self.halted.is_set()):
-            take = chunk if job.steps is None else min(chunk, job.steps - done)
-            start, began = len(trainer), time.perf_counter()
-            trainer.run(take)
-            reached = job.stop_below is not None and _cut_below(trainer, start, job.stop_below)
-            rows = trainer.history.rows(start)
-            trainer.history.forget(len(trainer) - 1)   # handed over: the line keeps them
-            done += len(rows)
-            last = reached or trainer.divergence is not None or done == job.steps
-            self._hand_over(Chunk(job, start, rows, trainer.divergence, last))
-            if last:
-                return
-            if job.chunk is None:
-                spent = max(time.perf_counter() - began, 1e-6)
-                chunk = max(1, min(MOST_CHUNK, int(chunk * min(4.0, CHUNK_SECONDS / spent))))
-
-
-def _cut_below(trainer, start, target):
-    """Keep the states up to the first from ``start`` on whose loss is below
-    ``target``, as engine.timeline.Timeline.run does; whether there was one."""
-    below = np.flatnonzero(trainer.history.column("L", start) < target)
-    if len(below):
-        trainer.truncate(start + int(below[0]) + 1)
-    return len(below) > 0
 
 
 def shut_down(worker, thread):
@@ -126,3 +110,4 @@ def shut_down(worker, thread):
     thread.quit()
     thread.wait()
     worker.halted.clear()
+    worker.close()

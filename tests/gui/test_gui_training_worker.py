@@ -1,6 +1,8 @@
-"""Training as fast as possible runs in a thread of its own (gui.training_worker):
-it gives the states headless training gives, bit for bit, pauses within one
-chunk, stops where headless training diverges, and no thread outlives the window."""
+"""Training as fast as possible runs in a process of its own, its chunks
+handed over by a thread (gui.training_worker): it gives the states headless
+training gives, bit for bit, pauses within one chunk, stops where headless
+training diverges, says so if its process dies, and neither the thread nor
+the process outlives the window."""
 
 import numpy as np
 import pytest
@@ -144,11 +146,12 @@ def test_closing_the_window_while_the_worker_runs_ends_its_thread(qtbot):
     fast(window, chunk=None)
     window.actionRun.trigger()
     qtbot.waitUntil(lambda: window.state.last >= 1000, timeout=20_000)
-    thread = window.runner._thread
-    assert thread.isRunning()
+    thread, child = window.runner._thread, _child(window)
+    assert thread.isRunning() and child.poll() is None
     window.state.undo_stack.setClean()   # nothing to ask about
     assert window.close()
     assert not thread.isRunning() and not window.runner.running
+    assert child.poll() is not None
 
 
 def test_a_window_destroyed_while_the_worker_runs_ends_its_thread(qtbot):
@@ -157,7 +160,32 @@ def test_a_window_destroyed_while_the_worker_runs_ends_its_thread(qtbot):
     fast(window, chunk=None)
     window.actionRun.trigger()
     qtbot.waitUntil(lambda: window.state.last >= 1000, timeout=20_000)
-    finished = []
+    finished, child = [], _child(window)
     window.runner._thread.finished.connect(lambda: finished.append(True), Qt.ConnectionType.DirectConnection)
     shiboken6.delete(window)            # a QThread destroyed while it runs aborts the process
     assert finished == [True]
+    assert child.poll() is not None
+
+
+def _child(window):
+    return window.runner._worker._process._child
+
+
+def test_a_training_process_that_dies_stops_the_run_says_so_and_the_next_run_starts_another(window, qtbot):
+    fast(window, chunk=None)
+    state = window.state
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: state.last >= 1000, timeout=20_000)
+    child = _child(window)
+    child.kill()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
+    assert "training process failed" in window.statusBar().currentMessage()
+    kept = state.last
+    assert kept >= 1000
+    headless = Trainer({p: DEFAULTS[p] for p in PARAMS}, DEFAULTS["x"], DEFAULTS["y"], DEFAULTS["alpha"])
+    headless.run(kept)
+    assert state.timeline.rows().tobytes() == headless.history.rows().tobytes()   # what came is whole
+    state.set_goal(None, 500)
+    window.actionRun.trigger()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
+    assert state.last == kept + 500 and _child(window) is not child
