@@ -320,7 +320,7 @@ def build(terms, mode):
 _ELEMENTWISE = {ast.Add: "_add", ast.Sub: "_subtract", ast.Mult: "_multiply", ast.Div: "_divide"}
 INPLACE_GLOBALS = {"_add": np.add, "_subtract": np.subtract, "_multiply": np.multiply,
                    "_divide": np.true_divide, "_negative": np.negative, "_matmul": np.matmul,
-                   "_maximum": np.maximum}
+                   "_maximum": np.maximum, "_add_reduce": np.add.reduce}
 _UFUNC_NAMES = {np.add: "_add", np.subtract: "_subtract", np.multiply: "_multiply",
                 np.true_divide: "_divide", np.negative: "_negative", np.maximum: "_maximum"}
 # A vector function that is one ufunc call: (its name here, the arguments after the first).
@@ -386,8 +386,8 @@ def _ufunc_of(node, namespace, values):
         return "_negative", (), True
     if isinstance(node, ast.Call) and not any(k.arg == "out" for k in node.keywords):
         function = values.get(id(node.func))
-        if function is np.sum:
-            return ast.unparse(node.func), (), False
+        if function is np.sum:   # what np.sum calls on an array, without its Python wrapper
+            return "_add_reduce", (), False
         if function in _UFUNC_FORMS:
             return _UFUNC_FORMS[function][0], _UFUNC_FORMS[function][1], True
         if isinstance(function, np.ufunc) and function.nout == 1 and function.nin == len(node.args) \
@@ -531,6 +531,35 @@ def _guard_of(ids, known):
     return "not (" + " and ".join([f"_finite({_value(expr.var(g), known)})" for g in ids] or ["True"]) + ")"
 
 
+def _per_sample(terms):
+    """The names whose value is one per sample: x, y and every term of the
+    state that reads one and is not a mean."""
+    found = {"x", "y"}
+    for t in terms:
+        if t.section != UPDATE and not t.mean and expr.source_names(t.source) & found:
+            found.add(t.var)
+    return found
+
+
+def _half(paired, paired_known, sampled, side):
+    """Aliases reading each per-sample name of the ``paired`` lines as its
+    half ``side`` ("lo", the first batch, or "hi", the second)."""
+    known = {}
+    for name in ("x", "y", *(t.var for t in paired)):
+        if name in paired_known:   # an alias of the lines: of the same half
+            known[name] = expr.simplify(paired_known[name], known)
+        elif name in sampled:
+            known[name] = ast.Name(f"_{side}_{name}", ast.Load())
+    return known
+
+
+def _views(lines, side, part):
+    """The lines making the half views ``part`` (a slice) that ``lines`` read."""
+    read = set().union(*(expr.source_names(line.split("=", 1)[1].strip()) for line in lines))
+    prefix = f"_{side}_"
+    return [f"{name} = {name[len(prefix):]}[{part}]" for name in sorted(read) if name.startswith(prefix)]
+
+
 def _fast_lines(terms, batches):
     """The loop body of the vector ``run`` as plain lines, with its checks as
     assignments to ``_bad`` (and, for mini-batches, ``_bad_ahead``).
@@ -539,27 +568,57 @@ def _fast_lines(terms, batches):
     ``_xs[_i]`` with the gradient recorded on it, checks the look-ahead (the new
     state's forward pass and loss on that same batch must be finite, as
     :meth:`engine.training.Trainer.run` requires), then derives the new
-    state on the next batch, ``_xs[_i + 1]``: the row it records."""
+    state on the next batch, ``_xs[_i + 1]``: the row it records.  Both
+    forward passes are one: the per-sample lines before the loss run once on
+    the two batches side by side (``_xx[_i]``, 2n samples; an elementwise
+    value does not depend on its neighbours), the rest on each half."""
     state = [t for t in terms if t.section != UPDATE]
-    known = {}
-    derive = _statements(state, "vector", known)
-    update_known = dict(known)
-    updates = _updates(terms, "vector", update_known, PARAMS + state_columns(terms))
     kept = set(guarded(terms))
     in_update = [g for g in guarded(terms) if any(t.id == g and t.section == UPDATE for t in terms)]
-    loop = updates
-    if batches:
+    if not batches:
+        known = {}
+        derive = _statements(state, "vector", known)
+        update_known = dict(known)
+        loop = _updates(terms, "vector", update_known, PARAMS + state_columns(terms)) + derive
+        checked = in_update + [g for g in guarded(terms) if g not in in_update]
+        loop += [f"_bad = {_guard_of(checked, {**update_known, **known})}"]
+    else:
         ids = [t.id for t in state]
         end = max([ids.index("L")] + [ids.index(g) for g in kept if g in ids])
-        ahead_known = {}
-        ahead = _statements(state[:end + 1], "vector", ahead_known)
-        checked = in_update + [g for g in ids[:end + 1] if g in kept]
-        loop = ["x = _xs[_i]", "y = _ys[_i]"] + updates + ahead + [
-            f"_bad_ahead = {_guard_of(checked, {**update_known, **ahead_known})} "
-            f"or not _isfinite({_value('L', ahead_known)})", "x = _xs[_i + 1]", "y = _ys[_i + 1]"]
-        in_update = []
-    checked = in_update + [g for g in guarded(terms) if g not in in_update]
-    loop += derive + [f"_bad = {_guard_of(checked, {**update_known, **known})}"]
+        # The look-ahead's lines before any mean (and whatever reads one) run on both batches.
+        paired, reduced = [], set()
+        for t in state[:end + 1]:
+            if t.mean or expr.source_names(t.source) & reduced:
+                reduced.add(t.var)
+            else:
+                paired.append(t)
+        sampled = _per_sample(terms)
+        paired_known = {}
+        both = _statements(paired, "vector", paired_known)
+        ahead_known = _half(paired, paired_known, sampled, "lo")
+        ahead = _statements([t for t in state[:end + 1] if t not in paired], "vector", ahead_known)
+        known = _half(paired, paired_known, sampled, "hi")
+        derive = _statements([t for t in state if t not in paired], "vector", known)
+        update_known = dict(known)
+        updates = _updates(terms, "vector", update_known, PARAMS + state_columns(terms))
+        on_both = {t.id for t in paired}
+        # Guarded values: those of the update and of both batches checked with the
+        # look-ahead, the rest on each half.  First one sum of them all, which is
+        # not finite if one of them is not (or if it overflows, when the exact test decides).
+        checked = [(_value(expr.var(g), update_known), False) for g in in_update]
+        checked += [(_value(expr.var(g), paired_known), expr.var(g) in sampled) for g in ids[:end + 1]
+                    if g in kept and g in on_both]
+        checked += [(_value(expr.var(g), ahead_known), expr.var(g) in sampled) for g in ids[:end + 1]
+                    if g in kept and g not in on_both]
+        loss = _value("L", ahead_known)
+        quick = " + ".join([loss] + [f"_sum({v})" if many else v for v, many in checked])
+        exact = " and ".join([f"_finite({v})" for v, _ in checked] + [f"_isfinite({loss})"])
+        loop = ["x = _xx[_i]", "y = _yy[_i]"] + updates + both + _views(ahead, "lo", ":_n") + ahead
+        loop += [f"_bad_ahead = not _isfinite({quick}) and not ({exact})"]
+        loop += _views(derive, "hi", "_n:") + derive
+        rest = [g for g in guarded(terms) if g in ids and g not in on_both]
+        if rest:
+            loop += [f"_bad = {_guard_of(rest, known)}"]
     row = ", ".join(_value(expr.var(name), known) for name in ROW + state_columns(terms))
     given = [f"{_value(expr.var(g), known)} = _{expr.var(g)}" for g in GRADIENTS]
     return loop, given, row
@@ -568,9 +627,14 @@ def _fast_lines(terms, batches):
 def _sample(terms, n, batches):
     """Inputs of the vector ``run`` of the right shapes (the values do not matter)."""
     env = {name: 0.5 for name in inputs(terms)}
-    env.update(x=np.zeros(n), y=np.zeros(n), _n=n, _i=0, _xs=np.zeros((2, n)), _ys=np.zeros((2, n)))
+    env.update(x=np.zeros(n), y=np.zeros(n), _n=n, _i=0, _xx=np.zeros((1, 2 * n)), _yy=np.zeros((1, 2 * n)))
     env.update((expr.var(g), 0.5) for g in GRADIENTS)
     return env
+
+
+def _pairs(rows):
+    """Row i of the result (a view): ``rows[i]`` and ``rows[i + 1]`` side by side."""
+    return np.lib.stride_tricks.sliding_window_view(rows.reshape(-1), 2 * rows.shape[1])[::rows.shape[1]]
 
 
 @functools.lru_cache(maxsize=16)
@@ -580,11 +644,11 @@ def build_fast(terms, n, batches=False):
     ``_bufs=buffers(shapes)`` to ``run``, the same buffers call after call.
     Its arguments and result are those of :func:`build`'s ``run``; with
     ``batches``, ``x`` and ``y`` are replaced by ``_xs`` and ``_ys``, the
-    samples of ``_steps`` + 1 batches of ``n`` as rows, and a look-ahead that
-    is not finite also stops the loop (its row packed, with the look-ahead's
-    loss)."""
+    samples of ``_steps`` + 1 batches of ``n`` as rows (C-contiguous), and a
+    look-ahead that is not finite also stops the loop (its row packed, with
+    the look-ahead's loss)."""
     width = len(ROW) + len(state_columns(terms))
-    namespace = dict(_GLOBALS["vector"], **INPLACE_GLOBALS, _isfinite=math.isfinite,
+    namespace = dict(_GLOBALS["vector"], **INPLACE_GLOBALS, _isfinite=math.isfinite, _pairs=_pairs,
                      _pack=struct.Struct(f"{width}d").pack_into, _ROW_BYTES=8 * width)
     loop, given, row = _fast_lines(terms, batches)
     lines, shapes = inplace(loop, _sample(terms, n, batches), namespace,
@@ -594,16 +658,19 @@ def build_fast(terms, n, batches=False):
         body.append(line)
         if line.startswith("_bad_ahead = "):
             body += ["if _bad_ahead:", f"    _pack(_out, _at, {row})", "    return _i"]
-    body += [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES", "if _bad:", "    return _i"]
+    body += [f"_pack(_out, _at, {row})", "_at += _ROW_BYTES"]
+    if any(line.startswith("_bad = ") for line in lines):
+        body += ["if _bad:", "    return _i"]
     samples = "_xs, _ys" if batches else "x, y"
     args = ", ".join(PARAMS + (samples, "alpha") + state_columns(terms))
     gradients = ", ".join("_" + expr.var(g) for g in GRADIENTS)
     local = "".join(f"{f}={f}, " for f in list(_FUNCTIONS["vector"]) + list(INPLACE_GLOBALS))
     unpack = [f"{', '.join(f'_b{k}' for k in range(len(shapes)))}, = _bufs"] if shapes else []
+    pairs = ["_xx = _pairs(_xs)", "_yy = _pairs(_ys)"] if batches else []
     source = "\n".join(
         [f"def run(_steps, _out, _at, {args}, {gradients}, *, _bufs, {local}_finite=_finite, "
-         f"_isfinite=_isfinite, _pack=_pack, _ROW_BYTES=_ROW_BYTES):",
-         *("    " + line for line in unpack + [f"_n = {n}"] + given),
+         f"_isfinite=_isfinite, _dot=_dot, _sum=_sum, _pack=_pack, _ROW_BYTES=_ROW_BYTES):",
+         *("    " + line for line in unpack + [f"_n = {n}"] + pairs + given),
          "    for _i in range(_steps):", *("        " + line for line in body), "    return _steps"])
     exec(compile(source, f"<engine.compiled in place, n = {n}>", "exec"), namespace)
     namespace["run"].source = source

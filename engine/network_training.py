@@ -79,6 +79,9 @@ def check_samples(spec, x, y):
 
 _GENERATED = {"_gradient", "_loss", "_advance_one", "_advance", "_fast"}
 _STACK_ELEMENTS = 1 << 20   # networks × units × samples a gradient check evaluates at once
+# Updates a block of NetworkTrainer.run at most: after a divergence the rest of
+# its block is computed for nothing, so it is short beside a run, not a chunk.
+_BLOCK = 256
 
 
 class NetworkTrainer:
@@ -202,7 +205,10 @@ class NetworkTrainer:
 
     def run(self, steps):
         """Apply up to ``steps`` updates; a :class:`engine.training.Divergence`
-        if one gives a non-finite value (that state is not recorded)."""
+        if one gives a non-finite value (that state is not recorded).  The
+        updates go in blocks: each writes its row straight into the history's
+        free rows, and a block's rows are checked together (the first row
+        that is not finite is the one a check after every update would find)."""
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
             raise InputError("steps", f"must be a whole number, zero or more, got {steps!r}")
         tab = self.table
@@ -212,18 +218,37 @@ class NetworkTrainer:
         params = [params[p] for p in tab.params]
         alpha, count = self.alpha, len(params)
         given = len(params) + len(state)
+        done = 0
         with np.errstate(all="ignore"):
-            for _ in range(steps if self.divergence is None else 0):
+            while done < steps and self.divergence is None:
+                block = self.history.free_rows()
                 # The gradient comes with the new state, on the batch of the update from it.
-                x, y = self._batch_columns(len(self.history))
-                result = self._advance_on(x.shape[1])(*params, *state, *grads, x, y, alpha)
-                row = np.concatenate([np.ravel(v) for v in result[:count] + result[given:] + result[count:given]])
-                if not np.isfinite(row).all():
-                    self.divergence = self._explain(row)
-                    break
-                self.history.append(row)
-                params, state, grads = result[:count], result[count:given], result[given + 1:]
+                samples = self._samples(len(self.history), min(len(block), steps - done, _BLOCK))
+                advance = self._advance_on(samples[0][0].shape[1])
+                for row, (x, y) in zip(block, samples):
+                    result = advance(*params, *state, *grads, x, y, alpha)
+                    np.concatenate(result[:count] + result[given:] + result[count:given], axis=None, out=row)
+                    params, state, grads = result[:count], result[count:given], result[given + 1:]
+                finite = np.isfinite(block[:len(samples)]).all(axis=1)
+                good = len(samples) if finite.all() else int(np.argmin(finite))
+                self.history.commit(good)
+                done += good
+                if good < len(samples):
+                    self.divergence = self._explain(block[good])
         return self.divergence
+
+    def _samples(self, first, most):
+        """The samples (columns x, y) of the updates to states ``first`` …, at
+        most ``most`` of them, all on batches of one size, gathered at once."""
+        if not self.minibatch:
+            return [self._columns] * most
+        indices = [self.batch(first)]
+        while len(indices) < most and len(index := self.batch(first + len(indices))) == len(indices[0]):
+            indices.append(index)
+        chosen = np.concatenate(indices)
+        # Each batch laid out as self.x[index].T is, so that BLAS sees the same operands.
+        x, y = (v[chosen].reshape(len(indices), len(indices[0]), -1).transpose(0, 2, 1) for v in (self.x, self.y))
+        return list(zip(x, y))
 
     def _advance_on(self, n):
         """The update on a batch of ``n`` samples: on several, writing into this
