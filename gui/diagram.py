@@ -181,6 +181,9 @@ class NetworkDiagram(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
+        # A wider network's lines are its scene's background (LayeredScene), kept between
+        # paints; Qt empties the cache itself on a new scene, transform or size.
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setScene(QGraphicsScene(self))
         self.texts = {}       # "h1.value", "W1.grad", ... -> text item: what tests and tooltips read
         self.shapes = {}      # element -> its ellipse, line or rectangle

@@ -20,10 +20,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPaintEngine, QPainter, QPainterPath, QPen,
+                           QPixmap, QRegion, QTransform)
 from PySide6.QtWidgets import (QDoubleSpinBox, QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem,
-                               QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem)
+                               QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem,
+                               QStyleOptionGraphicsItem)
 
 from engine import LIMITS
 from engine.elements import element_symbol, place
@@ -35,6 +37,10 @@ from .theme import LIGHT
 # The light set's, by the names tests read; the scene draws in the colours it is given.
 POSITIVE, NEGATIVE = LIGHT.positive, LIGHT.negative
 NEGATIVE_DASHES = (3.0, 1.6)   # in pen widths: a negative weight's line reads as one in greyscale too
+# Beyond this many lines and halos changed at once (training moves every weight),
+# the background is drawn again whole rather than line by line.
+REDRAWN_APART = 12
+_UNMOVED = QTransform()
 
 DIGITS = 4            # as the chain's diagram: a glance; the table has the digits
 TOOLTIP_DIGITS = 6
@@ -196,6 +202,7 @@ class UnitLabel(QGraphicsItem):
         super().__init__()
         self._lines, self._rect, self._padding, self._drawn = [], QRectF(), padding, []
         self._backing = QBrush(backing)
+        self._picture = None   # (the world transform's translation, the device pixel, the backing drawn there)
         self.setData(0, element)
         self.setZValue(3)
 
@@ -204,13 +211,15 @@ class UnitLabel(QGraphicsItem):
         lines = [(text, font, colour) for text, font, colour in lines if text]
         if lines == self._lines:
             return
-        self.prepareGeometryChange()
         self._lines = lines
         metrics = [QFontMetricsF(font) for _, font, _ in lines]
         width = max((m.horizontalAdvance(t) for m, (t, _, _) in zip(metrics, lines)), default=0.0)
         height = sum(m.lineSpacing() for m in metrics)
         pad = self._padding
-        self._rect = QRectF(0, -height / 2 - pad / 3, width + 2 * pad, height + 2 * pad / 3) if lines else QRectF()
+        rect = QRectF(0, -height / 2 - pad / 3, width + 2 * pad, height + 2 * pad / 3) if lines else QRectF()
+        if rect != self._rect:   # a new number is often as wide as the old: the scene's index is left alone
+            self.prepareGeometryChange()
+            self._rect, self._picture = rect, None
         # Each line's font, pen and baseline, worked out once here, not on every
         # paint: its text vertically centred in its line's spacing.
         self._drawn, y = [], self._rect.top() + pad / 3
@@ -232,13 +241,47 @@ class UnitLabel(QGraphicsItem):
     def paint(self, painter, option, widget=None):
         if not self._lines:
             return
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._backing)
-        painter.drawRoundedRect(self._rect, self._padding, self._padding)
+        self._paint_backing(painter)
         for font, pen, baseline, text in self._drawn:
             painter.setFont(font)
             painter.setPen(pen)
             painter.drawText(baseline, text)
+
+
+    def _paint_backing(self, painter):
+        """The rounded backing, from a picture of it while the label keeps its
+        size and its place.  Qt's raster engine fills a translucent
+        antialiased shape at some 40 µs a label, and blits the picture in a
+        few; an edit repaints every label.  Drawn as a shape where it must stay
+        one (an SVG) or the device scales (a high-dpi screen)."""
+        if painter.deviceTransform().isScaling() or painter.paintEngine().type() != QPaintEngine.Type.Raster:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._backing)
+            painter.drawRoundedRect(self._rect, self._padding, self._padding)
+            return
+        # Drawn with no world transform: the device adds only whole pixels (a widget's place in its window).
+        world = painter.worldTransform()
+        at = (world.dx(), world.dy())
+        if self._picture is None or self._picture[0] != at:
+            self._picture = (at, *self._draw_backing(self._rect.translated(*at)))
+        painter.setWorldTransform(_UNMOVED)
+        painter.drawPixmap(self._picture[1], self._picture[2])
+        painter.setWorldTransform(world)
+
+    def _draw_backing(self, place):
+        """The whole pixel where ``place`` begins, and a picture of the backing
+        filling ``place`` from there, as antialiased as drawn in place."""
+        corner = QPoint(math.floor(place.left()), math.floor(place.top()))
+        offset = place.topLeft() - QPointF(corner)
+        picture = QPixmap(math.ceil(offset.x() + place.width()), math.ceil(offset.y() + place.height()))
+        picture.fill(Qt.GlobalColor.transparent)
+        drawing = QPainter(picture)
+        drawing.setRenderHint(QPainter.RenderHint.Antialiasing)
+        drawing.setPen(Qt.PenStyle.NoPen)
+        drawing.setBrush(self._backing)
+        drawing.drawRoundedRect(QRectF(offset, place.size()), self._padding, self._padding)
+        drawing.end()
+        return corner, picture
 
 
 class ElementEditor(QDoubleSpinBox):
@@ -264,7 +307,15 @@ class ElementEditor(QDoubleSpinBox):
 
 
 class LayeredScene(QGraphicsScene):
-    """Every unit and connection of one shape, laid out for a pane's size."""
+    """Every unit and connection of one shape, laid out for a pane's size.
+
+    The edges, the lines to L and the chain's halos are items (hover, tooltips
+    and tests read their pens) that paint nothing themselves: the scene draws
+    them as its background, which the view keeps in its background cache
+    (NetworkDiagram), below every other item as their z-values put them.  An
+    edit rewrites every unit's label, whose backings lie over the edges, so the
+    view repaints most of itself; the edges then come from that cache, and only
+    where an edge's or a halo's look changed are they drawn again."""
 
     def __init__(self, layers, fonts, colours, parent=None, line_scale=1.0):
         super().__init__(parent)
@@ -295,6 +346,7 @@ class LayeredScene(QGraphicsScene):
             self._by_layer.setdefault(int(edge[1:edge.index("[")]), []).append(edge)
         self._metrics = {name: QFontMetricsF(fonts[name]) for name in ("value", "grad", "caption")}
         self._looks = {}                 # element -> what its pen and brush were last set from
+        self._underlay = set()           # the items drawBackground draws
         self._build()
 
     # --- construction -----------------------------------------------------
@@ -353,13 +405,52 @@ class LayeredScene(QGraphicsScene):
         item.setData(0, element)
         item.setZValue(z)
         self.addItem(item)
+        if z < 1:   # a line: below the units, drawn with the background
+            self._under(item)
         return item
 
     def _halo(self, element, item):
         item.setZValue(-1)
         item.setVisible(False)
         self.addItem(item)
+        self._under(item)
         self.chain_marks[element] = item
+
+    def _under(self, item):
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        self._underlay.add(item)
+
+    def drawBackground(self, painter, rect):
+        """The scene's colour, then the lines and halos that reach into the
+        area to draw, as the items would paint themselves, in their stacking
+        order.  Lines that merely pass the area's bounding rectangle are left
+        out: each costs its stroking however little of it shows."""
+        super().drawBackground(painter, rect)
+        area = QPainterPath()
+        area.setFillRule(Qt.FillRule.WindingFill)
+        for box in (painter.clipRegion() if painter.hasClipping() else QRegion(rect.toAlignedRect())):
+            area.addRect(QRectF(box).adjusted(-1, -1, 1, 1))   # a pixel more for a neighbour's antialiasing
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)   # a cache's painter has no hints of its own
+        base, option = painter.transform(), QStyleOptionGraphicsItem()
+        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemShape, Qt.SortOrder.AscendingOrder):
+            if item in self._underlay:
+                painter.setTransform(QTransform.fromTranslate(item.x(), item.y()) * base)
+                item.paint(painter, option)
+        painter.restore()
+
+    def _redraw(self, changed):
+        """The cached background drawn again where the lines and halos in
+        ``changed`` (each with its pen's width before) were or now are: along
+        a line in a few boxes, not its whole bounding rectangle, which for a
+        slanting edge takes in most of its layer."""
+        layer = QGraphicsScene.SceneLayer.BackgroundLayer
+        if len(changed) > REDRAWN_APART:
+            self.invalidate(self.sceneRect(), layer)
+            return
+        for item, width in changed:
+            for box in _along(item, width):
+                self.invalidate(box, layer)
 
     # --- layout -------------------------------------------------------------
     def measure(self, width, height):
@@ -446,6 +537,7 @@ class LayeredScene(QGraphicsScene):
                 legend.setPos(x - legend.boundingRect().width() / 2, g.legend_y - legend.boundingRect().top())
         self.caption.setPos(self._pad, g.caption_y + self._line / 2 + self._pad / 3)
         self._set_caption()
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
         if self._derivation is not None:
             self._write()
 
@@ -583,12 +675,18 @@ class LayeredScene(QGraphicsScene):
         # Only what changed is set again: an edit moves a weight or two, and
         # every pen made and set costs its share of a frame.
         looks, colours, thick = self._looks, self.colours, self.line_scale
+        changed = []
         for edge, line in self.edges.items():
             value = self.parameter(edge)
             on = edge in lit
             if looks.get(edge) != (value, on, cap):
                 looks[edge] = (value, on, cap)
-                line.setPen(edge_pen(value, colours, (min(edge_width(value), cap) + (3 if on else 0)) * thick, on))
+                changed.append((line, line.pen().widthF()))
+                pen = edge_pen(value, colours, (min(edge_width(value), cap) + (3 if on else 0)) * thick, on)
+                # Both ends lie under a unit's opaque circle, where a round cap shows
+                # nothing and costs its line three times the stroking.
+                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+                line.setPen(pen)
                 line.setZValue(0.5 if on else 0)
         for unit, circle in self.units.items():
             if unit in lit:
@@ -612,11 +710,13 @@ class LayeredScene(QGraphicsScene):
             if looks.get(("halo", element)) == halo:
                 continue
             looks[("halo", element)] = halo
+            changed.append((mark, mark.pen().widthF()))
             mark.setVisible(on)
             if on and element in self.edges:
                 pen = QPen(colours.chain_halo, halo[1] + 0.6 * self._line)
                 pen.setCapStyle(Qt.PenCapStyle.RoundCap)
                 mark.setPen(pen)
+        self._redraw(changed)
 
     # --- reading ------------------------------------------------------------
     def element_at(self, point):
@@ -687,6 +787,18 @@ class LayeredScene(QGraphicsScene):
                          f"{number(factor, 2)}; {flag_explanation(activation, factor)}")
         lines.append(f"Click to edit its bias {element_symbol(bias)}.")
         return "\n".join(lines)
+
+
+def _along(item, width):
+    """Boxes in the scene covering what a line, a ring or a square paints with
+    its pen or one ``width`` wide, whichever is wider, and antialiasing's pixels."""
+    reach = max(width, item.pen().widthF()) / 2 + 2
+    if not isinstance(item, QGraphicsLineItem):
+        return [item.sceneBoundingRect().adjusted(-reach, -reach, reach, reach)]
+    line = item.line().translated(item.pos())
+    pieces = max(1, min(16, math.ceil(min(abs(line.dx()), abs(line.dy())) / (2 * reach))))
+    return [QRectF(line.pointAt(i / pieces), line.pointAt((i + 1) / pieces)).normalized()
+            .adjusted(-reach, -reach, reach, reach) for i in range(pieces)]
 
 
 def _distance(point, line):

@@ -117,3 +117,69 @@ def test_the_chain_s_edits_repaint_what_they_change(window, qtbot):
     for value in (0.3, -0.2, 0.3):
         edit_and_look(window, qtbot, lambda v=value: window.set_value("W1", v))
     edit_and_look(window, qtbot, lambda: window.table.derivation_model.set_highlight("h2"), ["table"])
+
+
+# --- a wider network's lines, kept in the view's background cache --------------
+# widget.grab() paints from that same cache, so a stale line would be in both
+# pictures above; here the fresh picture is drawn with the cache emptied first.
+# A line drawn again in pieces (its boxes, clipped) rounds its antialiased
+# pixels a few steps apart from one drawn whole; a stale line, pen or dash
+# differs by a colour's worth, far more.
+PIECES_ROUNDING = 8
+
+def assert_lines_are_fresh(window):
+    diagram = window.diagram
+    port = diagram.viewport()
+    corner = port.mapTo(window, port.rect().topLeft())
+    screen = window.screen().grabWindow(window.winId()).toImage()
+    on_screen = _pixels(screen.copy(corner.x(), corner.y(), port.width(), port.height()))
+    diagram.resetCachedContent()
+    fresh = _pixels(port.grab().toImage())
+    stale = np.argwhere(np.abs(on_screen - fresh).max(axis=2) > PIECES_ROUNDING)
+    assert len(stale) == 0, f"{len(stale)} stale pixels in the diagram, first at {stale[0]}"
+
+
+def test_a_network_s_lines_are_drawn_again_where_they_change(network, qtbot):
+    diagram, window = network.diagram, network
+    changes = [
+        lambda: window.set_element("W2[1,2]", -0.8),    # dashed now, and thinner
+        lambda: window.set_element("W2[1,2]", 2.5),     # solid and thicker
+        lambda: window.set_element("W1[3,1]", -3.0),
+        window.undo,
+        window.undo,
+        lambda: window.set_element("W3[1,4]", 0.0),
+    ]
+    for change in changes:
+        edit_and_look(window, qtbot, change)
+        assert_lines_are_fresh(window)
+    for look in (lambda: diagram.highlight("W2[3,4]"),            # lit: amber, wider, above the rest
+                 lambda: diagram.highlight("dL/dW1"),             # a whole layer
+                 lambda: diagram.highlight_chain(("L", "yhat[1]", "W3[1,2]", "h2[2]", "W2[2,5]", "h1[5]")),
+                 lambda: diagram.select_element("W2[2,5]"),
+                 lambda: diagram.highlight_chain(()),
+                 lambda: diagram.highlight(""),
+                 lambda: diagram.select_element("")):
+        edit_and_look(window, qtbot, look, ["diagram"])
+        assert_lines_are_fresh(window)
+
+
+def test_a_network_s_lines_follow_a_new_theme_and_scale(network, qtbot):
+    from gui.theme import theme
+    diagram = network.diagram
+    diagram.highlight_chain(("W2[1,2]", "h2[1]"))
+    try:
+        for change in (lambda: theme().set_high_contrast(True), lambda: diagram.set_text_scale(1.5),
+                       lambda: diagram.set_text_scale(1.0), lambda: theme().set_high_contrast(False)):
+            edit_and_look(network, qtbot, change, ["diagram"])
+            assert_lines_are_fresh(network)
+    finally:
+        theme().set_high_contrast(False)
+
+
+def test_the_chain_shown_after_a_network_has_none_of_its_lines(network, qtbot):
+    network.set_element("W2[1,2]", -0.8)
+    network.flush()
+    edit_and_look(network, qtbot, network.undo)
+    edit_and_look(network, qtbot, network.undo)   # back to the chain
+    assert network.diagram.network is None
+    assert_lines_are_fresh(network)
