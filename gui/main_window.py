@@ -830,8 +830,18 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         QMessageBox.critical(self, title, f"Could not write {path}:\n{reason}\n\nNothing was written.")
 
+    def _kept_for_prediction(self, what):
+        """Whether predict mode still hides values ``what`` would give away: then it says so and does nothing."""
+        if not self.shown().hidden:
+            return False
+        self.statusBar().showMessage(f"{what} would show the values you are predicting: "
+                                     "reveal them, or leave Predict, Then Reveal (F3), first", 8000)
+        return True
+
     def export_derivation(self):
         """The current step's table as CSV (with the numerical checks), Markdown or LaTeX, as the name says."""
+        if self._kept_for_prediction("Exporting the derivation"):
+            return None
         step, derivation = self.state.cursor, self.state.derivation()
         path, chosen = self._ask_export_path("Export Derivation", f"derivation-step-{step}.csv",
                                              ";;".join(DERIVATION_FILTERS) + ";;All files (*)")
@@ -852,6 +862,8 @@ class MainWindow(QMainWindow):
 
     def copy_derivation(self, kind):
         """The table's selected rows (all, if none is) on the clipboard as ``kind``: text to paste into notes."""
+        if self._kept_for_prediction("Copying the derivation"):
+            return None
         model = self.table.derivation_model
         terms = (model.term(i.row()) for i in self.table.selectionModel().selectedRows())
         ids = frozenset(t.id for t in terms if t is not None) or None
@@ -862,6 +874,8 @@ class MainWindow(QMainWindow):
         return text
 
     def export_history(self):
+        if self._kept_for_prediction("Exporting the history"):
+            return None
         history = self.state.timeline.frozen()   # the states as they are now, whatever comes next
         return self._export("Export History", "history.csv", lambda s: csvio.history_chunks(s, history))
 

@@ -90,3 +90,27 @@ def test_explain_and_predict_exclude_each_other(window):
     window.actionPredict.trigger()
     window.flush()
     assert value_cell(window, "z1")[0] != "?"
+
+
+def test_predict_keeps_its_values_off_the_clipboard_and_out_of_files(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QGuiApplication
+    from helpers import answer_save
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText("the learner's own notes")
+    target = tmp_path / "answers.csv"
+    answer_save(monkeypatch, target)
+    window.actionPredict.trigger()
+    for action in (window.actionCopyMarkdown, window.actionCopyLatex,
+                   window.actionExportDerivation, window.actionExportHistory):
+        action.trigger()
+        assert "Predict" in window.statusBar().currentMessage()
+    assert clipboard.text() == "the learner's own notes"
+    assert not target.exists()
+    for _ in range(window.walk.stop_count):   # every value revealed: nothing left to give away
+        predict(window, qtbot, "0")
+        predict(window, qtbot, "")
+    window.actionCopyMarkdown.trigger()     # the row the walk stopped at: L′, after the update
+    last = list(fresh_derivation(DEFAULTS))[-1]
+    assert last.value > 0 and f"{last.value:.6g}" in clipboard.text()
+    window.actionExportDerivation.trigger()
+    qtbot.waitUntil(target.exists)
