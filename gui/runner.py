@@ -20,6 +20,9 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from .training_worker import TrainingWorker, joined, shut_down
 
 FASTEST = 0          # steps per second meaning "as fast as possible"
+# What one tick at a set speed may spend training, so that the window still answers within
+# 33 ms; a speed the network and data cannot keep up with then trains slower, not in bursts.
+TICK_SECONDS = 0.02
 _RUNS = itertools.count(1)   # each run's id: its chunks merge into one undoable command
 
 
@@ -39,6 +42,7 @@ class TrainingRunner(QObject):
         self._rate = FASTEST
         self._owed = 0.0
         self._last = 0.0
+        self._step_seconds = None   # what an update took at the last tick, on self.clock
         self._run = None          # the id of the run going on, None when paused
         self._job = None          # the worker's job, at full speed
         self._thread = self._worker = None   # made at the first run at full speed
@@ -87,7 +91,7 @@ class TrainingRunner(QObject):
                 self._begin()
         else:
             self._cancel()
-            self._owed, self._last = 0.0, self.clock()
+            self._owed, self._last, self._step_seconds = 0.0, self.clock(), None
             self._timer.start()
 
     def _begin(self):
@@ -142,13 +146,25 @@ class TrainingRunner(QObject):
             self.stop()
 
     def tick(self):
-        """Train what the clock owes since the last tick, at a set speed."""
-        now = self.clock()
-        self._owed += self._rate * (now - self._last)
-        steps = int(self._owed)
-        self._owed -= steps
-        self._last = now
-        if steps == 0:
-            return
-        if self._state.train(steps, run=self._run) is not None:
-            self.stop()
+        """Train what the clock owes since the last tick, at a set speed, for at most
+        TICK_SECONDS: first one update where how long one takes is not known yet."""
+        start = self.clock()
+        self._owed += self._rate * (start - self._last)
+        self._last = start
+        spent = 0.0
+        while self._owed >= 1 and spent < TICK_SECONDS:
+            steps = int(self._owed)
+            if self._step_seconds is None:
+                steps = 1
+            elif self._step_seconds > 0:
+                steps = max(1, min(steps, int((TICK_SECONDS - spent) / self._step_seconds)))
+            before = self.clock()
+            divergence = self._state.train(steps, run=self._run)
+            after = self.clock()
+            self._owed -= steps
+            self._step_seconds, spent = (after - before) / steps, after - start
+            if divergence is not None:
+                self.stop()
+                return
+        # Behind the set speed: what could not be trained in time is let go, not owed.
+        self._owed -= int(self._owed)

@@ -114,6 +114,31 @@ def test_run_at_a_set_speed_trains_what_the_clock_owes(window):
     assert not window.runner.running and len(window.state.timeline) == 21
 
 
+def test_a_set_speed_the_machine_cannot_keep_up_with_trains_slower_not_in_bursts(window, monkeypatch):
+    # A network and data whose updates take 10 ms each on the runner's clock, asked for 1,000 a second.
+    clock = Clock()
+    window.runner.clock = clock
+    train = window.state.train
+
+    def slow(steps, **options):
+        clock.now += 0.01 * steps
+        return train(steps, **options)
+    monkeypatch.setattr(window.state, "train", slow)
+    window.speed.setCurrentIndex(window.speed.findData(1000))
+    window.actionRun.trigger()
+    spans = []
+    for _ in range(50):
+        clock.now += 1 / 64
+        start = clock.now
+        window.runner.tick()
+        spans.append(clock.now - start)
+        assert spans[-1] <= 1 / 30       # the window answers between ticks, within 33 ms
+    assert min(spans) >= 0.01            # and every tick trains: slower than asked, never stalled
+    assert spans[-10:] == spans[-20:-10]  # no debt snowballs from tick to tick
+    window.actionRun.trigger()
+    assert len(window.state.timeline) == 1 + round(sum(spans) / 0.01)
+
+
 def test_reset_returns_to_the_values_set_by_hand(window, qtbot):
     type_into(qtbot, window.parameters.spinboxes["W1"], "0.3")
     window.actionStep.trigger()
