@@ -77,6 +77,7 @@ import base64
 import binascii
 import codecs
 import functools
+import itertools
 import json
 import math
 import os
@@ -194,9 +195,14 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
                      {**trainer.params(0), **trainer.optimizer_state(0)}.items()}
         else:
             start = {**trainer.params(0), **trainer.optimizer_state(0)}   # in the row's order
+        # The samples (up to millions of numbers) are written by _array_pieces into the text of
+        # the rest, where json.dumps put a mark.
+        mark = secrets.token_hex(8)
         try:
+            if not (np.isfinite(trainer.x).all() and np.isfinite(trainer.y).all()):
+                raise ValueError
             text = json.dumps({
-                "x": trainer.x.tolist(), "y": trainer.y.tolist(), "alpha": float(trainer.alpha),
+                "x": f"x-{mark}", "y": f"y-{mark}", "alpha": float(trainer.alpha),
                 "length": int(segment.length), "spec": _spec_entries(trainer.spec),
                 **_batching_entries(trainer),
                 "start": start,
@@ -204,13 +210,19 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
         except ValueError:   # a Trainer never holds one
             raise SessionError(f"segment {number}: its first state holds a non-finite value; "
                                f"the session cannot be saved") from None
-        # A segment sits two spaces deeper in the document (a JSON text holds no raw newline
-        # but between its values).
-        parts.append(text.replace("\n", "\n  "))
-        made += len(text)
-        if made >= _TEXT_PER_PIECE:
-            made = 0
-            yield
+        head, rest = text.split(f'"x-{mark}"')
+        middle, tail = rest.split(f'"y-{mark}"')
+        pieces = []
+        for piece in itertools.chain((head,), _array_pieces(trainer.x, 1), (middle,),
+                                     _array_pieces(trainer.y, 1), (tail,)):
+            # A segment sits two spaces deeper in the document (a JSON text holds no raw
+            # newline but between its values).
+            pieces.append(piece.replace("\n", "\n  "))
+            made += len(piece)
+            if made >= _TEXT_PER_PIECE:
+                made = 0
+                yield
+        parts.append(pieces)
     # The text is json.dumps(document, indent=1) of the whole document, made a part at a
     # time: the head around a placeholder for the list of segments, then each segment.
     mark = f'"segments-{secrets.token_hex(8)}"'
@@ -223,19 +235,49 @@ def dump_chunks(stream, timeline, cursor, settings, saved_at=None):
     # ensure_ascii (the default): one character is one byte of the file.
     opening, between, closing = head + "[\n  ", ",\n  ", "\n ]" + tail + "\n"
     size = (len(opening) + len(closing) + len(between) * (len(parts) - 1)
-            + sum(len(text) for text in parts))
+            + sum(len(piece) for pieces in parts for piece in pieces))
     if size > MAX_BYTES:
         raise SessionError(f"this session is too large to save: {_megabytes(size)}, "
                            f"more than the {_megabytes(MAX_BYTES)} a session file may hold")
     stream.write(opening)
-    for number, text in enumerate(parts, 1):
+    for number, pieces in enumerate(parts, 1):
         if number > 1:
             stream.write(between)
         # A segment's samples may be megabytes of text: written a piece at a time too.
-        for start in range(0, len(text), _TEXT_PER_PIECE):
-            stream.write(text[start:start + _TEXT_PER_PIECE])
-            yield
+        held, held_size = [], 0
+        for piece in pieces:
+            held.append(piece)
+            held_size += len(piece)
+            if held_size >= _TEXT_PER_PIECE:
+                stream.write("".join(held))
+                held, held_size = [], 0
+                yield
+        stream.write("".join(held))
+        yield
     stream.write(closing)
+
+
+def _array_pieces(array, depth):
+    """json.dumps(array.tolist(), indent=1) as it reads at ``depth`` in a document (its
+    entries indented by depth + 1 spaces, its closing bracket by depth), in pieces of a
+    bounded number of rows: json's own encoder, in Python once indent is asked for,
+    takes 15 s for a million samples of two inputs and one output."""
+    if len(array) == 0:
+        yield "[]"
+        return
+    inner, close = " " * (depth + 1), " " * depth
+    rows = _TEXT_PER_PIECE // (24 * (array.shape[1] if array.ndim == 2 else 1)) + 1
+    yield "[\n"
+    for start in range(0, len(array), rows):
+        block = array[start:start + rows].tolist()
+        if array.ndim == 1:
+            text = ",\n".join(inner + repr(v) for v in block)
+        else:
+            sep = ",\n" + inner + " "
+            text = ",\n".join(f"{inner}[\n{inner} " + sep.join(map(repr, row)) + f"\n{inner}]"
+                               for row in block)
+        yield (",\n" if start else "") + text
+    yield "\n" + close + "]"
 
 
 def _listed(value, kind):

@@ -441,3 +441,26 @@ def test_a_deep_layers_entry_out_of_range_is_named():
     with pytest.raises(SessionError, match=r"^segment 5: W4\[1,3\] of its first state: 2000 is outside the "
                                            r"accepted range \[-1000, 1000\]$"):
         _load(json.dumps(document))
+
+
+def test_a_large_dataset_is_written_a_piece_at_a_time_as_one_json_dumps_would():
+    # 60,000 samples of two inputs and two outputs: 240,000 numbers, about 6 MB of text.
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(60_000, 2)), rng.uniform(-1, 1, (60_000, 2)) * 10.0 ** rng.integers(-30, 3, (60_000, 2))
+    x[:3] = [[-0.0, 1e-300], [5e-324, -1000.0], [1.0, 2.0]]
+    line = Timeline(Trainer(dict(CHAIN), 2.0, 4.0, 0.01))
+    line.run(2)
+    line.branch(1, NetworkTrainer(MAZUR, MAZUR_PARAMS, x, y, 0.5, batch_size=32, shuffle_seed=1))
+    line.run(2)
+    stream = io.StringIO()
+    pieces, before_first_write = session.dump_chunks(stream, line, 2, {"speed": 10}), 0
+    for _ in pieces:
+        if stream.tell() == 0:
+            before_first_write += 1
+    text = stream.getvalue()
+    assert len(text) > 5_000_000
+    # The text is the document's json.dumps(indent=1), the samples made in pieces: while they
+    # were one json.dumps, the window's autosave spent 15 s on a million samples without a yield.
+    assert text == json.dumps(json.loads(text), indent=1) + "\n"
+    assert before_first_write >= len(text) // (1 << 16) // 2
+    _assert_same(line, _load(text).timeline)
