@@ -5,11 +5,15 @@ As fast as possible, a process of its own trains and a worker thread hands
 its finished chunks of states to this thread (gui.training_worker),
 which adds them to the state as one undoable run.  At a set speed, a timer
 trains what is owed on this thread: a few steps a tick, paced as an
-animation is.
+animation is, for at most TICK_SECONDS a tick.  A network and data whose one
+update takes longer than that (a wide network on 10⁶ samples) train at a set
+speed in the worker too: each tick owed hands it the updates owed, and the next
+job waits for the last one's states.
 
 How many steps a tick trains is read off ``TrainingRunner.clock``: a test
-gives it a clock of its own and calls :meth:`TrainingRunner.tick` itself, so
-that what it asserts does not hang on how often the timer fired."""
+gives it a clock of its own and calls :meth:`TrainingRunner.tick` itself (with
+``timer``'s signals blocked where it waits on the event loop), so that what it
+asserts does not hang on how often the timer fired."""
 
 import functools
 import itertools
@@ -23,6 +27,7 @@ FASTEST = 0          # steps per second meaning "as fast as possible"
 # What one tick at a set speed may spend training, so that the window still answers within
 # 33 ms; a speed the network and data cannot keep up with then trains slower, not in bursts.
 TICK_SECONDS = 0.02
+JOB_SECONDS = 0.25   # a set speed's job in the worker, when one update takes longer than a tick may
 _RUNS = itertools.count(1)   # each run's id: its chunks merge into one undoable command
 
 
@@ -34,18 +39,19 @@ class TrainingRunner(QObject):
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self._state = state
-        self._timer = QTimer(self)
-        self._timer.setInterval(15)
-        self._timer.timeout.connect(self.tick)
+        self.timer = QTimer(self)   # a test that waits on the event loop may block it, and tick itself
+        self.timer.setInterval(15)
+        self.timer.timeout.connect(self.tick)
         self.clock = time.perf_counter
         self.chunk_steps = None   # steps per chunk of the worker; None: sized to take CHUNK_SECONDS
         self._rate = FASTEST
         self._owed = 0.0
         self._last = 0.0
         self._step_seconds = None   # what an update took at the last tick, on self.clock
+        self._paced = None          # (submitted at, steps) of a set speed's job in the worker
         self._run = None          # the id of the run going on, None when paused
-        self._job = None          # the worker's job, at full speed
-        self._thread = self._worker = None   # made at the first run at full speed
+        self._job = None          # the worker's job: at full speed, or a slow network's at a set speed
+        self._thread = self._worker = None   # made at the first job
 
     @property
     def running(self):
@@ -73,7 +79,7 @@ class TrainingRunner(QObject):
         if not self.running:
             return
         self._run = None
-        self._timer.stop()
+        self.timer.stop()
         self._cancel()
         self.runningChanged.emit(False)
 
@@ -86,16 +92,16 @@ class TrainingRunner(QObject):
     def _drive(self):
         """Train the way the speed says: the worker at full speed, else the timer."""
         if self._rate == FASTEST:
-            self._timer.stop()
+            self.timer.stop()
             if self._job is None:
                 self._begin()
         else:
             self._cancel()
             self._owed, self._last, self._step_seconds = 0.0, self.clock(), None
-            self._timer.start()
+            self.timer.start()
 
-    def _begin(self):
-        """Give the worker a job from the last state."""
+    def _begin(self, steps=None):
+        """Give the worker a job from the last state: at most ``steps`` updates (None: until paused)."""
         if self._thread is None:
             self._thread = QThread(self)
             self._thread.setObjectName("trainingThread")
@@ -111,12 +117,16 @@ class TrainingRunner(QObject):
             self._thread.start()
         self._job = self._state.training_job()
         self._job.chunk = self.chunk_steps
+        if steps is not None:
+            self._job.steps = steps if self._job.steps is None else min(steps, self._job.steps)
+            self._paced = (self.clock(), self._job.steps)
         self._submit.emit(self._job)
 
     def _cancel(self):
         if self._job is not None:
             self._job.cancelled.set()
             self._job = None
+        self._paced = None
 
     def _on_ready(self):
         # A job paused or replaced: what it still finished is dropped.
@@ -127,14 +137,23 @@ class TrainingRunner(QObject):
     def _on_trained(self, chunk):
         state = self._state
         if not state.follows(chunk):
-            # The line changed under the run (a step, an edit while running): go on from its new end.
+            # The line changed under the run (a step, an edit while running): go on from its new end
+            # (at a set speed, at the next tick).
             self._cancel()
-            self._begin()
+            if self._rate == FASTEST:
+                self._begin()
             return
+        paced, had_goal = self._paced, state.goal is not None
         if chunk.last:
-            self._job = None
+            self._job = self._paced = None
         divergence = state.add_trained(chunk, run=self._run)
-        if self.running and (divergence is not None or chunk.last):
+        if chunk.last and paced is not None:
+            # How long its updates took, counted from the tick that asked for them.
+            self._step_seconds = (self.clock() - paced[0]) / max(1, paced[1])
+            done = had_goal and state.goal is None
+        else:
+            done = chunk.last
+        if self.running and (divergence is not None or done):
             self.stop()
 
     def _on_failed(self, text):
@@ -151,6 +170,15 @@ class TrainingRunner(QObject):
         start = self.clock()
         self._owed += self._rate * (start - self._last)
         self._last = start
+        if self._job is not None:
+            return   # the worker trains what was owed before; the next job waits for its states
+        if self._step_seconds is not None and self._step_seconds > TICK_SECONDS:
+            if self._owed >= 1:
+                # At most a quarter of a second's updates a job: a pause or an edit is not kept waiting.
+                steps = max(1, min(int(self._owed), int(JOB_SECONDS / self._step_seconds)))
+                self._owed -= int(self._owed)   # what the worker could not train in time is let go
+                self._begin(steps)
+            return
         spent = 0.0
         while self._owed >= 1 and spent < TICK_SECONDS:
             steps = int(self._owed)

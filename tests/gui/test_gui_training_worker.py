@@ -189,3 +189,51 @@ def test_a_training_process_that_dies_stops_the_run_says_so_and_the_next_run_sta
     window.actionRun.trigger()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=20_000)
     assert state.last == kept + 500 and _child(window) is not child
+
+
+def test_updates_slower_than_a_tick_train_at_a_set_speed_in_the_process(window, qtbot, monkeypatch):
+    """A set speed trains on the window's thread, a tick at a time, while an update is quick; a
+    network and data whose update takes longer than a tick may (50 ms here, on the runner's clock)
+    train there once, to learn how long one takes, and then in the training process: the same
+    states, the run one undoable change, a goal still kept."""
+    from helpers import Clock
+    spec, values, samples, headless = network_case()
+    state, runner = window.state, window.runner
+    state.push(state.network_command(spec, values, samples, "the case"))
+    clock = Clock()
+    runner.clock = clock
+    runner.timer.blockSignals(True)   # the test ticks, the event loop only brings the process's states
+    here = []
+    train = state.train
+
+    def slow(steps, **options):
+        here.append(steps)
+        clock.now += 0.05 * steps
+        return train(steps, **options)
+    monkeypatch.setattr(state, "train", slow)
+
+    def after(seconds, done):   # the runner's clock goes on while the process trains
+        def poll():
+            clock.now += seconds
+            return done()
+        return poll
+    window.speed.setCurrentIndex(window.speed.findData(10))
+    state.set_goal(None, 6)
+    window.actionRun.trigger()
+    clock.now += 0.125              # (exact in binary: what a tick owes adds up exactly)
+    runner.tick()                   # owes one update: trained here, and timed
+    assert here == [1] and state.last == 1
+    for _ in range(5):
+        if not runner.running:
+            break
+        clock.now += 0.125
+        before = state.last
+        runner.tick()               # owes one or two more: the process trains them
+        qtbot.waitUntil(after(0.0625, lambda: state.last > before), timeout=30_000)
+    assert state.last == 6
+    assert here == [1]              # nothing more trained on the window's thread
+    assert not runner.running       # the goal of 6 updates stopped the run
+    headless.run(6)
+    assert state.timeline.rows().tobytes() == headless.history.rows().tobytes()
+    window.actionUndo.trigger()
+    assert state.last == 0
