@@ -184,6 +184,11 @@ class DiagramKeys(QObject):
         self.diagram.elementHovered.emit(element)   # the table lights its rows, as for a hover
         self.diagram.setAccessibleDescription(self.description(element))
 
+    def numbers_changed(self):
+        """The shown state moved (a step, an edit, a run): a screen reader on the diagram hears the new numbers."""
+        if self._element and self.diagram.hasFocus() and self._valid(self._element):
+            self.diagram.setAccessibleDescription(self.description(self._element))
+
     def _rest(self):
         """The keyboard has left: the diagram lights the table's current row again."""
         self.diagram.highlight(self._table_element())

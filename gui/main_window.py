@@ -517,6 +517,7 @@ class MainWindow(QMainWindow):
         self.diagram.show_sample("" if count == 1 else
                                  f"Batch mean of {count:,} samples: every value and gradient, as in the table")
         self.diagram.show_state(shown.values, shown.derivation, shown.hidden, shown.spec)
+        self.diagram_keys.numbers_changed()
         self.loss_plot.set_history(shown.line, shown.step, conceal="L" in shown.hidden)
 
     def flush(self):

@@ -101,6 +101,20 @@ def test_a_screen_reader_hears_the_element_in_the_diagram_s_words(window, qtbot)
     assert description.endswith(diagram.texts["W2.grad"].text())
 
 
+def test_the_description_follows_the_numbers_as_training_moves_them(window, qtbot):
+    from helpers import reference_trainer
+    focus_diagram(window, qtbot)
+    press(qtbot, RIGHT, 3)
+    before = window.diagram.accessibleDescription()
+    window.actionStep.trigger()
+    window.flush()
+    assert window.diagram.hasFocus() and window.diagram_keys.element() == "W2"
+    stepped = reference_trainer(1)
+    expected = (f"W₂, weight of layer 2 = {number(stepped.params(1)['W2'], 4)}, "
+                f"∂L/∂W₂ = {number(stepped.derivation(1).value('dL/dW2'), 4)}")
+    assert window.diagram.accessibleDescription() == expected != before
+
+
 def test_enter_on_w2_edits_it_in_the_panel_in_one_undoable_change(window, qtbot):
     before = window.shown().params["W2"]
     focus_diagram(window, qtbot)
