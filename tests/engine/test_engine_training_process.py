@@ -51,4 +51,13 @@ def test_the_loss_target_cuts_at_the_first_state_below_it_as_here():
 def test_what_the_child_raises_comes_back_as_a_child_error(process):
     with pytest.raises(ChildError, match="AttributeError"):
         list(process.train("not a trainer", steps=10))
-    assert len(list(process.train(_trainer().continued(), steps=5))) == 1   # and another job runs
+    again = list(process.train(_trainer().continued(), steps=5))      # and another job runs
+    assert sum(len(rows) for _, rows, _, _ in again) == 5 and again[-1][3]
+
+
+def test_a_run_shows_its_first_state_after_one_update_then_chunks_grow_at_most_fourfold():
+    # However long an update takes (0.13 s for 2-8-8-1 on a million samples), the first
+    # state comes after one; the chunks then grow towards CHUNK_SECONDS of work.
+    sizes = [len(rows) for _, rows, _, _ in chunks(_trainer().continued(), steps=3000)]
+    assert sizes[0] == 1 and sum(sizes) == 3000
+    assert all(b <= 4 * a for a, b in zip(sizes, sizes[1:-1]))
