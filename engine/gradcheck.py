@@ -31,6 +31,15 @@ CHECK_RULE = ("A gradient passes when |analytic − numerical| ≤ 1e−6 × max
 AGREES, WITHIN_FLOOR, DIFFERS, NO_CHECK = "✓", "≈", "⚠", "—"
 
 
+class Cancelled(Exception):
+    """Checks given up because ``stopped()`` said so (their state is shown no more)."""
+
+
+def raise_if_stopped(stopped):
+    if stopped is not None and stopped():
+        raise Cancelled
+
+
 def _sci(value):
     """Two significant digits, a short exponent and a true minus: 1e−6, not 1e-06."""
     mantissa, e, exponent = f"{value:.1e}".partition("e")
@@ -185,13 +194,13 @@ def _quotient(values, params, p, step):
     return (up - down) / (2 * step), 16 * EPSILON * (abs(up) + abs(down)) / (2 * step), probes, (up, down)
 
 
-def check_gradients(params, x, y, alpha, spec=DEFAULT_SPEC, h=STEP):
+def check_gradients(params, x, y, alpha, spec=DEFAULT_SPEC, h=STEP, stopped=None):
     """One :class:`Check` per parameter of the network and update ``spec``
     (:func:`check_table` of its table)."""
-    return check_table(terms_for(spec), params, x, y, alpha, h)
+    return check_table(terms_for(spec), params, x, y, alpha, h, stopped)
 
 
-def check_table(terms, params, x, y, alpha, h=STEP):
+def check_table(terms, params, x, y, alpha, h=STEP, stopped=None):
     """One :class:`Check` per parameter of a term table.  The step is ``h``
     scaled by the parameter's size, so that the difference is not lost to
     rounding.
@@ -203,11 +212,13 @@ def check_table(terms, params, x, y, alpha, h=STEP):
     and the quotient's truncation error, estimated from the quotient of twice
     the step (near a minimum the gradient is 10⁻¹⁶ and the quotient's
     step²·L‴/6 is 10⁻¹⁴: the gradient is right, the quotient is not).
-    ``floor_parts`` names each part with its size."""
+    ``floor_parts`` names each part with its size.  ``stopped()``, if given,
+    is asked before each parameter: True gives up (:class:`Cancelled`)."""
     values = values_function(x, y, alpha, terms)
     analytic = values(params)
     checks = []
     for p in PARAMS:
+        raise_if_stopped(stopped)
         step = h * max(1.0, abs(params[p]))
         numeric, noise, probes, losses = _quotient(values, params, p, step)
         exact = float(analytic[f"dL_d{p}"])
@@ -229,9 +240,9 @@ def check_table(terms, params, x, y, alpha, h=STEP):
     return checks
 
 
-def trainer_checks(trainer, step=-1):
+def trainer_checks(trainer, step=-1, stopped=None):
     """The checks of ``trainer.derivation(step)``'s gradients: at that state's
     parameters, on the samples of the update from it (a mini-batch's own)."""
     batch = trainer.batch(step)
     return check_gradients(trainer.params(step), trainer.x[batch], trainer.y[batch], trainer.alpha,
-                           trainer.spec)
+                           trainer.spec, stopped=stopped)

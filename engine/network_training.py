@@ -17,7 +17,7 @@ import numpy as np
 
 from . import compiled, elements
 from .dataset import batch_indices, batch_size_of
-from .gradcheck import EPSILON, STEP, Check, relative_error
+from .gradcheck import EPSILON, STEP, Check, raise_if_stopped, relative_error
 from .history import History
 from .limits import LIMITS, InputError
 from .network import _functions, derive, fast_advance, row_columns, table
@@ -296,7 +296,7 @@ class NetworkTrainer:
         view.history = self.history.frozen(length)
         return view
 
-    def checks(self, step=-1):
+    def checks(self, step=-1, stopped=None):
         """The central difference of the loss for every parameter element of a
         state, on its update's batch, against the recorded gradient, judged by
         engine.gradcheck.CHECK_RULE: its floor is the rounding of the two
@@ -304,7 +304,8 @@ class NetworkTrainer:
         2h and the quotient's truncation (how far the quotient of step 2h is).
         Every moved network is one of a stack the generated loss evaluates
         at once (:func:`engine.network.loss_function`), in blocks that bound
-        the memory."""
+        the memory; ``stopped()``, if given, is asked before each block (True
+        gives up: engine.gradcheck.Cancelled)."""
         step %= len(self.history)
         params, _, grads, _ = self._split(self.history.row(step))
         places = [(p, i - 1, j - 1) for p in self.table.params for i, j in elements.indices(self.table.kinds[p])]
@@ -317,6 +318,7 @@ class NetworkTrainer:
             x, y = self._batch_columns(step)
             block = max(2, _STACK_ELEMENTS // (max(self.spec.layers) * x.shape[1]))
             for start in range(0, len(moves), block):
+                raise_if_stopped(stopped)
                 part = moves[start:start + block]
                 stacked = {p: np.repeat(params[p][np.newaxis], len(part), axis=0) for p in self.table.params}
                 for row, (k, sign) in enumerate(part):

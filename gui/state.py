@@ -4,6 +4,7 @@ when something changed.  No arithmetic of its own."""
 
 import concurrent.futures
 import dataclasses
+import threading
 import weakref
 
 import numpy as np
@@ -31,11 +32,11 @@ from .shown import Shown
 from .training_worker import Job
 
 
-def _checks(trainer, index):
+def _checks(trainer, index, stopped=None):
     """The gradient checks of a state: the chain's six, or a network's per element."""
     if isinstance(trainer, NetworkTrainer):
-        return trainer.checks(index)
-    return trainer_checks(trainer, index)
+        return trainer.checks(index, stopped)
+    return trainer_checks(trainer, index, stopped)
 
 
 def _parameter_count(trainer):
@@ -84,6 +85,7 @@ class ExplorerState(QObject):
         self.memory_budget = MEMORY_BUDGET
         self.background_checks_from = BACKGROUND_CHECKS_FROM
         self._checking = None
+        self._check_stop = threading.Event()   # set: the worker's check is of a state shown no more
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         self._checked.connect(self._on_checked)   # queued: delivered in the window's thread
         self.undo_floor = 0       # the oldest changes, dropped to bound memory, that undo cannot reach
@@ -158,6 +160,8 @@ class ExplorerState(QObject):
         # have the same generation, length and shown step.
         key = (self.timeline, self._cursor, self.timeline.generation, len(self.timeline))
         if self._cache[0] != key:
+            # A check of the state shown before gives up: it would hold a core training needs.
+            self._check_stop.set()
             self._cache = (key, self.timeline.derivation(self._cursor))
             self._checks = None
         return self._cache[1]
@@ -184,7 +188,8 @@ class ExplorerState(QObject):
     def _submit(self, key, trainer, index):
         if key != self._checking:
             return   # another state is shown already: its own check was asked for
-        job = self._worker.submit(_checks, trainer, index)
+        self._check_stop = threading.Event()
+        job = self._worker.submit(_checks, trainer, index, self._check_stop.is_set)
         job.add_done_callback(lambda done: self._announce(key, done))
 
     def _checks_in_background(self, trainer, index):

@@ -92,3 +92,31 @@ def test_batch_loss_helper_agrees_with_engine():
     xs, ys = [-1.0, 0.3, 1.7], [0.5, -0.4, 2.0]
     d = engine.derive(dict(EXAMPLE), np.array(xs), np.array(ys), EXAMPLE_ALPHA)
     assert d["L"].value == pytest.approx(batch_loss(EXAMPLE, xs, ys), rel=1e-13)
+
+
+def _told_to_stop_at(call):
+    """A stopped() that says stop the ``call``-th time it is asked, and counts the asking."""
+    asked = []
+
+    def stopped():
+        asked.append(1)
+        return len(asked) >= call
+    return stopped, asked
+
+
+def test_the_checks_give_up_when_told_and_not_before():
+    from engine.gradcheck import Cancelled, trainer_checks
+    from engine.init import initialize_network
+    from engine.network_training import NetworkTrainer
+    x = np.linspace(-1, 1, 5000)   # enough samples that the network's moved copies go in several blocks
+    chain = engine.Trainer(dict(EXAMPLE), x, np.sin(x), 0.05)
+    layers = (1, 8, 8, 1)
+    network = NetworkTrainer(engine.Spec(layers=layers), initialize_network("xavier", 0, layers),
+                             x, np.sin(x), 0.05)
+    for check in (lambda stopped: trainer_checks(chain, 0, stopped), lambda stopped: network.checks(0, stopped)):
+        stopped, asked = _told_to_stop_at(2)
+        with pytest.raises(Cancelled):
+            check(stopped)
+        assert len(asked) == 2                      # it gave up at once, asking no more
+        never, asked = _told_to_stop_at(10 ** 9)
+        assert check(never) == check(None) and len(asked) >= 2   # asked as it went, and the same checks

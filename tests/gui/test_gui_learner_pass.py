@@ -391,6 +391,22 @@ def test_a_large_batch_is_checked_in_the_background(window, qtbot):
         a.numeric == b.numeric for a, b in zip(checks, state.gradient_checks(wait=True)))
 
 
+def test_a_background_check_gives_up_once_its_state_is_shown_no_more(window, qtbot, monkeypatch):
+    import gui.state
+    state = window.state
+    state.background_checks_from = 10     # a small dataset stands for a million samples
+    told = []
+    monkeypatch.setattr(gui.state, "_checks", lambda trainer, index, stopped=None: told.append(stopped) or [])
+    x = np.linspace(-1, 1, 40)
+    window.set_samples(x, 0.5 * x, None, None)
+    window.flush()
+    qtbot.waitUntil(lambda: len(told) == 1)   # the shown state's check went to the worker
+    assert not told[0]()                      # and goes on while its state is shown
+    window.actionStep.trigger()
+    window.flush()
+    assert told[0]()                          # another state shown: it gives up (it held a core)
+
+
 def test_no_check_is_computed_while_training_runs(window, qtbot, monkeypatch):
     calls = []
     real = window.state.gradient_checks
