@@ -92,6 +92,7 @@ class ExplorerState(QObject):
         self.undo_stack.indexChanged.connect(self._keep_above_floor)
         # After a push, undo or redo has completed: never while the stack is mid-push.
         self.undo_stack.indexChanged.connect(self.changed)
+        self.changed.connect(self._drop_stale_check)
 
     def new_trainer(self, values, spec=DEFAULT_SPEC, optimizer_state=None, samples=None):
         """``samples``: (x, y, batch_size, shuffle_seed) of a dataset; None for
@@ -155,16 +156,23 @@ class ExplorerState(QObject):
             record = dataclasses.replace(record, hidden=frozenset(hidden), running=running)
         return record
 
-    def derivation(self):
+    def _key(self):
         # The timeline itself is part of the key: another session's (New, Open) may
         # have the same generation, length and shown step.
-        key = (self.timeline, self._cursor, self.timeline.generation, len(self.timeline))
+        return (self.timeline, self._cursor, self.timeline.generation, len(self.timeline))
+
+    def derivation(self):
+        key = self._key()
         if self._cache[0] != key:
-            # A check of the state shown before gives up: it would hold a core training needs.
-            self._check_stop.set()
             self._cache = (key, self.timeline.derivation(self._cursor))
             self._checks = None
         return self._cache[1]
+
+    def _drop_stale_check(self):
+        """A check of a state shown no more gives up at once (not at the next redraw, which
+        a run defers): it would hold a core that training needs."""
+        if self._key() != self._checking:
+            self._check_stop.set()
 
     def gradient_checks(self, wait=False):
         """Central differences for each gradient of the shown state, on the
