@@ -7,7 +7,8 @@ A wider network's stops are its vector and matrix terms (∂L/∂W₂ = ∂L/∂
 derivation.vectors): each says its matrix formula and value and the first
 elements' arithmetic; the table's row of the stop expands (→) into every
 element.  A prediction there is the whole vector or matrix, its elements row
-by row ("[0.1, 0.2; 0.3, 0.4]" or "0.1 0.2 0.3 0.4"), each within the tolerance.
+by row ("[0.1, 0.2; 0.3, 0.4]" or "0.1 0.2 0.3 0.4"), each within the tolerance,
+or its first few elements alone: nobody types the 64 of an 8 × 8 matrix.
 """
 
 import re
@@ -35,13 +36,13 @@ def parse_number(text):
 
 
 def parse_numbers(text, count):
-    """``count`` typed numbers, row by row: brackets optional, separated by
-    ';', ',' or spaces (one number alone may have a decimal comma)."""
+    """One to ``count`` typed numbers, row by row: brackets optional, separated
+    by ';', ',' or spaces (one number alone may have a decimal comma)."""
     if count == 1:
         return [parse_number(text.strip().strip("[]"))]
     parts = [p for p in re.split(r"[;,\s]+", text.strip().strip("[]").replace("−", "-")) if p]
-    if len(parts) != count:
-        raise ValueError(f"{len(parts)} numbers, not {count}")
+    if not 1 <= len(parts) <= count:
+        raise ValueError(f"{len(parts)} numbers, not 1 to {count}")
     return [float(p) for p in parts]
 
 
@@ -255,9 +256,10 @@ class WalkPanel(QWidget):
                 self.verdict.setText(_asked(term))
                 return
             close = sum(relative_error(g, e.value) <= tolerance for g, e in zip(guesses, term.elements))
-            good = close == count
+            good, typed = close == len(guesses), len(guesses)
             shown = term.value
-            result = "✓ Right" if good else f"✗ Not quite ({close} of {count} elements within)"
+            which = f"{count} elements" if typed == count else f"the first {typed} of its {count} elements"
+            result = f"✓ Right ({which})" if good else f"✗ Not quite ({close} of {which} within)"
             caption = vector_stop_text(term, self._derivation.n_samples)
         else:
             try:
@@ -316,4 +318,5 @@ def _example(stop):
 def _asked(stop):
     """What a vector stop's prediction asks for."""
     count = len(stop.elements)
-    return "Type a number" if count == 1 else f"Type its {count} elements row by row, e.g. {_example(stop)}"
+    return "Type a number" if count == 1 else \
+        f"Type its {count} elements row by row, e.g. {_example(stop)}, or only the first few"

@@ -384,6 +384,24 @@ def test_predict_a_matrix_stop_element_by_element(qtbot, walk, table, mazur):
     assert "Type its 2 elements" in walk.verdict.text() and not walk.revealed
 
 
+def test_a_matrix_stop_may_be_predicted_by_its_first_elements_alone(qtbot, walk, table, mazur):
+    _, shown = mazur
+    derivation = fresh(shown)
+    walk.start(PREDICT, shown.derivation)
+    while walk.term.id != "dL/dW2":
+        walk.next()
+    first, second = derivation.value("dL/dW2[1,1]"), derivation.value("dL/dW2[1,2]")
+    walk.prediction.setText(f"{first} {second}")
+    walk.check()
+    assert walk.verdict.text().startswith("✓ Right (the first 2 of its 4 elements)") and walk.revealed
+    assert walk.score_label.text() == "Score: 1 of 1"
+    walk.check()                                      # on to ∂L/∂b₂, two elements
+    walk.prediction.setText(str(-derivation.value("dL/db2[1]")))
+    walk.check()
+    assert walk.verdict.text().startswith("✗ Not quite (0 of the first 1 of its 2 elements within)")
+    assert walk.score_label.text() == "Score: 1 of 2"
+
+
 def test_the_walk_of_a_scalar_stop_and_a_batch(walk):
     _, shown = shown_of("curve")
     derivation = fresh(shown)
