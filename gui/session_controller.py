@@ -7,6 +7,7 @@ a :class:`SessionUi`, never the window itself.
 """
 
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from .settings_checks import looks_like_a_path
 from .writes import reason
 
 AUTOSAVE_MS = 5000
+# An autosave that took longer than this (a million samples: seconds of work, in slices)
+# waits four times as long before the next, so that it is not most of what the window does.
+LONG_AUTOSAVE_S = 0.5
 FILTER = "Backprop Explorer sessions (*.bpe);;All files (*)"
 SUFFIX = ".bpe"
 AUTOSAVE_PREFIX = "autosave-"          # autosave-<window id>.bpe, locked by autosave-<window id>.lock
@@ -102,6 +106,8 @@ class SessionController(QObject):
         # Taken at the first autosave: before it, the window has nothing another could mistake for an orphan.
         self._hold = _Hold()
         self.destroyed.connect(self._hold.release)
+        self.clock = time.monotonic
+        self._autosave_after = float("-inf")   # a long autosave's wait: none before this
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(AUTOSAVE_MS)
@@ -284,12 +290,17 @@ class SessionController(QObject):
         at most the last few seconds of the run, not all of it."""
         state, writes, token = self.state, self.writes, self._session
         key = (state.undo_stack.index(), len(state.timeline), state.timeline.generation, state.cursor)
-        if not self.modified or key == self._autosaved_index or writes.busy():
+        if not self.modified or key == self._autosaved_index or writes.busy() \
+                or self.clock() < self._autosave_after:
             return False
         line, cursor = state.timeline.frozen(), state.cursor
         settings = dict(self.preferences.session_settings(), file=self.path or "")
+        began = self.clock()
 
         def done(path):
+            took = self.clock() - began
+            if took > LONG_AUTOSAVE_S:
+                self._autosave_after = self.clock() + 4 * took
             if token == self._session:
                 self._autosaved_index = key
 

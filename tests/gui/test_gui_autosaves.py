@@ -280,3 +280,30 @@ def test_the_lock_of_a_process_killed_after_saving_is_removed(window, child, no_
     assert lock.exists() and not path.exists()
     assert window.sessions.offer_recovery() is False
     assert no_modal_dialogs == [] and not lock.exists()
+
+
+def test_a_long_autosave_waits_four_times_its_length_before_the_next(window, qtbot, monkeypatch):
+    from helpers import Clock
+    clock, sessions = Clock(), window.sessions
+    sessions.clock = clock
+    real = session.dump_chunks
+
+    def long(*args, **options):   # a million samples: seconds of work, on the autosave's clock
+        clock.now += 3.0
+        yield from real(*args, **options)
+    monkeypatch.setattr(session, "dump_chunks", long)
+    window.state.train(3)
+    assert sessions.autosave()
+    qtbot.waitUntil(lambda: not window.writes.busy())
+    window.state.train(1)
+    clock.now += 11.0             # 3 s of writing, then 11: not yet the 12 s it waits
+    assert not sessions.autosave()
+    clock.now += 1.0
+    assert sessions.autosave()
+    qtbot.waitUntil(lambda: not window.writes.busy())
+    monkeypatch.setattr(session, "dump_chunks", real)
+    clock.now += 12.0             # this one's wait over
+    for _ in range(2):            # quick ones wait for nothing
+        window.state.train(1)
+        assert sessions.autosave()
+        qtbot.waitUntil(lambda: not window.writes.busy())
