@@ -196,6 +196,9 @@ class ExplorerState(QObject):
     def _submit(self, key, trainer, index):
         if key != self._checking:
             return   # another state is shown already: its own check was asked for
+        if key != self._key():
+            self._checking = None   # shown no more (a run went on): asked again if shown again
+            return
         self._check_stop = threading.Event()
         job = self._worker.submit(_checks, trainer, index, self._check_stop.is_set)
         job.add_done_callback(lambda done: self._announce(key, done))

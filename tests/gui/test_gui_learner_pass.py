@@ -406,6 +406,19 @@ def test_a_background_check_gives_up_once_its_state_is_shown_no_more(window, qtb
     assert told[0]()    # another state shown: it gives up (it held a core), before any redraw
 
 
+def test_a_check_is_not_begun_for_a_state_left_before_its_turn(window, qtbot, monkeypatch):
+    import gui.state
+    state = window.state
+    state.background_checks_from = 10
+    told = []
+    monkeypatch.setattr(gui.state, "_checks", lambda trainer, index, stopped=None: told.append(index) or [])
+    x = np.linspace(-1, 1, 40)
+    window.set_samples(x, 0.5 * x, None, None)   # drawn at once: state 0's check is asked for
+    window.actionStep.trigger()                  # state 1 shown, its redraw deferred (as in a run)
+    qtbot.waitUntil(lambda: bool(told))
+    assert told == [1]                           # state 0's check never began
+
+
 def test_no_check_is_computed_while_training_runs(window, qtbot, monkeypatch):
     calls = []
     real = window.state.gradient_checks
