@@ -4,7 +4,11 @@ The chain compares its six gradients and its two layers' factors, both
 hidden layers taking A's activation, then B's.  A network of another shape
 compares every gradient element (∂L/∂W₂[1,2]) and every hidden unit's factor
 (∂h₁/∂z₁[2]), every hidden layer taking A's activation, then B's
-(:func:`engine.compare.all_hidden`); its output layer keeps its own."""
+(:func:`engine.compare.all_hidden`); its output layer keeps its own.
+
+Until the learner picks them, A is the network's own (first hidden) activation
+and B linear (tanh, if the network's own is linear): what the learner's
+network does against the plainest other."""
 
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -33,6 +37,7 @@ class CompareView(DrawnWhenVisible, QWidget):
         self.choice = {}
         self.labels = {}
         self.network = False   # the shown state is a network of another shape than the chain's
+        self._chosen = set()   # the choices set by the learner (or a caller): kept, the others follow
         choices = QHBoxLayout()
         for key, default in (("A", "tanh"), ("B", "linear")):
             box = QComboBox()
@@ -40,7 +45,7 @@ class CompareView(DrawnWhenVisible, QWidget):
             for name in ACTIVATIONS:
                 box.addItem(ACTIVATION_NAMES[name], name)
             box.setCurrentIndex(box.findData(default))
-            box.currentIndexChanged.connect(lambda _: self._last is not None and self.display(self._last))
+            box.currentIndexChanged.connect(lambda _, key=key: self._chose(key))
             self.labels[key] = QLabel(f"{key}: both hidden layers")
             choices.addWidget(self.labels[key])
             choices.addWidget(box)
@@ -60,8 +65,23 @@ class CompareView(DrawnWhenVisible, QWidget):
         layout.addWidget(note)
         self.rows = []
 
+    def _chose(self, key):
+        self._chosen.add(key)
+        if self._last is not None:
+            self.display(self._last)
+
+    def _follow(self, spec):
+        own = spec.activation1 if spec.hidden else "tanh"
+        for key, name in (("A", own), ("B", "tanh" if own == "linear" else "linear")):
+            box = self.choice[key]
+            if key not in self._chosen:
+                box.blockSignals(True)
+                box.setCurrentIndex(box.findData(name))
+                box.blockSignals(False)
+
     def draw(self, shown):
         self._last = shown
+        self._follow(shown.spec)
         network = not shown.spec.is_reference_shape
         if network != self.network:
             self.network = network

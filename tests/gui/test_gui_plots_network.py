@@ -411,8 +411,9 @@ def test_compare_every_element_of_mazurs_network(qtbot):
     count = sum(a.size for a in shown.params.values()) + spec.layers[1]
     assert len(view.rows) == count == view.table.rowCount()
     assert view.table.item(0, 0).text() == "∂L/∂W₁[1,1]"
-    # A = tanh, B = linear in the hidden layer; the oracle's gradients under each.
-    for name, key in (("tanh", "a"), ("linear", "b")):
+    # A = the network's own sigmoid, B = linear in the hidden layer; the oracle's gradients under each.
+    assert (view.choice["A"].currentData(), view.choice["B"].currentData()) == ("sigmoid", "linear")
+    for name, key in (("sigmoid", "a"), ("linear", "b")):
         _, grads = oracle.batch_gradients(_oracle_params(shown.params, spec), shown.x, shown.y, [name],
                                           spec.output_activation, spec.loss, spec.leak)
         assert getattr(rows["dL/dW1[2,1]"], key) == pytest.approx(grads[0][0][1, 0], rel=1e-12)
@@ -423,6 +424,23 @@ def test_compare_every_element_of_mazurs_network(qtbot):
     assert tab.params == ("W1", "b1", "W2", "b2")
 
 
+def test_compare_starts_from_the_network_s_own_activation_until_the_learner_chooses(qtbot):
+    state = _state("mazur")
+    view = _widget(qtbot, CompareView())
+
+    def shown_choices():
+        view.display(state.shown())
+        return view.choice["A"].currentData(), view.choice["B"].currentData()
+    assert shown_choices() == ("sigmoid", "linear")
+    state.push(state.example_command("reference"))
+    assert shown_choices() == ("tanh", "linear")          # the chain as it always was
+    state.push(state.spec_command("activation1", "linear"))
+    assert shown_choices() == ("linear", "tanh")          # never linear against linear
+    view.choice["A"].setCurrentIndex(view.choice["A"].findData("relu"))
+    state.push(state.example_command("mazur"))
+    assert shown_choices() == ("relu", "linear")          # the learner's choice kept, B follows
+
+
 def test_compare_a_deep_network_and_other_choices(qtbot):
     state = _sigmoid_state()
     view = _widget(qtbot, CompareView())
@@ -430,7 +448,9 @@ def test_compare_a_deep_network_and_other_choices(qtbot):
     box.setCurrentIndex(box.findData("relu"))
     shown = state.shown()
     view.display(shown)
-    want = network_rows(shown.params, shown.x, shown.y, shown.alpha, all_hidden(shown.spec, "tanh"),
+    # A is the network's own activation until chosen: sigmoid here.
+    assert shown.spec.activation1 == "sigmoid" and view.choice["A"].currentData() == "sigmoid"
+    want = network_rows(shown.params, shown.x, shown.y, shown.alpha, all_hidden(shown.spec, "sigmoid"),
                         all_hidden(shown.spec, "relu"), shown.optimizer_state)
     assert view.rows == want
     # Every hidden layer takes the choice, the output layer keeps its own.
@@ -440,8 +460,8 @@ def test_compare_a_deep_network_and_other_choices(qtbot):
     assert sum(row.id.startswith("dh") for row in view.rows) == 32
     assert view.table.item(len(view.rows) - 1, 0).text() == "∂h₁/∂z₁[8]"
     # Another choice is drawn at once.
-    view.choice["A"].setCurrentIndex(view.choice["A"].findData("sigmoid"))
-    values = _evaluate(all_hidden(shown.spec, "sigmoid"), shown)
+    view.choice["A"].setCurrentIndex(view.choice["A"].findData("tanh"))
+    values = _evaluate(all_hidden(shown.spec, "tanh"), shown)
     rows = {row.id: row for row in view.rows}
     assert rows["dL/dW1[3,1]"].a == pytest.approx(float(values["dL_dW1"][2, 0]), rel=1e-12)
 
