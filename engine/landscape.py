@@ -49,7 +49,9 @@ def _axis(name, bounds, size):
     low, high = check(name, low), check(name, high)
     if not low < high:
         raise InputError(name, f"the range's low end {low:g} must be below its high end {high:g}")
-    return np.linspace(low, high, size)
+    # linspace's step rounds (coarsely among subnormals: 4.4e-323 / 6 is 1e-323), so a value
+    # before the last may pass the high end that the last is set to: clipped, the axis rises.
+    return np.clip(np.linspace(low, high, size), low, high)
 
 
 def _size(size):

@@ -168,3 +168,12 @@ def test_bad_samples_are_refused():
     for x, y in (([], []), ([1.0, 2.0], [1.0]), ([math.nan], [0.0])):
         with pytest.raises(InputError):
             grid(EXAMPLE, x, y, "W1", "W2", (-1, 1), (-1, 1), size=5)
+
+
+def test_an_axis_rises_to_its_end_even_among_subnormals():
+    # Found by the property test: linspace's step among subnormals rounds up, so its sixth
+    # value of (0, 4.4e-323) was 4.9e-323, past the end the seventh is set to.
+    values1, values2, _ = grid({p: 0.0 for p in PARAMS}, 0.05, -1e-197, "W1", "b1", (0.0, 1.0),
+                               (0.0, 4.4e-323), size=7)
+    assert values2[0] == 0.0 and values2[-1] == 4.4e-323
+    assert (np.diff(values2) >= 0).all() and (np.diff(values1) > 0).all()
