@@ -7,7 +7,7 @@ Run with ``python -m benchmarks.gui_network``.  Three figures:
     until the table, the diagram and the loss plot have each painted.
     Target ≤ 16 ms.
 (b) live training: steps a second with the window running (the training
-    thread trains), against the headless NetworkTrainer on the same network
+    process trains), against the headless NetworkTrainer on the same network
     and samples in the same run (after a first short run that starts the
     training process): target at least 0.9; and the longest
     interval between the ticks of a 4 ms timer meanwhile: target ≤ 33 ms.

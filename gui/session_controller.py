@@ -22,11 +22,13 @@ from engine import atomic, session
 from .preferences import name_application
 from .reading import read_session
 from .settings_checks import looks_like_a_path
+from .throttle import LONG_CALL_WAITS
 from .writes import reason
 
 AUTOSAVE_MS = 5000
 # An autosave that took longer than this (a million samples: seconds of work, in slices)
-# waits four times as long before the next, so that it is not most of what the window does.
+# waits LONG_CALL_WAITS times as long before the next, as a long redraw does, so that it is
+# not most of what the window does.
 LONG_AUTOSAVE_S = 0.5
 FILTER = "Backprop Explorer sessions (*.bpe);;All files (*)"
 SUFFIX = ".bpe"
@@ -300,7 +302,7 @@ class SessionController(QObject):
         def done(path):
             took = self.clock() - began
             if took > LONG_AUTOSAVE_S:
-                self._autosave_after = self.clock() + 4 * took
+                self._autosave_after = self.clock() + LONG_CALL_WAITS * took
             if token == self._session:
                 self._autosaved_index = key
 

@@ -256,7 +256,8 @@ class WalkPanel(QWidget):
                 self.verdict.setText(_asked(term))
                 return
             close = sum(relative_error(g, e.value) <= tolerance for g, e in zip(guesses, term.elements))
-            good, typed = close == len(guesses), len(guesses)
+            typed = len(guesses)
+            good = close == typed
             shown = term.value
             which = f"{count} elements" if typed == count else f"the first {typed} of its {count} elements"
             result = f"✓ Right ({which})" if good else f"✗ Not quite ({close} of {which} within)"

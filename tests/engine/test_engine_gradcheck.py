@@ -6,6 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
+from engine.gradcheck import Cancelled, trainer_checks
+from engine.init import initialize_network
+from engine.network_training import NetworkTrainer
 from engine_handcalc import (EXAMPLE, EXAMPLE_ALPHA, EXAMPLE_X, EXAMPLE_Y, PARAMS, batch_gradients,
                              batch_loss, gradients, loss)
 
@@ -105,9 +108,6 @@ def _told_to_stop_at(call):
 
 
 def test_the_checks_give_up_when_told_and_not_before():
-    from engine.gradcheck import Cancelled, trainer_checks
-    from engine.init import initialize_network
-    from engine.network_training import NetworkTrainer
     x = np.linspace(-1, 1, 5000)   # enough samples that the network's moved copies go in several blocks
     chain = engine.Trainer(dict(EXAMPLE), x, np.sin(x), 0.05)
     layers = (1, 8, 8, 1)

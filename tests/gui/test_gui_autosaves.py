@@ -20,7 +20,7 @@ from engine import session
 from engine.timeline import Timeline
 from gui import MainWindow
 from gui.session_controller import data_folder, name_application
-from helpers import new_window, reference_trainer
+from helpers import Clock, new_window, reference_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 Buttons = QMessageBox.StandardButton
@@ -283,7 +283,6 @@ def test_the_lock_of_a_process_killed_after_saving_is_removed(window, child, no_
 
 
 def test_a_long_autosave_waits_four_times_its_length_before_the_next(window, qtbot, monkeypatch):
-    from helpers import Clock
     clock, sessions = Clock(), window.sessions
     sessions.clock = clock
     real = session.dump_chunks

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.expr import number
 from gui.diagram import HIGHLIGHT
+from helpers import reference_trainer
 
 RIGHT, LEFT, UP, DOWN = Qt.Key.Key_Right, Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Down
 
@@ -102,7 +103,6 @@ def test_a_screen_reader_hears_the_element_in_the_diagram_s_words(window, qtbot)
 
 
 def test_the_description_follows_the_numbers_as_training_moves_them(window, qtbot):
-    from helpers import reference_trainer
     focus_diagram(window, qtbot)
     press(qtbot, RIGHT, 3)
     before = window.diagram.accessibleDescription()

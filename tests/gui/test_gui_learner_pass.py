@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QScrollArea, QTableWidget, QTextBrowser
 
 from engine import session
+import gui.state
 from gui import MainWindow, run_until
 from helpers import answer_save, new_window
 
@@ -392,7 +393,6 @@ def test_a_large_batch_is_checked_in_the_background(window, qtbot):
 
 
 def test_a_background_check_gives_up_once_its_state_is_shown_no_more(window, qtbot, monkeypatch):
-    import gui.state
     state = window.state
     state.background_checks_from = 10     # a small dataset stands for a million samples
     told = []
@@ -407,7 +407,6 @@ def test_a_background_check_gives_up_once_its_state_is_shown_no_more(window, qtb
 
 
 def test_a_check_is_not_begun_for_a_state_left_before_its_turn(window, qtbot, monkeypatch):
-    import gui.state
     state = window.state
     state.background_checks_from = 10
     told = []

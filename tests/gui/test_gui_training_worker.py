@@ -14,7 +14,7 @@ from engine.init import initialize_network
 from engine.network_training import NetworkTrainer
 from gui import MainWindow
 from gui.runner import FASTEST
-from helpers import new_window
+from helpers import Clock, new_window
 
 CHUNK = 37   # steps per chunk: not a divisor of anything below, so chunks end anywhere
 
@@ -196,7 +196,6 @@ def test_updates_slower_than_a_tick_train_at_a_set_speed_in_the_process(window, 
     network and data whose update takes longer than a tick may (50 ms here, on the runner's clock)
     train there once, to learn how long one takes, and then in the training process: the same
     states, the run one undoable change, a goal still kept."""
-    from helpers import Clock
     spec, values, samples, headless = network_case()
     state, runner = window.state, window.runner
     state.push(state.network_command(spec, values, samples, "the case"))

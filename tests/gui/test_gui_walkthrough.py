@@ -1,9 +1,10 @@
 """The guided walk through one update, and predict-then-reveal."""
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 
 from engine import TERMS
-from helpers import fresh_derivation
+from helpers import answer_save, fresh_derivation
 from engine import DEFAULTS
 
 
@@ -93,8 +94,6 @@ def test_explain_and_predict_exclude_each_other(window):
 
 
 def test_predict_keeps_its_values_off_the_clipboard_and_out_of_files(window, qtbot, tmp_path, monkeypatch):
-    from PySide6.QtGui import QGuiApplication
-    from helpers import answer_save
     clipboard = QGuiApplication.clipboard()
     clipboard.setText("the learner's own notes")
     target = tmp_path / "answers.csv"
@@ -103,7 +102,7 @@ def test_predict_keeps_its_values_off_the_clipboard_and_out_of_files(window, qtb
     for action in (window.actionCopyMarkdown, window.actionCopyLatex,
                    window.actionExportDerivation, window.actionExportHistory):
         action.trigger()
-        assert "Predict" in window.statusBar().currentMessage()
+        assert "would show the values you are predicting" in window.statusBar().currentMessage()
     assert clipboard.text() == "the learner's own notes"
     assert not target.exists()
     for _ in range(window.walk.stop_count):   # every value revealed: nothing left to give away
